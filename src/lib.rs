@@ -1,0 +1,8 @@
+//! btsops: a terminal operations console for BitShares infrastructure.
+//!
+//! The library holds everything; `main.rs` only parses arguments and dispatches,
+//! so integration tests and benches exercise the same code the binary runs.
+
+pub mod chain;
+pub mod config;
+pub mod rpc;

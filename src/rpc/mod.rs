@@ -1,0 +1,1 @@
+//! Graphene websocket / HTTP JSON-RPC client.
