@@ -4,5 +4,6 @@
 //! so integration tests and benches exercise the same code the binary runs.
 
 pub mod chain;
+pub mod cli;
 pub mod config;
 pub mod rpc;

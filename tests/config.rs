@@ -1,0 +1,344 @@
+//! Config validation: every class of mistake gives an error naming file, line and key.
+
+use std::path::Path;
+use std::process::Command;
+
+use btsops::config::{self, ConfigError, Role};
+
+const GOOD: &str = r#"
+[[network]]
+name = "main"
+role = "mainnet"
+chain_id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8"
+prefix = "BTS"
+
+  [[network.node]]
+  name = "a"
+  url = "ws://127.0.0.1:8090"
+
+[[network]]
+name = "test"
+role = "testnet"
+chain_id = "39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447"
+prefix = "TEST"
+
+  [[network.node]]
+  name = "b"
+  url = "wss://test.example.org/ws"
+  user = "ops"
+  password_env = "B_PASS"
+  [[network.seed]]
+  name = "s"
+  addr = "127.0.0.1:1776"
+"#;
+
+fn parse(text: &str) -> Result<config::Config, ConfigError> {
+    config::parse(Path::new("/etc/btsops/t.toml"), text)
+}
+
+/// 1-based number of the line holding `needle`, searching from its last occurrence
+/// so a test can point at the line it just added.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.rfind(needle).expect("needle in text");
+    text[..at].matches('\n').count() + 1
+}
+
+/// Parses `text` expecting an error on the line holding `on`; checks the key and a word of the message.
+fn expect_err(text: &str, on: &str, key: &str, says: &str) -> ConfigError {
+    let e = parse(text).expect_err("config should be rejected");
+    let line = line_of(text, on);
+    assert_eq!(e.file, Path::new("/etc/btsops/t.toml"));
+    assert_eq!(e.line, line, "line of {e}");
+    assert!(e.key.contains(key), "key {key:?} not in {e}");
+    assert!(e.message.contains(says), "{says:?} not in {e}");
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with(&format!("/etc/btsops/t.toml:{line}:")),
+        "{shown}"
+    );
+    e
+}
+
+#[test]
+fn good_config_parses_with_defaults() {
+    let c = parse(GOOD).unwrap();
+    assert_eq!(c.networks.len(), 2);
+    let main = c.network("main").unwrap();
+    assert_eq!(main.role, Role::Mainnet);
+    assert!(main.protected, "mainnet implies protected");
+    let test = c.network("test").unwrap();
+    assert!(!test.protected);
+    assert_eq!(
+        test.nodes[0].credentials.as_ref().unwrap().password_env,
+        "B_PASS"
+    );
+    assert_eq!(test.seeds[0].addr, "127.0.0.1:1776");
+    assert_eq!(main.thresholds, config::Thresholds::default());
+    assert_eq!(c.summary_lines().len(), 2);
+}
+
+#[test]
+fn example_config_is_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    let c = config::load(Some(&path)).unwrap();
+    assert!(c.faucet.is_some() && c.stress.is_some() && !c.lbs.is_empty());
+}
+
+fn with(old: &str, new: &str) -> String {
+    assert!(GOOD.contains(old), "{old:?} not in GOOD");
+    GOOD.replacen(old, new, 1)
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let text = with(
+        "  url = \"ws://127.0.0.1:8090\"",
+        "  url = \"ws://127.0.0.1:8090\"\n  colour = \"red\"",
+    );
+    expect_err(&text, "colour", "colour", "unknown field `colour`");
+}
+
+#[test]
+fn password_in_file_is_refused_with_a_hint() {
+    let text = with(
+        "  user = \"ops\"",
+        "  user = \"ops\"\n  password = \"hunter2\"",
+    );
+    let e = expect_err(&text, "hunter2", "password", "password_env");
+    assert!(!e.to_string().contains("hunter2"));
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let text = with("prefix = \"BTS\"", "prefix = \"BTS\"\nlag_warn_s = \"six\"");
+    expect_err(&text, "six", "lag_warn_s", "invalid type");
+}
+
+#[test]
+fn duplicate_key_is_an_error() {
+    let text = with("prefix = \"BTS\"", "prefix = \"BTS\"\nprefix = \"BTS\"");
+    expect_err(&text, "prefix = \"BTS\"", "", "duplicate key");
+}
+
+#[test]
+fn duplicate_endpoint_names_are_an_error() {
+    let text = with("name = \"b\"", "name = \"a\"");
+    expect_err(
+        &text,
+        "name = \"a\"",
+        "network[1].node[0].name",
+        "duplicate name \"a\"",
+    );
+    let text = with("name = \"s\"", "name = \"b\"");
+    expect_err(
+        &text,
+        "name = \"b\"",
+        "network[1].seed[0].name",
+        "duplicate name",
+    );
+}
+
+#[test]
+fn duplicate_network_names_are_an_error() {
+    let text = with("name = \"test\"", "name = \"main\"");
+    expect_err(
+        &text,
+        "name = \"main\"",
+        "network[1].name",
+        "duplicate network name",
+    );
+}
+
+#[test]
+fn bad_urls_are_errors() {
+    let text = with("ws://127.0.0.1:8090", "not a url");
+    expect_err(&text, "not a url", "network[0].node[0].url", "bad URL");
+    let text = with("ws://127.0.0.1:8090", "ftp://x.org");
+    expect_err(&text, "ftp://", "network[0].node[0].url", "scheme");
+    let text = with("127.0.0.1:1776", "127.0.0.1");
+    expect_err(&text, "addr", "network[1].seed[0].addr", "no port");
+}
+
+#[test]
+fn chain_id_must_be_64_hex_digits() {
+    let id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+    expect_err(
+        &with(id, "4018d784"),
+        "4018d784",
+        "network[0].chain_id",
+        "64 hex digits",
+    );
+    let zs = "z".repeat(64);
+    expect_err(&with(id, &zs), &zs, "network[0].chain_id", "64 hex digits");
+}
+
+#[test]
+fn thresholds_out_of_order_are_errors() {
+    let text = with(
+        "prefix = \"BTS\"",
+        "prefix = \"BTS\"\nlag_warn_s = 40\nlag_crit_s = 30",
+    );
+    expect_err(&text, "lag_crit_s", "network[0].lag_crit_s", "out of order");
+    // Only crit given, above the default warn: the error points at the key written.
+    let text = with(
+        "prefix = \"BTS\"",
+        "prefix = \"BTS\"\navailability_crit_pct = 99.5",
+    );
+    expect_err(
+        &text,
+        "availability_crit_pct",
+        "availability_crit_pct",
+        "greater than",
+    );
+}
+
+#[test]
+fn role_and_protection_rules() {
+    let text = with("role = \"mainnet\"", "role = \"prod\"");
+    expect_err(&text, "prod", "network[0].role", "mainnet");
+    let text = with(
+        "role = \"mainnet\"",
+        "role = \"mainnet\"\nprotected = false",
+    );
+    expect_err(
+        &text,
+        "protected",
+        "network[0].protected",
+        "always protected",
+    );
+}
+
+#[test]
+fn credentials_need_both_halves() {
+    let text = with("  password_env = \"B_PASS\"\n", "");
+    expect_err(&text, "user", "network[1].node[0].user", "password_env");
+}
+
+#[test]
+fn lb_faucet_and_stress_refer_to_known_networks() {
+    let lb = "\n[[lb]]\nname = \"lb\"\nnetwork = \"nope\"\nruntime_api = \"unix:/run/h.sock\"\nbackend = \"b\"\n";
+    expect_err(
+        &format!("{GOOD}{lb}"),
+        "nope",
+        "lb[0].network",
+        "unknown network \"nope\"",
+    );
+    let lb = lb
+        .replace("nope", "main")
+        .replace("unix:/run/h.sock", "http://x");
+    expect_err(
+        &format!("{GOOD}{lb}"),
+        "http://x",
+        "lb[0].runtime_api",
+        "unix:",
+    );
+    let stress = "\n[stress]\nnetwork = \"main\"\n";
+    expect_err(
+        &format!("{GOOD}{stress}"),
+        "network = \"main\"",
+        "stress.network",
+        "testnet",
+    );
+    let stress = "\n[stress]\nnetwork = \"test\"\nmax_error_rate = 5.0\n";
+    expect_err(
+        &format!("{GOOD}{stress}"),
+        "max_error_rate",
+        "stress.max_error_rate",
+        "between 0 and 1",
+    );
+    let faucet = "\n[faucet]\nnetwork = \"test\"\nurl = \"https://f.example.org\"\nregistrar = \"r\"\n\
+                  target_accounts = 10\nstart_date = \"2027-01-01\"\ntarget_date = \"2026-01-01\"\n";
+    expect_err(
+        &format!("{GOOD}{faucet}"),
+        "target_date",
+        "faucet.target_date",
+        "after start_date",
+    );
+    let faucet = faucet.replace("2027-01-01", "2027-13-01");
+    expect_err(
+        &format!("{GOOD}{faucet}"),
+        "start_date",
+        "faucet.start_date",
+        "bad date",
+    );
+}
+
+fn btsops(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_btsops"));
+    cmd.args(args)
+        .env_remove("BTSOPS_CONFIG")
+        .env("HOME", "/nonexistent-btsops-home")
+        .env("XDG_CONFIG_HOME", "/nonexistent-btsops-home");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn config_check_exit_codes_and_lookup_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, GOOD).unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, GOOD.replace("prefix = \"TEST\"", "prefix = \"test\"")).unwrap();
+
+    let (code, out, _) = btsops(
+        &["config", "check", "--config", good.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("  ")).count(),
+        2,
+        "{out}"
+    );
+    assert!(out.contains("main: mainnet (protected)"), "{out}");
+
+    let (code, _, err) = btsops(&["config", "check", "--config", bad.to_str().unwrap()], &[]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains(&format!("bad.toml:{}:", line_of(GOOD, "prefix = \"TEST\"")))
+            && err.contains("network[1].prefix"),
+        "{err}"
+    );
+
+    // $BTSOPS_CONFIG is used when --config is absent, and --config wins over it.
+    let (code, _, _) = btsops(
+        &["config", "check"],
+        &[("BTSOPS_CONFIG", bad.to_str().unwrap())],
+    );
+    assert_eq!(code, 3);
+    let (code, _, _) = btsops(
+        &["config", "check", "--config", good.to_str().unwrap()],
+        &[("BTSOPS_CONFIG", bad.to_str().unwrap())],
+    );
+    assert_eq!(code, 0);
+
+    // The XDG config dir comes last.
+    let xdg = dir.path().join("xdg");
+    std::fs::create_dir_all(xdg.join("btsops")).unwrap();
+    std::fs::copy(&good, xdg.join("btsops/config.toml")).unwrap();
+    let (code, out, _) = btsops(
+        &["config", "check"],
+        &[("XDG_CONFIG_HOME", xdg.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{out}");
+
+    // Nothing anywhere: a config error that says where it looked.
+    let (code, _, err) = btsops(&["config", "check"], &[]);
+    assert_eq!(code, 3);
+    assert!(err.contains("no config file found"), "{err}");
+
+    let (code, _, err) = btsops(&["config", "check", "--config", "/nonexistent/x.toml"], &[]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("/nonexistent/x.toml") && err.contains("cannot read"),
+        "{err}"
+    );
+}
