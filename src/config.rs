@@ -5,6 +5,7 @@
 //! names the file, the line and column, and the key, because an operator fixing a
 //! config at 3 a.m. should never have to guess which of twelve nodes is wrong.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -369,7 +370,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
 /// Parses and validates config text; `file` is used in errors and to resolve relative paths.
 pub fn parse(file: &Path, text: &str) -> Result<Config, ConfigError> {
     let ctx = Ctx { file, text };
-    let raw: raw::Root = toml::from_str(text).map_err(|e| ctx.from_toml(&e))?;
+    let raw: raw::Root = toml::from_str(text).map_err(|e| ctx.toml_error(&e))?;
     validate(&ctx, raw)
 }
 
@@ -404,7 +405,7 @@ impl Ctx<'_> {
         self.err(v.span(), key, message)
     }
 
-    fn from_toml(&self, e: &toml::de::Error) -> ConfigError {
+    fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
         let mut message = e.message().trim().to_string();
         if message.contains("unknown field `password`") {
             message.push_str(
@@ -780,7 +781,7 @@ fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigErr
             .unwrap_or(d.clock_warn_s),
     };
     if let Some(v) = &m.clock_warn_s {
-        if !(*v.get_ref() > 0.0) {
+        if v.get_ref().partial_cmp(&0.0) != Some(Ordering::Greater) {
             return Err(ctx.at(v, "monitor.clock_warn_s", "must be greater than 0"));
         }
     }
@@ -906,69 +907,88 @@ fn thresholds(ctx: &Ctx<'_>, key: &str, n: &raw::Network) -> Result<Thresholds, 
         cert_warn_days: get(&n.cert_warn_days, d.cert_warn_days),
         cert_crit_days: get(&n.cert_crit_days, d.cert_crit_days),
     };
-    // Point at whichever of the pair the user wrote (crit first), so the error lands on their line.
-    let place = |warn: Option<std::ops::Range<usize>>,
-                 crit: Option<std::ops::Range<usize>>,
-                 crit_key: &str,
-                 warn_key: &str| {
-        match (crit, warn) {
-            (Some(c), _) => (c, format!("{key}.{crit_key}")),
-            (None, Some(w)) => (w, format!("{key}.{warn_key}")),
-            (None, None) => (n.name.span(), format!("{key}.{crit_key}")),
+    // Each pair as (warn key, warn span, warn, crit key, crit span, crit, higher is worse).
+    // Comparisons go through partial_cmp so a NaN (TOML allows `nan`) fails them too.
+    type Span = Option<std::ops::Range<usize>>;
+    fn sp<T>(v: &Option<Spanned<T>>) -> Span {
+        v.as_ref().map(|s| s.span())
+    }
+    let pairs: [(&str, Span, f64, &str, Span, f64, bool); 6] = [
+        (
+            "lag_warn_s",
+            sp(&n.lag_warn_s),
+            t.lag_warn_s,
+            "lag_crit_s",
+            sp(&n.lag_crit_s),
+            t.lag_crit_s,
+            true,
+        ),
+        (
+            "lag_warn_blocks",
+            sp(&n.lag_warn_blocks),
+            t.lag_warn_blocks as f64,
+            "lag_crit_blocks",
+            sp(&n.lag_crit_blocks),
+            t.lag_crit_blocks as f64,
+            true,
+        ),
+        (
+            "latency_warn_ms",
+            sp(&n.latency_warn_ms),
+            t.latency_warn_ms,
+            "latency_crit_ms",
+            sp(&n.latency_crit_ms),
+            t.latency_crit_ms,
+            true,
+        ),
+        (
+            "availability_warn_pct",
+            sp(&n.availability_warn_pct),
+            t.availability_warn_pct,
+            "availability_crit_pct",
+            sp(&n.availability_crit_pct),
+            t.availability_crit_pct,
+            false,
+        ),
+        (
+            "participation_warn_pct",
+            sp(&n.participation_warn_pct),
+            t.participation_warn_pct,
+            "participation_crit_pct",
+            sp(&n.participation_crit_pct),
+            t.participation_crit_pct,
+            false,
+        ),
+        (
+            "cert_warn_days",
+            sp(&n.cert_warn_days),
+            t.cert_warn_days as f64,
+            "cert_crit_days",
+            sp(&n.cert_crit_days),
+            t.cert_crit_days as f64,
+            false,
+        ),
+    ];
+    for (wk, ws, w, ck, cs, c, higher_is_worse) in pairs {
+        let (want, relation) = if higher_is_worse {
+            (Ordering::Less, "less")
+        } else {
+            (Ordering::Greater, "greater")
+        };
+        if w.partial_cmp(&c) != Some(want) {
+            // Point at whichever of the pair the user wrote (crit first), so the error lands on their line.
+            let (span, k) = match (cs, ws) {
+                (Some(s), _) => (s, ck),
+                (None, Some(s)) => (s, wk),
+                (None, None) => (n.name.span(), ck),
+            };
+            return Err(ctx.err(
+                span,
+                format!("{key}.{k}"),
+                format!("thresholds out of order: {wk} ({w}) must be {relation} than {ck} ({c})"),
+            ));
         }
-    };
-    macro_rules! higher_is_worse {
-        ($w:ident, $c:ident) => {
-            if !(t.$w < t.$c) {
-                let (span, k) = place(
-                    n.$w.as_ref().map(|v| v.span()),
-                    n.$c.as_ref().map(|v| v.span()),
-                    stringify!($c),
-                    stringify!($w),
-                );
-                return Err(ctx.err(
-                    span,
-                    k,
-                    format!(
-                        "thresholds out of order: {} ({}) must be less than {} ({})",
-                        stringify!($w),
-                        t.$w,
-                        stringify!($c),
-                        t.$c
-                    ),
-                ));
-            }
-        };
     }
-    macro_rules! lower_is_worse {
-        ($w:ident, $c:ident) => {
-            if !(t.$w > t.$c) {
-                let (span, k) = place(
-                    n.$w.as_ref().map(|v| v.span()),
-                    n.$c.as_ref().map(|v| v.span()),
-                    stringify!($c),
-                    stringify!($w),
-                );
-                return Err(ctx.err(
-                    span,
-                    k,
-                    format!(
-                        "thresholds out of order: {} ({}) must be greater than {} ({})",
-                        stringify!($w),
-                        t.$w,
-                        stringify!($c),
-                        t.$c
-                    ),
-                ));
-            }
-        };
-    }
-    higher_is_worse!(lag_warn_s, lag_crit_s);
-    higher_is_worse!(lag_warn_blocks, lag_crit_blocks);
-    higher_is_worse!(latency_warn_ms, latency_crit_ms);
-    lower_is_worse!(availability_warn_pct, availability_crit_pct);
-    lower_is_worse!(participation_warn_pct, participation_crit_pct);
-    lower_is_worse!(cert_warn_days, cert_crit_days);
     for (v, name) in [
         (&n.availability_warn_pct, "availability_warn_pct"),
         (&n.availability_crit_pct, "availability_crit_pct"),
@@ -990,7 +1010,7 @@ fn thresholds(ctx: &Ctx<'_>, key: &str, n: &raw::Network) -> Result<Thresholds, 
         (&n.latency_warn_ms, "latency_warn_ms"),
     ] {
         if let Some(v) = v {
-            if !(*v.get_ref() > 0.0) {
+            if v.get_ref().partial_cmp(&0.0) != Some(Ordering::Greater) {
                 return Err(ctx.at(v, format!("{key}.{name}"), "must be greater than 0"));
             }
         }

@@ -179,6 +179,8 @@ fn thresholds_out_of_order_are_errors() {
         "prefix = \"BTS\"\nlag_warn_s = 40\nlag_crit_s = 30",
     );
     expect_err(&text, "lag_crit_s", "network[0].lag_crit_s", "out of order");
+    let text = with("prefix = \"BTS\"", "prefix = \"BTS\"\nlag_crit_s = nan");
+    expect_err(&text, "nan", "network[0].lag_crit_s", "out of order");
     // Only crit given, above the default warn: the error points at the key written.
     let text = with(
         "prefix = \"BTS\"",
