@@ -7,3 +7,4 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod rpc;
+pub mod secrets;
