@@ -1,0 +1,94 @@
+//! rustls client configuration shared by the websocket and HTTP paths.
+//!
+//! Only the `ring` provider is compiled in, so it is installed explicitly rather than
+//! relying on a process-wide default that may not exist.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// A CA file larger than this is not a CA file.
+const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Build the client TLS config. With `ca_file`, the PEM certificates in it are the **only**
+/// trust roots: a private CA pins the node and public CAs cannot vouch for it. Without it,
+/// the webpki (Mozilla) roots are used.
+pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = read_bounded(path)?;
+            let mut added = 0usize;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("ca_file {}: bad PEM: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| {
+                    format!("ca_file {}: unusable certificate: {e}", path.display())
+                })?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err(format!("ca_file {}: no certificates found", path.display()));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("ca_file {}: cannot open: {e}", path.display()))?;
+    let mut buf = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("ca_file {}: cannot read: {e}", path.display()))?;
+    if buf.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!("ca_file {}: larger than 1 MiB", path.display()));
+    }
+    Ok(buf)
+}
+
+/// Whether an I/O error is a TLS failure in disguise (tokio-rustls wraps rustls errors
+/// in `io::Error`).
+pub fn is_tls_io_error(e: &std::io::Error) -> bool {
+    e.get_ref()
+        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_roots_build() {
+        assert!(client_config(None).is_ok());
+    }
+
+    #[test]
+    fn bad_ca_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        assert!(
+            client_config(Some(&missing))
+                .unwrap_err()
+                .contains("cannot open")
+        );
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, b"hello").unwrap();
+        assert!(
+            client_config(Some(&empty))
+                .unwrap_err()
+                .contains("no certificates")
+        );
+    }
+}
