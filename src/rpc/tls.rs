@@ -58,11 +58,24 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
-/// Whether an I/O error is a TLS failure in disguise (tokio-rustls wraps rustls errors
-/// in `io::Error`).
+/// Whether an I/O error is a TLS failure in disguise: tokio-rustls wraps rustls errors
+/// in `io::Error`, and hyper wraps that `io::Error` in another one.
 pub fn is_tls_io_error(e: &std::io::Error) -> bool {
-    e.get_ref()
-        .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
+    let mut current: &(dyn std::error::Error + 'static) = e;
+    // io::Error::source() skips its payload, so walk payloads explicitly (bounded depth).
+    for _ in 0..8 {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => current = inner,
+            None => return false,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
