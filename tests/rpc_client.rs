@@ -365,7 +365,10 @@ async fn node_error_replies_kept_verbatim_and_classified() {
     );
     assert!(text.contains("already in the database"), "{text}");
 
-    let err = client.validate_like_call().await.unwrap_err();
+    let err = client
+        .call(Api::Database, "validate_transaction", json!([{}]))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Assert);
     let node = err.node_error().unwrap();
     assert_eq!(node.code, 10);
@@ -373,17 +376,6 @@ async fn node_error_replies_kept_verbatim_and_classified() {
     assert_eq!(node.data_message.as_deref(), Some("Assert Exception"));
     // The connection survives application errors.
     assert!(!client.is_closed());
-}
-
-trait ValidateLike {
-    async fn validate_like_call(&self) -> Result<Value, RpcError>;
-}
-
-impl ValidateLike for RpcClient {
-    async fn validate_like_call(&self) -> Result<Value, RpcError> {
-        self.call(Api::Database, "validate_transaction", json!([{}]))
-            .await
-    }
 }
 
 #[tokio::test]

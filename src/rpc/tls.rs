@@ -83,6 +83,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn finds_rustls_errors_nested_in_io_errors() {
+        use std::io::{Error, ErrorKind};
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let once = Error::new(ErrorKind::InvalidData, tls);
+        assert!(is_tls_io_error(&once));
+        let twice = Error::other(once);
+        assert!(is_tls_io_error(&twice));
+        assert!(!is_tls_io_error(&Error::from(ErrorKind::ConnectionRefused)));
+        assert!(!is_tls_io_error(&Error::other("plain")));
+    }
+
+    #[test]
     fn default_roots_build() {
         assert!(client_config(None).is_ok());
     }
