@@ -50,7 +50,10 @@ impl Oracle {
                 "BTSOPS_REQUIRE_ORACLE=1 but no oracle at {}",
                 dir.display()
             );
-            println!("SKIP {test}: no reference node at {} (set BTSOPS_REQUIRE_ORACLE=1 to fail instead)", dir.display());
+            println!(
+                "SKIP {test}: no reference node at {} (set BTSOPS_REQUIRE_ORACLE=1 to fail instead)",
+                dir.display()
+            );
             return None;
         }
         let data = tempfile::tempdir().expect("temp data dir");
@@ -80,9 +83,14 @@ impl Oracle {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-            let _ = Command::new(dir.join("stop-private-chain.sh")).arg(data.path()).output();
+            let _ = Command::new(dir.join("stop-private-chain.sh"))
+                .arg(data.path())
+                .output();
         }
-        panic!("reference node did not start; log in {}", data.path().display());
+        panic!(
+            "reference node did not start; log in {}",
+            data.path().display()
+        );
     }
 
     /// Claims the genesis balance into nathan (takes about 8 s).
@@ -103,6 +111,8 @@ impl Oracle {
 
 impl Drop for Oracle {
     fn drop(&mut self) {
-        let _ = Command::new(self.dir.join("stop-private-chain.sh")).arg(self.data.path()).output();
+        let _ = Command::new(self.dir.join("stop-private-chain.sh"))
+            .arg(self.data.path())
+            .output();
     }
 }
