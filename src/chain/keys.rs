@@ -241,6 +241,16 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// `"...".parse()` accepts the networks the console knows (BTS, TEST); use
+/// [`PublicKey::parse`] to insist on one of them.
+impl std::str::FromStr for PublicKey {
+    type Err = ChainError;
+
+    fn from_str(s: &str) -> Result<Self, ChainError> {
+        PublicKey::from_str_known_prefix(s)
+    }
+}
+
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)

@@ -133,7 +133,8 @@ pub fn sign_canonical_with_counter(digest: &[u8; 32], key: &PrivateKey) -> (Sign
         if is_canonical(&c) {
             return (Signature(c), counter);
         }
-        // Each attempt passes with probability ~1/4..1/2; wrapping is unreachable in
+        // Each attempt passes with probability ~1/2 (low-S makes s fine; r's top bit is a
+        // coin flip), so 2^32 failures in a row cannot happen; wrapping is unreachable in
         // practice and keeps this total without a panic path.
         counter = counter.wrapping_add(1);
     }
