@@ -25,6 +25,68 @@ pub enum Command {
     /// Validate the configuration file.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Derive account keys from a password, or a public key from a WIF.
+    #[command(subcommand)]
+    Keys(KeysCmd),
+    /// Offline tools on a transaction given as JSON on stdin (the shape
+    /// broadcast_transaction takes).
+    #[command(subcommand)]
+    Tx(TxCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Owner, active and memo public keys of an account whose keys come from a password
+    /// (sha256(account + role + password), as the reference wallet derives them).
+    Derive {
+        /// Account name.
+        #[arg(long)]
+        account: String,
+        /// Read the password from the first line of stdin (the only way to give it, so it
+        /// never shows in the process list or shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Public-key prefix: BTS for mainnet, TEST for the public testnet.
+        #[arg(long, default_value = "BTS")]
+        prefix: String,
+        /// Also print the private keys (WIF).
+        #[arg(long)]
+        show_private: bool,
+        /// One JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Public key of the WIF private key on stdin.
+    Pub {
+        /// Read the WIF from stdin (the only way to give it).
+        #[arg(long, required = true)]
+        wif_stdin: bool,
+        #[arg(long, default_value = "BTS")]
+        prefix: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TxCmd {
+    /// Serialized bytes as hex, as the node's get_transaction_hex returns them.
+    Hex {
+        /// Leave out the signature vector (get_transaction_hex_without_sig: the bytes that get signed).
+        #[arg(long)]
+        without_sig: bool,
+    },
+    /// Transaction id; with --chain-id also the signing digest on a second line.
+    Id {
+        #[arg(long, value_name = "HEX")]
+        chain_id: Option<String>,
+    },
+    /// Sign with the keys of an owner-only WIF file; prints the signed transaction JSON.
+    Sign {
+        #[arg(long, value_name = "HEX")]
+        chain_id: String,
+        /// One WIF per line; refused unless only its owner can read it (0600 or 0400).
+        #[arg(long, value_name = "FILE")]
+        wif_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -846,7 +846,9 @@ fn validate_network(
         return Err(ctx.at(
             &n.prefix,
             format!("{key}.prefix"),
-            format!("address prefix must be 1-16 upper-case letters or digits (e.g. BTS, TEST), got {prefix:?}"),
+            format!(
+                "address prefix must be 1-15 upper-case letters (e.g. BTS, TEST), got {prefix:?}"
+            ),
         ));
     }
     let thresholds = thresholds(ctx, key, &n)?;

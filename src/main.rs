@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-use btsops::cli::{Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE};
+use btsops::cli::{Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, TxCmd};
+use btsops::cmd;
 use btsops::config::{self, ConfigError};
 use clap::Parser;
 use color_eyre::eyre::Result;
@@ -37,6 +38,52 @@ fn run(cli: Cli) -> Result<u8> {
                     "warning: environment variable {var} (named by password_env) is not set here"
                 );
             }
+            Ok(0)
+        }
+        Command::Keys(KeysCmd::Derive {
+            account,
+            password_stdin: _,
+            prefix,
+            show_private,
+            json,
+        }) => {
+            let input = cmd::read_stdin("password")?;
+            let password = cmd::first_line(&input);
+            if let Some(w) = cmd::keys::password_warning(password) {
+                eprintln!("{w}");
+            }
+            print!(
+                "{}",
+                cmd::keys::derive(&account, password, &prefix, show_private, json)?
+            );
+            Ok(0)
+        }
+        Command::Keys(KeysCmd::Pub {
+            wif_stdin: _,
+            prefix,
+        }) => {
+            let input = cmd::read_stdin("WIF")?;
+            print!(
+                "{}",
+                cmd::keys::public_of_wif(cmd::first_line(&input), &prefix)?
+            );
+            Ok(0)
+        }
+        Command::Tx(TxCmd::Hex { without_sig }) => {
+            let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
+            print!("{}", cmd::tx::hex(&tx, without_sig));
+            Ok(0)
+        }
+        Command::Tx(TxCmd::Id { chain_id }) => {
+            let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
+            print!("{}", cmd::tx::id(&tx, chain_id.as_deref())?);
+            Ok(0)
+        }
+        Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
+            // Check the key file before reading stdin, so a refused file fails fast.
+            let keys = cmd::tx::read_wif_file(&wif_file)?;
+            let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
+            print!("{}", cmd::tx::sign(tx, &chain_id, &keys)?);
             Ok(0)
         }
     }

@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,7 +51,10 @@ impl Oracle {
                 "BTSOPS_REQUIRE_ORACLE=1 but no oracle at {}",
                 dir.display()
             );
-            println!("SKIP {test}: no reference node at {} (set BTSOPS_REQUIRE_ORACLE=1 to fail instead)", dir.display());
+            skip_line(&format!(
+                "SKIP {test}: no reference node at {} (set BTSOPS_REQUIRE_ORACLE=1 to fail instead)",
+                dir.display()
+            ));
             return None;
         }
         let data = tempfile::tempdir().expect("temp data dir");
@@ -80,9 +84,14 @@ impl Oracle {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
-            let _ = Command::new(dir.join("stop-private-chain.sh")).arg(data.path()).output();
+            let _ = Command::new(dir.join("stop-private-chain.sh"))
+                .arg(data.path())
+                .output();
         }
-        panic!("reference node did not start; log in {}", data.path().display());
+        panic!(
+            "reference node did not start; log in {}",
+            data.path().display()
+        );
     }
 
     /// Claims the genesis balance into nathan (takes about 8 s).
@@ -103,6 +112,19 @@ impl Oracle {
 
 impl Drop for Oracle {
     fn drop(&mut self) {
-        let _ = Command::new(self.dir.join("stop-private-chain.sh")).arg(self.data.path()).output();
+        let _ = Command::new(self.dir.join("stop-private-chain.sh"))
+            .arg(self.data.path())
+            .output();
+    }
+}
+
+/// Prints a line the test harness does not capture: it captures the print macros and the
+/// std stderr handle, and a skip must be visible in a plain `cargo test` run.
+pub fn skip_line(line: &str) {
+    match std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
+        Ok(mut tty) => {
+            let _ = writeln!(tty, "{line}");
+        }
+        Err(_) => eprintln!("{line}"),
     }
 }

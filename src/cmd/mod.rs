@@ -1,0 +1,59 @@
+//! Headless subcommands. Each turns parsed arguments into output text, so tests can
+//! call them without a process; `main.rs` only prints and picks the exit code.
+
+pub mod keys;
+pub mod tx;
+
+use std::io::Read;
+
+use color_eyre::eyre::{Result, bail, eyre};
+use zeroize::Zeroizing;
+
+/// Largest stdin btsops accepts: the node's hard limit on a packed transaction is
+/// 1 MiB, and its JSON is a few times larger.
+const MAX_STDIN: u64 = 8 << 20;
+
+/// Reads all of stdin, refusing more than `MAX_STDIN` bytes.
+pub fn read_stdin(what: &str) -> Result<Zeroizing<String>> {
+    read_limited(std::io::stdin().lock(), what)
+}
+
+fn read_limited(input: impl Read, what: &str) -> Result<Zeroizing<String>> {
+    let mut buf = Zeroizing::new(Vec::new());
+    input
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| eyre!("reading {what} from stdin: {e}"))?;
+    if buf.len() as u64 > MAX_STDIN {
+        bail!("{what} on stdin is larger than {} MiB", MAX_STDIN >> 20);
+    }
+    let text = std::str::from_utf8(&buf).map_err(|_| eyre!("{what} on stdin is not UTF-8 text"))?;
+    Ok(Zeroizing::new(text.to_string()))
+}
+
+/// The first line of a secret read from stdin, without its line ending. Inner and
+/// leading spaces are kept: they may be part of a password.
+pub fn first_line(text: &str) -> &str {
+    let line = text.split('\n').next().unwrap_or("");
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_line_keeps_spaces_and_drops_line_endings() {
+        assert_eq!(first_line(" pass word \r\nnext"), " pass word ");
+        assert_eq!(first_line("pw\n"), "pw");
+        assert_eq!(first_line("pw"), "pw");
+        assert_eq!(first_line(""), "");
+    }
+
+    #[test]
+    fn oversize_input_is_refused() {
+        let big = std::io::repeat(b'a').take(MAX_STDIN + 10);
+        let e = read_limited(big, "transaction JSON").unwrap_err();
+        assert!(e.to_string().contains("larger than"), "{e}");
+    }
+}

@@ -1,0 +1,119 @@
+//! rustls client configuration shared by the websocket and HTTP paths.
+//!
+//! Only the `ring` provider is compiled in, so it is installed explicitly rather than
+//! relying on a process-wide default that may not exist.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::RootCertStore;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+/// A CA file larger than this is not a CA file.
+const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Build the client TLS config. With `ca_file`, the PEM certificates in it are the **only**
+/// trust roots: a private CA pins the node and public CAs cannot vouch for it. Without it,
+/// the webpki (Mozilla) roots are used.
+pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    let mut roots = RootCertStore::empty();
+    match ca_file {
+        Some(path) => {
+            let pem = read_bounded(path)?;
+            let mut added = 0usize;
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| format!("ca_file {}: bad PEM: {e}", path.display()))?;
+                roots.add(cert).map_err(|e| {
+                    format!("ca_file {}: unusable certificate: {e}", path.display())
+                })?;
+                added += 1;
+            }
+            if added == 0 {
+                return Err(format!("ca_file {}: no certificates found", path.display()));
+            }
+        }
+        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS setup: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(config)
+}
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| format!("ca_file {}: cannot open: {e}", path.display()))?;
+    let mut buf = Vec::new();
+    file.take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("ca_file {}: cannot read: {e}", path.display()))?;
+    if buf.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(format!("ca_file {}: larger than 1 MiB", path.display()));
+    }
+    Ok(buf)
+}
+
+/// Whether an I/O error is a TLS failure in disguise: tokio-rustls wraps rustls errors
+/// in `io::Error`, and hyper wraps that `io::Error` in another one.
+pub fn is_tls_io_error(e: &std::io::Error) -> bool {
+    let mut current: &(dyn std::error::Error + 'static) = e;
+    // io::Error::source() skips its payload, so walk payloads explicitly (bounded depth).
+    for _ in 0..8 {
+        if current.downcast_ref::<rustls::Error>().is_some() {
+            return true;
+        }
+        match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => current = inner,
+            None => return false,
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_rustls_errors_nested_in_io_errors() {
+        use std::io::{Error, ErrorKind};
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let once = Error::new(ErrorKind::InvalidData, tls);
+        assert!(is_tls_io_error(&once));
+        let twice = Error::other(once);
+        assert!(is_tls_io_error(&twice));
+        assert!(!is_tls_io_error(&Error::from(ErrorKind::ConnectionRefused)));
+        assert!(!is_tls_io_error(&Error::other("plain")));
+    }
+
+    #[test]
+    fn default_roots_build() {
+        assert!(client_config(None).is_ok());
+    }
+
+    #[test]
+    fn bad_ca_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.pem");
+        assert!(
+            client_config(Some(&missing))
+                .unwrap_err()
+                .contains("cannot open")
+        );
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, b"hello").unwrap();
+        assert!(
+            client_config(Some(&empty))
+                .unwrap_err()
+                .contains("no certificates")
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! `btsops keys` and `btsops tx` as an operator runs them: a process, stdin, exit codes.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+fn vectors(name: &str) -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vectors")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Runs btsops with `stdin`, returning (exit code, stdout, stderr).
+fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn key_file(dir: &Path, mode: u32, content: &str) -> PathBuf {
+    let p = dir.join(format!("keys-{mode:o}.wif"));
+    std::fs::write(&p, content).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    p
+}
+
+#[test]
+fn keys_derive_matches_the_password_key_vectors() {
+    let v = vectors("keys.json");
+    for entry in v["password_keys"].as_array().unwrap() {
+        let account = entry["account"].as_str().unwrap();
+        let password = entry["password"].as_str().unwrap();
+        let role = entry["role"].as_str().unwrap();
+        for (prefix, field) in [("BTS", "public_key_BTS"), ("TEST", "public_key_TEST")] {
+            let (code, out, _) = run(
+                &[
+                    "keys",
+                    "derive",
+                    "--account",
+                    account,
+                    "--password-stdin",
+                    "--prefix",
+                    prefix,
+                    "--json",
+                    "--show-private",
+                ],
+                &format!("{password}\n"),
+            );
+            assert_eq!(code, 0);
+            let j: Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(
+                j["keys"][role]["public"], entry[field],
+                "{account}/{role}/{prefix}"
+            );
+            assert_eq!(j["keys"][role]["wif"], entry["wif"]);
+        }
+    }
+}
+
+#[test]
+fn keys_derive_text_hides_private_keys_unless_asked() {
+    let (code, out, err) = run(
+        &["keys", "derive", "--account", "alice", "--password-stdin"],
+        "P5test\n",
+    );
+    assert_eq!(code, 0);
+    let lines: Vec<_> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[0].starts_with("owner  BTS8bEEdJiQURt9Wx6ZyocnzUoBk4hTVMdvto9Sqw2sNm8K7532sz"),
+        "{out}"
+    );
+    assert!(!out.contains("5KRREuVGT9pzWSVGLYZTVQGzVgLXgmcEbX25WcULSKVdkk75Pqe"));
+    assert!(err.contains("shorter than 12"), "{err}");
+    let (_, out, _) = run(
+        &[
+            "keys",
+            "derive",
+            "--account",
+            "alice",
+            "--password-stdin",
+            "--show-private",
+        ],
+        "P5test\n",
+    );
+    assert!(
+        out.contains("5KRREuVGT9pzWSVGLYZTVQGzVgLXgmcEbX25WcULSKVdkk75Pqe"),
+        "{out}"
+    );
+
+    let (code, _, err) = run(
+        &["keys", "derive", "--account", "alice", "--password-stdin"],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("empty password"), "{err}");
+    let (code, _, err) = run(
+        &[
+            "keys",
+            "derive",
+            "--account",
+            "alice",
+            "--password-stdin",
+            "--prefix",
+            "B1S",
+        ],
+        "pw\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--prefix"), "{err}");
+}
+
+#[test]
+fn keys_pub_reads_a_wif_and_rejects_a_bad_checksum() {
+    let v = vectors("keys.json");
+    let fixed = &v["fixed_key"];
+    let (code, out, _) = run(
+        &["keys", "pub", "--wif-stdin", "--prefix", "TEST"],
+        &format!("{}\n", fixed["wif"].as_str().unwrap()),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), fixed["public_key_TEST"].as_str().unwrap());
+    let mut bad = fixed["wif"].as_str().unwrap().to_string();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'z' { 'y' } else { 'z' });
+    let (code, _, err) = run(&["keys", "pub", "--wif-stdin"], &bad);
+    assert_eq!(code, 1);
+    assert!(err.contains("WIF"), "{err}");
+}
+
+#[test]
+fn tx_hex_id_and_sign_match_the_transfer_and_account_create_vectors() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixed_wif = vectors("keys.json")["fixed_key"]["wif"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys = key_file(
+        dir.path(),
+        0o600,
+        &format!("# signer\n{fixed_wif}\n\n{fixed_wif}\n"),
+    );
+    for name in ["transfer_tx.json", "account_create_tx.json"] {
+        let v = vectors(name);
+        let unsigned = v["unsigned_tx"].to_string();
+        let chain_id = v["chain_id"].as_str().unwrap();
+
+        let (code, out, _) = run(&["tx", "hex", "--without-sig"], &unsigned);
+        assert_eq!(code, 0);
+        assert_eq!(out.trim(), v["serialized_hex"], "{name}");
+        let (_, out, _) = run(&["tx", "hex"], &unsigned);
+        assert_eq!(
+            out.trim(),
+            v["serialized_hex_with_empty_signature_vector"],
+            "{name}"
+        );
+
+        let (code, out, _) = run(&["tx", "id", "--chain-id", chain_id], &unsigned);
+        assert_eq!(code, 0);
+        let lines: Vec<_> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                v["tx_id"].as_str().unwrap(),
+                v["digest_hex"].as_str().unwrap()
+            ],
+            "{name}"
+        );
+
+        // The same key listed twice signs once: the node rejects duplicate signatures.
+        let (code, out, err) = run(
+            &[
+                "tx",
+                "sign",
+                "--chain-id",
+                chain_id,
+                "--wif-file",
+                keys.to_str().unwrap(),
+            ],
+            &unsigned,
+        );
+        assert_eq!(code, 0, "{err}");
+        let signed: Value = serde_json::from_str(&out).unwrap();
+        let sigs = signed["signatures"].as_array().unwrap();
+        assert_eq!(sigs.len(), 1);
+        // The signed JSON carries the same body: its hex is the vector's.
+        let (_, hex_out, _) = run(&["tx", "hex", "--without-sig"], &out);
+        assert_eq!(hex_out.trim(), v["serialized_hex"]);
+        let sig = sigs[0].as_str().unwrap();
+        let b0 = u8::from_str_radix(&sig[..2], 16).unwrap();
+        assert!((31..=34).contains(&b0), "compact recovery byte {b0}");
+    }
+}
+
+#[test]
+fn key_files_open_to_group_or_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = vectors("transfer_tx.json");
+    let unsigned = v["unsigned_tx"].to_string();
+    let wif = vectors("keys.json")["fixed_key"]["wif"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for mode in [0o640, 0o604, 0o644] {
+        let p = key_file(dir.path(), mode, &wif);
+        let (code, out, err) = run(
+            &[
+                "tx",
+                "sign",
+                "--chain-id",
+                v["chain_id"].as_str().unwrap(),
+                "--wif-file",
+                p.to_str().unwrap(),
+            ],
+            &unsigned,
+        );
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert!(
+            err.contains(p.to_str().unwrap()) && err.contains(&format!("{mode:04o}")),
+            "{err}"
+        );
+    }
+    let p = key_file(dir.path(), 0o400, &wif);
+    let (code, _, err) = run(
+        &[
+            "tx",
+            "sign",
+            "--chain-id",
+            v["chain_id"].as_str().unwrap(),
+            "--wif-file",
+            p.to_str().unwrap(),
+        ],
+        &unsigned,
+    );
+    assert_eq!(code, 0, "{err}");
+    // A bad key line is reported by file and line, without echoing it.
+    let p = key_file(dir.path(), 0o600, "# k\nnot-a-wif-secret\n");
+    let (code, _, err) = run(
+        &[
+            "tx",
+            "sign",
+            "--chain-id",
+            v["chain_id"].as_str().unwrap(),
+            "--wif-file",
+            p.to_str().unwrap(),
+        ],
+        &unsigned,
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("{}:2", p.display())) && !err.contains("not-a-wif-secret"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_operations_and_bad_input_are_clear_errors() {
+    let v = vectors("transfer_tx.json");
+    let mut tx = v["unsigned_tx"].clone();
+    tx["operations"][0][0] = Value::from(37);
+    let (code, out, err) = run(&["tx", "hex"], &tx.to_string());
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert!(err.contains("37") && err.contains("operation"), "{err}");
+
+    let (code, _, err) = run(&["tx", "hex"], "{not json");
+    assert_eq!(code, 1);
+    assert!(err.contains("transaction JSON"), "{err}");
+
+    let (code, _, err) = run(
+        &["tx", "id", "--chain-id", "abc"],
+        &v["unsigned_tx"].to_string(),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--chain-id"), "{err}");
+}
