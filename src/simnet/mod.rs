@@ -9,6 +9,14 @@ pub mod api_catalog;
 pub mod chain_objects;
 pub mod chain_state;
 pub mod database_api;
+pub mod faults;
 pub mod fc_error;
+pub mod fleet;
 pub mod json_args;
+pub mod node;
 pub mod rpc_dispatch;
+pub mod seed;
+pub mod server;
+
+pub use faults::{Fault, FaultHandle, FaultState};
+pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};
