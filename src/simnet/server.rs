@@ -288,17 +288,23 @@ impl Drop for ConnectionGuard<'_> {
     }
 }
 
-/// Binds a loopback listener; `SO_REUSEADDR` so a refused-then-recovered listener can take
-/// its port back at once.
-pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+fn reusable_socket(addr: SocketAddr) -> io::Result<TcpSocket> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
     socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
     socket.bind(addr)?;
-    socket.listen(1024)
+    Ok(socket)
+}
+
+/// Binds a loopback listener. `SO_REUSEPORT` lets the refuse fault hold the port with a
+/// bound, non-listening socket while no listener exists (connects get ECONNREFUSED and no
+/// other listener can be handed the port meanwhile), and take it back on recovery.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    reusable_socket(addr)?.listen(1024)
 }
 
 /// Waits until `frozen` clears; false when the peer closed first. Reads and discards what
@@ -324,9 +330,10 @@ pub async fn wait_while_frozen<S: AsyncRead + Unpin>(
 
 /// The accept loop of one endpoint. Connection tasks live in a `JoinSet` owned here, so
 /// aborting this task (fleet shutdown) or a drop-connections fault ends them all, and
-/// finished ones are reaped as they end. `on_fault` sees every fault change first.
+/// finished ones are reaped as they end. `on_fault` sees the fault state first, at start
+/// and on every change (a fault injected before this task first ran counts too).
 pub async fn run_listener<F, Fut>(
-    mut listener: TcpListener,
+    listener: TcpListener,
     faults: FaultHandle,
     on_fault: impl Fn(&FaultState) + Send + 'static,
     on_connection: F,
@@ -337,12 +344,39 @@ pub async fn run_listener<F, Fut>(
     let Ok(addr) = listener.local_addr() else {
         return;
     };
+    let mut listener = Some(listener);
     let mut rx = faults.subscribe();
     let mut connections: JoinSet<()> = JoinSet::new();
     let mut seen_generation = rx.borrow().drop_generation;
+    // Holds the port while refusing, so no other listener is handed it meanwhile.
+    let mut _reserve: Option<TcpSocket> = None;
     loop {
+        let state = rx.borrow_and_update().clone();
+        on_fault(&state);
+        if state.drop_generation != seen_generation {
+            seen_generation = state.drop_generation;
+            connections.abort_all();
+        }
+        if state.refusing && listener.is_some() {
+            _reserve = reusable_socket(addr).ok();
+            // Nothing listens now, so connects get ECONNREFUSED. Open connections stay,
+            // as they would across a restarted listener.
+            listener = None;
+        }
+        if !state.refusing && listener.is_none() {
+            match bind(addr) {
+                Ok(l) => {
+                    listener = Some(l);
+                    _reserve = None;
+                }
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            }
+        }
         tokio::select! {
-            accepted = listener.accept() => {
+            accepted = accept(listener.as_ref()) => {
                 if let Ok((stream, _)) = accepted {
                     if connections.len() >= MAX_CONNECTIONS {
                         drop(stream);
@@ -356,45 +390,17 @@ pub async fn run_listener<F, Fut>(
                 if changed.is_err() {
                     return;
                 }
-                let state = rx.borrow_and_update().clone();
-                on_fault(&state);
-                if state.drop_generation != seen_generation {
-                    seen_generation = state.drop_generation;
-                    connections.abort_all();
-                }
-                if state.refusing {
-                    drop(listener);
-                    // Refusing: nothing listens, so connects get ECONNREFUSED. Open
-                    // connections are kept (a restarted listener does not cut them either).
-                    loop {
-                        tokio::select! {
-                            r = rx.changed() => {
-                                if r.is_err() {
-                                    return;
-                                }
-                                let s = rx.borrow_and_update().clone();
-                                on_fault(&s);
-                                if s.drop_generation != seen_generation {
-                                    seen_generation = s.drop_generation;
-                                    connections.abort_all();
-                                }
-                                if !s.refusing {
-                                    break;
-                                }
-                            }
-                            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-                        }
-                    }
-                    listener = loop {
-                        match bind(addr) {
-                            Ok(l) => break l,
-                            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                        }
-                    };
-                }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
+    }
+}
+
+/// Accepts on the listener, or waits forever when there is none (refusing).
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
     }
 }
 
