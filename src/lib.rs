@@ -9,3 +9,4 @@ pub mod cmd;
 pub mod config;
 pub mod rpc;
 pub mod secrets;
+pub mod simnet;

@@ -1,0 +1,22 @@
+//! simnet: an embedded simulated BitShares fleet on loopback (DESIGN §4).
+//!
+//! Layers, bottom up: pure chain and protocol code (`chain_state`, `chain_objects`,
+//! `fc_error`, `json_args`, `api_catalog`, `database_api`, `rpc_dispatch`), then the async
+//! edges (`faults`, `server`, `node`, `seed`) and `fleet`, which starts and controls it all.
+//! simnet never imports the TUI.
+
+pub mod api_catalog;
+pub mod chain_objects;
+pub mod chain_state;
+pub mod database_api;
+pub mod faults;
+pub mod fc_error;
+pub mod fleet;
+pub mod json_args;
+pub mod node;
+pub mod rpc_dispatch;
+pub mod seed;
+pub mod server;
+
+pub use faults::{Fault, FaultHandle, FaultState};
+pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};

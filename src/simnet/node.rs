@@ -1,0 +1,453 @@
+//! API nodes: one shared chain per network, N nodes each with its own listener and its own
+//! view of that chain (it may lag, stall or lie about the chain id).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+use super::chain_objects::fmt_time;
+use super::chain_state::{Block, Chain, ChainState};
+use super::database_api::{BlockSource, ChainView};
+use super::faults::{FaultHandle, FaultState, malform};
+use super::rpc_dispatch::{ApiAccess, NodeContext, Reply, Session, block_notices, handle_text};
+use super::server::{
+    ConnectionGuard, DripStream, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, PrefixedStream,
+    REQUEST_TIMEOUT, read_head, wait_while_frozen, write_http_reply,
+};
+
+/// Wall-clock unix seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// One network's chain, shared by its nodes.
+pub struct NetworkShared {
+    pub name: String,
+    chain: Mutex<Chain>,
+    blocks: RwLock<Vec<Arc<Block>>>,
+    /// The newest snapshots, oldest first, so lagging nodes can serve an older head.
+    recent: RwLock<VecDeque<Arc<ChainState>>>,
+    keep: usize,
+    head: watch::Sender<u32>,
+}
+
+impl BlockSource for NetworkShared {
+    fn block(&self, num: u32) -> Option<Arc<Block>> {
+        let idx = usize::try_from(num).ok()?.checked_sub(1)?;
+        self.blocks.read().ok()?.get(idx).cloned()
+    }
+}
+
+impl NetworkShared {
+    /// `max_lag`: the largest lag (in blocks) any node of this network is configured with.
+    pub fn new(name: impl Into<String>, chain: Chain, max_lag: u32) -> Arc<Self> {
+        let genesis = Arc::new(chain.state().clone());
+        let mut recent = VecDeque::new();
+        recent.push_back(genesis);
+        Arc::new(NetworkShared {
+            name: name.into(),
+            chain: Mutex::new(chain),
+            blocks: RwLock::new(Vec::new()),
+            recent: RwLock::new(recent),
+            keep: max_lag as usize + 1,
+            head: watch::Sender::new(0),
+        })
+    }
+
+    pub fn latest(&self) -> Arc<ChainState> {
+        self.lagging(0)
+    }
+
+    /// The state `lag` blocks behind the network head (the oldest kept when shorter).
+    pub fn lagging(&self, lag: u32) -> Arc<ChainState> {
+        let recent = match self.recent.read() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let idx = recent.len().saturating_sub(1 + lag as usize);
+        match recent.get(idx) {
+            Some(s) => Arc::clone(s),
+            // Never empty: `new` stores genesis and nothing pops the last entry.
+            None => Arc::new(self.with_chain(|c| c.state().clone())),
+        }
+    }
+
+    pub fn head_num(&self) -> u32 {
+        *self.head.borrow()
+    }
+
+    pub fn subscribe_head(&self) -> watch::Receiver<u32> {
+        self.head.subscribe()
+    }
+
+    /// Runs `f` on the chain under its lock (transaction application, tests).
+    pub fn with_chain<R>(&self, f: impl FnOnce(&mut Chain) -> R) -> R {
+        let mut guard = match self.chain.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut guard)
+    }
+
+    /// Produces the block due at `now`, if any, and publishes it.
+    pub fn tick(&self, now: i64) -> Option<u32> {
+        let (block, state) = self.with_chain(|c| {
+            let b = c.produce_block(now)?;
+            Some((b, c.state().clone()))
+        })?;
+        let num = block.num;
+        if let Ok(mut blocks) = self.blocks.write() {
+            blocks.push(Arc::new(block));
+        }
+        if let Ok(mut recent) = self.recent.write() {
+            recent.push_back(Arc::new(state));
+            while recent.len() > self.keep {
+                recent.pop_front();
+            }
+        }
+        self.head.send_replace(num);
+        Some(num)
+    }
+}
+
+/// Produces blocks on slot boundaries of the wall clock until aborted.
+pub async fn run_chain(network: Arc<NetworkShared>, block_interval: u32) {
+    let interval = i64::from(block_interval.max(1));
+    loop {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = now.as_secs() as i64;
+        let next_slot = (secs.div_euclid(interval) + 1) * interval;
+        // Wake just after the boundary so the slot's second has started on every clock.
+        let wait = Duration::from_secs((next_slot - secs) as u64)
+            .saturating_sub(Duration::from_nanos(u64::from(now.subsec_nanos())))
+            + Duration::from_millis(20);
+        tokio::time::sleep(wait).await;
+        network.tick(unix_now());
+    }
+}
+
+/// One API node.
+pub struct NodeRuntime {
+    pub network: Arc<NetworkShared>,
+    pub name: String,
+    pub info: String,
+    pub access: ApiAccess,
+    pub faults: FaultHandle,
+    lag_blocks: AtomicU32,
+    stalled_at: Mutex<Option<Arc<ChainState>>>,
+    /// Open connections (websocket and HTTP), for tests and leak checks.
+    pub connections: AtomicUsize,
+    wrong_chain_id: String,
+    node_key: String,
+    listening_on: Mutex<String>,
+}
+
+impl NodeRuntime {
+    pub fn new(
+        network: Arc<NetworkShared>,
+        name: impl Into<String>,
+        info: impl Into<String>,
+        access: ApiAccess,
+        lag_blocks: u32,
+    ) -> Arc<Self> {
+        let name = name.into();
+        let chain_id = network.with_chain(|c| c.state().spec.chain_id.clone());
+        let wrong = hex::encode(Sha256::digest(format!("wrong chain of {chain_id}")));
+        let key = Sha256::digest(format!("{}/{name}", network.name));
+        let node_key = format!("02{}", hex::encode(key));
+        Arc::new(NodeRuntime {
+            network,
+            name,
+            info: info.into(),
+            access,
+            faults: FaultHandle::new(),
+            lag_blocks: AtomicU32::new(lag_blocks),
+            stalled_at: Mutex::new(None),
+            connections: AtomicUsize::new(0),
+            wrong_chain_id: wrong,
+            node_key,
+            listening_on: Mutex::new(String::new()),
+        })
+    }
+
+    pub fn set_listening_on(&self, addr: String) {
+        if let Ok(mut l) = self.listening_on.lock() {
+            *l = addr;
+        }
+    }
+
+    pub fn set_lag(&self, blocks: u32) {
+        self.lag_blocks.store(blocks, Ordering::Relaxed);
+    }
+
+    /// The state this node serves now.
+    pub fn view(&self) -> Arc<ChainState> {
+        let pinned = match self.stalled_at.lock() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        match pinned {
+            Some(s) => s,
+            None => self
+                .network
+                .lagging(self.lag_blocks.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Follows the stall fault: pins the current view when it starts, unpins on recovery.
+    pub fn on_fault(&self, state: &FaultState) {
+        let current = if state.stalled {
+            Some(self.view())
+        } else {
+            None
+        };
+        if let Ok(mut g) = self.stalled_at.lock() {
+            match (state.stalled, g.is_some()) {
+                (true, false) => *g = current,
+                (false, true) => *g = None,
+                _ => {}
+            }
+        }
+    }
+
+    fn network_node_info(&self) -> Value {
+        let listening = self
+            .listening_on
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default();
+        json!({
+            "listening_on": listening,
+            "node_public_key": self.node_key,
+            "node_id": self.node_key,
+            "connection_count": self.connections.load(Ordering::Relaxed),
+        })
+    }
+
+    fn context<'a>(
+        &'a self,
+        state: &'a ChainState,
+        now: &'a str,
+        faults: &FaultState,
+    ) -> NodeContext<'a> {
+        let chain_id = if faults.wrong_chain_id {
+            self.wrong_chain_id.as_str()
+        } else {
+            state.spec.chain_id.as_str()
+        };
+        NodeContext {
+            view: ChainView {
+                state,
+                chain_id,
+                blocks: &*self.network,
+            },
+            info: &self.info,
+            access: &self.access,
+            now,
+            network_node_info: self.network_node_info(),
+        }
+    }
+
+    /// Answers one request text as this node, now.
+    pub fn answer(&self, text: &str, session: &mut Session, faults: &FaultState) -> Reply {
+        let state = self.view();
+        let now = fmt_time(unix_now());
+        let ctx = self.context(&state, &now, faults);
+        handle_text(text, session, &ctx)
+    }
+}
+
+/// Serves one accepted connection: websocket or one HTTP POST.
+pub async fn serve_connection(node: Arc<NodeRuntime>, mut stream: TcpStream) {
+    let _guard = ConnectionGuard::new(&node.connections);
+    let mut buf = Vec::new();
+    let head = match tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream, &mut buf)).await {
+        Ok(Ok(h)) => h,
+        _ => return,
+    };
+    let mut faults = node.faults.subscribe();
+    if !wait_while_frozen(&mut stream, &mut faults).await {
+        return;
+    }
+    if head.websocket {
+        let stream = DripStream::new(PrefixedStream::new(buf, stream), faults.clone());
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(MAX_WS_MESSAGE_BYTES))
+            .max_frame_size(Some(MAX_WS_MESSAGE_BYTES));
+        let accepted = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            tokio_tungstenite::accept_async_with_config(stream, Some(config)),
+        )
+        .await;
+        if let Ok(Ok(ws)) = accepted {
+            serve_websocket(&node, ws, head.credentials, faults).await;
+        }
+    } else {
+        let body_start = head.len.min(buf.len());
+        let leftover = buf.split_off(body_start);
+        let stream = DripStream::new(PrefixedStream::new(leftover, stream), faults.clone());
+        serve_http(
+            &node,
+            stream,
+            head.content_length,
+            head.chunked,
+            head.credentials,
+            faults,
+        )
+        .await;
+    }
+}
+
+async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
+    node: &NodeRuntime,
+    mut stream: S,
+    content_length: Option<usize>,
+    chunked: bool,
+    credentials: Option<(String, String)>,
+    mut faults: watch::Receiver<FaultState>,
+) {
+    let Some(len) = content_length.filter(|_| !chunked) else {
+        let _ = write_http_reply(&mut stream, 411, None).await;
+        return;
+    };
+    if len > MAX_BODY_BYTES {
+        let _ = write_http_reply(&mut stream, 413, None).await;
+        return;
+    }
+    let mut body = vec![0u8; len];
+    match tokio::time::timeout(REQUEST_TIMEOUT, stream.read_exact(&mut body)).await {
+        Ok(Ok(_)) => {}
+        _ => return,
+    }
+    let text = String::from_utf8_lossy(&body);
+    // Each HTTP request gets a fresh API context, thrown away after the reply.
+    let mut session = Session::new(
+        &node.access,
+        credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+    );
+    let state = faults.borrow_and_update().clone();
+    if state.frozen {
+        // Never answered: hold the connection until the client gives up.
+        let mut sink = [0u8; 256];
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+        return;
+    }
+    let reply = node.answer(&text, &mut session, &state);
+    if let Some(d) = state.next_delay() {
+        tokio::time::sleep(d).await;
+    }
+    let body = reply
+        .text
+        .map(|t| if state.malformed { malform(&t) } else { t });
+    let _ = write_http_reply(&mut stream, reply.http_status, body.as_deref()).await;
+}
+
+/// Sends one frame with the fault state of the moment: delay, malformation; frozen sends
+/// nothing. False when the connection is gone.
+async fn send_with_faults<S: AsyncRead + AsyncWrite + Unpin>(
+    ws: &mut WebSocketStream<S>,
+    text: String,
+    faults: &watch::Receiver<FaultState>,
+) -> bool {
+    let state = faults.borrow().clone();
+    if state.frozen {
+        return true;
+    }
+    if let Some(d) = state.next_delay() {
+        tokio::time::sleep(d).await;
+    }
+    let text = if state.malformed {
+        malform(&text)
+    } else {
+        text
+    };
+    ws.send(Message::text(text)).await.is_ok()
+}
+
+async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
+    node: &NodeRuntime,
+    mut ws: WebSocketStream<S>,
+    credentials: Option<(String, String)>,
+    faults: watch::Receiver<FaultState>,
+) {
+    let mut session = Session::new(
+        &node.access,
+        credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
+    );
+    let mut head_rx = node.network.subscribe_head();
+    let mut last_view = node.view();
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let text = match msg {
+                    Some(Ok(Message::Text(t))) => t.as_str().to_string(),
+                    Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                };
+                let state = faults.borrow().clone();
+                if state.frozen {
+                    continue;
+                }
+                let had_notices = session.wants_notices();
+                let view = node.view();
+                let now = fmt_time(unix_now());
+                let reply = {
+                    let ctx = node.context(&view, &now, &state);
+                    handle_text(&text, &mut session, &ctx).text
+                };
+                if !had_notices {
+                    last_view = view;
+                }
+                if let Some(reply) = reply
+                    && !send_with_faults(&mut ws, reply, &faults).await
+                {
+                    break;
+                }
+            }
+            changed = head_rx.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let view = node.view();
+                if view.head_num() <= last_view.head_num() {
+                    continue;
+                }
+                if session.wants_notices() {
+                    let state = faults.borrow().clone();
+                    let now = fmt_time(unix_now());
+                    let notices = {
+                        let ctx = node.context(&view, &now, &state);
+                        block_notices(&session, &last_view, &ctx)
+                    };
+                    for n in notices {
+                        if !send_with_faults(&mut ws, n, &faults).await {
+                            return;
+                        }
+                    }
+                }
+                last_view = view;
+            }
+        }
+    }
+}
