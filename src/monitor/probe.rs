@@ -24,6 +24,9 @@ use super::window::Window;
 const DGP_CALLBACK: u64 = 7;
 /// Refresh the P2P peer count every this many probes.
 const PEER_EVERY: u64 = 10;
+/// Ask the chain id again every this many probes: a node restarted behind a proxy on
+/// another chain keeps the proxy's connection open.
+const CHAIN_EVERY: u64 = 5;
 /// Check the TLS certificate again after this long on one connection.
 const CERT_EVERY: Duration = Duration::from_secs(3600);
 
@@ -304,7 +307,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     p.obs.snap.chain_mismatch = chain_id != target.chain_id;
     p.obs.snap.chain_id = Some(chain_id);
 
-    learn(&client, target, settings, p).await;
+    learn(&client, target, settings, p).await?;
 
     let mut notices = client.take_notices();
     let subscribed = async {
@@ -331,6 +334,11 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                     .map_err(rpc_fail)?;
                 let took = t.elapsed();
                 p.apply_dgp(&dgp);
+                if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                    let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                    p.obs.snap.chain_mismatch = id != target.chain_id;
+                    p.obs.snap.chain_id = Some(id);
+                }
                 if p.obs.snap.probes % PEER_EVERY == 0 && has_network_node(&p.obs.snap) {
                     peer_count(&client, p).await;
                 }
@@ -373,58 +381,85 @@ fn has_network_node(s: &EndpointSnapshot) -> bool {
     s.api_sets.iter().any(|a| a == "network_node_api")
 }
 
-/// Static facts of a node, asked once per connection. Failures here are noted but do
-/// not fail the probe: an old node without `get_info` is still serving.
-async fn learn(client: &RpcClient, target: &Target, settings: &ProbeSettings, p: &mut Probe) {
-    match client.get_global_properties().await {
-        Ok(gp) => {
-            p.obs.snap.block_interval_s = Some(gp.parameters.block_interval);
-            p.obs.snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
-            p.obs.maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
+/// Static facts of a node, asked once per connection. Node errors here are noted but
+/// do not fail the probe (an old node without `get_info` is still serving); a timeout or
+/// a dead connection does, so a node that freezes mid-setup is down within its timeout
+/// instead of after one timeout per call.
+async fn learn(
+    client: &RpcClient,
+    target: &Target,
+    settings: &ProbeSettings,
+    p: &mut Probe,
+) -> Result<(), Failure> {
+    fn soft<T>(r: Result<T, RpcError>, p: &mut Probe) -> Result<Option<T>, Failure> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.node_error().is_some() => {
+                p.error(error_kind(&e), e.to_string());
+                Ok(None)
+            }
+            Err(e) => Err(rpc_fail(e)),
         }
-        Err(e) => p.error(error_kind(&e), e.to_string()),
     }
-    let mut ev = VersionEvidence::default();
-    match client.get_available_api_sets().await {
-        Ok(sets) => p.obs.snap.api_sets = sets,
-        Err(e) => p.error(error_kind(&e), e.to_string()),
+    if let Some(gp) = soft(client.get_global_properties().await, p)? {
+        p.obs.snap.block_interval_s = Some(gp.parameters.block_interval);
+        p.obs.snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
+        p.obs.maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
     }
-    match client.get_info().await {
-        Ok(Value::String(s)) => p.obs.snap.info = Some(s),
-        Ok(other) => p.obs.snap.info = Some(other.to_string()),
-        Err(e) => p.error(error_kind(&e), e.to_string()),
+    if let Some(sets) = soft(client.get_available_api_sets().await, p)? {
+        p.obs.snap.api_sets = sets;
     }
-    ev.database_methods = method_list(client, Api::Database).await;
-    ev.login_methods = method_list(client, Api::Login).await;
-    ev.op_count = op_count(client).await;
+    match soft(client.get_info().await, p)? {
+        Some(Value::String(s)) => p.obs.snap.info = Some(s),
+        Some(other) => p.obs.snap.info = Some(other.to_string()),
+        None => {}
+    }
+    let ev = VersionEvidence {
+        database_methods: method_list(client, Api::Database).await?,
+        login_methods: method_list(client, Api::Login).await?,
+        op_count: op_count(client).await?,
+    };
     p.obs.snap.version = version::bracket(&ev);
     if has_network_node(&p.obs.snap) {
         peer_count(client, p).await;
     }
     cert(target, settings, p).await;
+    Ok(())
+}
+
+/// The answer to a probe that is expected to fail with a node error.
+fn expect_node_error(r: Result<Value, RpcError>) -> Result<Option<crate::rpc::NodeError>, Failure> {
+    match r {
+        Ok(_) => Ok(None),
+        Err(e) => match e.node_error() {
+            Some(ne) => Ok(Some(ne.clone())),
+            None => Err(rpc_fail(e)),
+        },
+    }
 }
 
 /// The API's method list from the error an unknown method gets (PROTOCOL.md §22).
-async fn method_list(client: &RpcClient, api: Api) -> Option<Vec<String>> {
-    let e = client.call(api, "x_probe", json!([])).await.err()?;
-    let data = e.node_error()?.format_data.as_ref()?;
-    version::method_names(data.get("api")?)
+async fn method_list(client: &RpcClient, api: Api) -> Result<Option<Vec<String>>, Failure> {
+    let ne = expect_node_error(client.call(api, "x_probe", json!([])).await)?;
+    Ok(ne
+        .and_then(|ne| ne.format_data)
+        .and_then(|d| d.get("api").and_then(version::method_names)))
 }
 
-async fn op_count(client: &RpcClient) -> Option<u32> {
-    let e = client
+/// Operation count from the error a tag beyond the last operation gets.
+async fn op_count(client: &RpcClient) -> Result<Option<u32>, Failure> {
+    let r = client
         .call(
             Api::Database,
             "get_required_fees",
             json!([[[999, {}]], "1.3.0"]),
         )
-        .await
-        .err()?;
-    let ne = e.node_error()?;
-    ne.filled_format()
-        .and_then(|t| version::op_count_from_error(&t))
-        .or_else(|| version::op_count_from_error(&ne.message))
-        .or_else(|| version::op_count_from_error(&e.to_string()))
+        .await;
+    Ok(expect_node_error(r)?.and_then(|ne| {
+        ne.filled_format()
+            .and_then(|t| version::op_count_from_error(&t))
+            .or_else(|| version::op_count_from_error(&ne.message))
+    }))
 }
 
 async fn peer_count(client: &RpcClient, p: &mut Probe) {
