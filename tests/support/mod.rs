@@ -1,4 +1,4 @@
 //! Helpers shared by integration tests.
 
 pub mod oracle;
-pub mod simnet;
+pub mod pybitshares;
