@@ -298,3 +298,40 @@ async fn record_file_replays() {
     let times: Vec<f64> = records.iter().map(|(t, _)| *t).collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1] + 1.0), "{times:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_count_when_credentials_grant_network_node() {
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = &fleet.endpoint("mainnet", "ops").expect("ops").url;
+    let mut text = config_text(&fleet, &["a"], &[]);
+    text.push_str(&format!(
+        "\n  [[network.node]]\n  name = \"ops\"\n  url = \"{url}\"\n  user = \"ops\"\n  password_env = \"BTSOPS_TEST_OPS_PASS\"\n"
+    ));
+    let cfg = write_config(dir.path(), &text);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["check", "--json", "--config"])
+            .arg(&cfg)
+            .env("BTSOPS_TEST_OPS_PASS", "secret")
+            .output()
+            .expect("run btsops")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let doc = json(&text);
+    let ops = endpoint(&doc, "ops");
+    assert!(ops["peer_count"].is_number(), "{ops}");
+    assert!(
+        ops["api_sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "network_node_api"),
+        "{ops}"
+    );
+    // Without network_node the count is unknown, not zero.
+    assert!(endpoint(&doc, "a")["peer_count"].is_null());
+}
