@@ -32,6 +32,8 @@ pub struct EngineOptions {
     pub clock_warn_s: f64,
     /// Longest wait between reconnect attempts.
     pub backoff_max: Duration,
+    /// Interval of seed probes (`monitor.seed_interval_ms`).
+    pub seed_interval: Duration,
     /// `--record FILE`.
     pub record: Option<PathBuf>,
 }
@@ -46,6 +48,7 @@ impl EngineOptions {
             clock_warn_s: m.clock_warn_s,
             // Ten intervals, at most 30 s: a node back from a restart is seen quickly.
             backoff_max: (interval * 10).min(Duration::from_secs(30)),
+            seed_interval: Duration::from_millis(m.seed_interval_ms.max(10)),
             record: None,
         }
     }
@@ -135,11 +138,10 @@ pub struct Engine {
 
 impl Engine {
     /// Starts watching every endpoint of `config`. Needs a tokio runtime.
-    pub fn start(config: &Config, mut opts: EngineOptions) -> Result<Engine, MonitorError> {
-        if opts.clock_warn_s <= 0.0 {
-            opts.clock_warn_s = config.monitor.clock_warn_s;
-        }
-        Engine::start_targets(targets(config), rules(config), opts)
+    pub fn start(config: &Config, opts: EngineOptions) -> Result<Engine, MonitorError> {
+        let mut rules = rules(config);
+        rules.clock_warn_s = opts.clock_warn_s;
+        Engine::start_targets(targets(config), rules, opts)
     }
 
     /// Starts watching `targets` under `rules`.
@@ -154,6 +156,7 @@ impl Engine {
             timeout: opts.timeout,
             window_s: opts.window_s,
             backoff_max: opts.backoff_max,
+            seed_interval: opts.seed_interval,
         };
         let notify = Arc::new(Notify::new());
         let mut receivers = Vec::with_capacity(targets.len());

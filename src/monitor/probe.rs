@@ -27,6 +27,9 @@ const PEER_EVERY: u64 = 10;
 /// Ask the chain id again every this many probes: a node restarted behind a proxy on
 /// another chain keeps the proxy's connection open.
 const CHAIN_EVERY: u64 = 5;
+/// Largest message accepted from a node: the monitor reads small objects only, and a
+/// hostile endpoint must not make it buffer megabytes (memory per endpoint is bounded).
+const MAX_FRAME_BYTES: usize = 1 << 20;
 /// Check the TLS certificate again after this long on one connection.
 const CERT_EVERY: Duration = Duration::from_secs(3600);
 
@@ -52,6 +55,8 @@ pub struct ProbeSettings {
     pub window_s: f64,
     /// Longest wait between reconnect attempts.
     pub backoff_max: Duration,
+    /// Interval of seed probes.
+    pub seed_interval: Duration,
 }
 
 /// Wall clock as unix seconds.
@@ -281,7 +286,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         timeout: settings.timeout,
         credentials: credentials.clone(),
         ca_file: target.ca_file.clone(),
-        ..ConnectOptions::default()
+        max_frame_bytes: MAX_FRAME_BYTES,
     };
     let t0 = Instant::now();
     let client = RpcClient::connect(&target.url, opts)
@@ -500,7 +505,7 @@ pub async fn run_seed(
     notify: Arc<Notify>,
 ) {
     let mut p = Probe::new(&settings, tx, notify);
-    let mut tick = tokio::time::interval(settings.interval);
+    let mut tick = tokio::time::interval(settings.seed_interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
