@@ -64,6 +64,14 @@ async fn healthy_fleet_reports_everything() {
     let seed = ep(&s, "seed-1");
     assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
     assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
+    // Heads arrive within moments of their timestamps on loopback: no clock warning.
+    assert!(s.clock.samples >= 1, "{:?}", s.clock);
+    assert!(
+        s.clock.offset_s.is_some_and(|o| o.abs() < 2.0),
+        "{:?}",
+        s.clock
+    );
+    assert!(!s.clock.warn);
     let lb = ep(&s, "lb-1");
     assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
     assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);
@@ -305,6 +313,44 @@ async fn mute_seed_is_down_and_recovers() {
     faults.recover();
     wait_for(&engine, "seed back", LONG, |s| {
         ep(s, "seed-1").status == Status::Ok
+    })
+    .await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_node_and_idle_consumers_never_stall_the_engine() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "victim"], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    // A consumer that subscribes to events and never reads them.
+    let _idle = engine.events();
+    wait_for(&engine, "all ok", LONG, |s| {
+        s.endpoints.iter().all(|e| e.status == Status::Ok)
+    })
+    .await;
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.malformed_frames();
+    let s = wait_for(&engine, "victim down on garbage", LONG, |s| {
+        ep(s, "victim").status == Status::Down
+    })
+    .await;
+    let v = ep(&s, "victim");
+    assert!(
+        v.last_error.as_ref().is_some_and(|e| !e.message.is_empty()),
+        "{:?}",
+        v.last_error
+    );
+    let a0 = ep(&s, "a").probes;
+    let seq0 = s.seq;
+    let later = wait_for(&engine, "a keeps probing", LONG, |s| {
+        ep(s, "a").probes >= a0 + 3 && s.seq > seq0
+    })
+    .await;
+    assert_eq!(ep(&later, "a").status, Status::Ok);
+    faults.recover();
+    wait_for(&engine, "victim back", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
     })
     .await;
     engine.shutdown().await;
