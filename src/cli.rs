@@ -35,6 +35,24 @@ pub enum Command {
     /// One probe round of every endpoint: a table, or JSON with --json. Exit 0 when all
     /// are ok, 1 when any warns, 2 when any is critical or down, 3 on a config error.
     Check(CheckArgs),
+    /// Run the monitor headless and print each status change as it happens (one JSON
+    /// object per line with --json), until Ctrl-C or --for seconds.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Events as JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write snapshots and events as JSON lines to FILE, for replay.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Stop after S seconds instead of at Ctrl-C.
+    #[arg(long = "for", value_name = "S")]
+    pub for_s: Option<f64>,
 }
 
 #[derive(Debug, Args)]
