@@ -71,7 +71,7 @@ pub fn targets(config: &Config) -> Vec<Target> {
                 kind: EndpointKind::Node,
                 network: n.name.clone(),
                 name: node.name.clone(),
-                url: node.url.to_string(),
+                url: ws_url(&node.url),
                 credentials: node.credentials.clone(),
                 ca_file: node.ca_file.clone(),
                 chain_id: n.chain_id.clone(),
@@ -97,13 +97,24 @@ pub fn targets(config: &Config) -> Vec<Target> {
             kind: EndpointKind::Lb,
             network: lb.network.clone(),
             name: lb.name.clone(),
-            url: url.to_string(),
+            url: ws_url(url),
             credentials: lb.credentials.clone(),
             ca_file: lb.ca_file.clone(),
             chain_id: net.chain_id.clone(),
         });
     }
     out
+}
+
+/// A node configured by its HTTP URL is watched over the websocket on the same port
+/// (graphene serves both there): subscriptions need a socket.
+fn ws_url(u: &url::Url) -> String {
+    let s = u.to_string();
+    match u.scheme() {
+        "http" => s.replacen("http", "ws", 1),
+        "https" => s.replacen("https", "wss", 1),
+        _ => s,
+    }
 }
 
 /// The rule settings of a config.
@@ -350,5 +361,57 @@ impl Aggregator {
             let _ = self.ev_tx.send(e);
         }
         self.snap_tx.send_replace(snap);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_in_config_order_with_ws_urls() {
+        let text = r#"
+[[network]]
+name = "main"
+role = "mainnet"
+chain_id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8"
+prefix = "BTS"
+  [[network.node]]
+  name = "a"
+  url = "http://127.0.0.1:8090"
+  [[network.node]]
+  name = "b"
+  url = "https://node.example.org/ws"
+  [[network.seed]]
+  name = "s"
+  addr = "127.0.0.1:1776"
+[[lb]]
+name = "lb"
+network = "main"
+public_url = "wss://api.example.org/ws"
+runtime_api = "tcp:127.0.0.1:9999"
+backend = "bts"
+[[lb]]
+name = "lb-private"
+network = "main"
+runtime_api = "tcp:127.0.0.1:9998"
+backend = "bts"
+"#;
+        let cfg = crate::config::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let t = targets(&cfg);
+        let names: Vec<(&str, EndpointKind, &str)> = t
+            .iter()
+            .map(|t| (t.name.as_str(), t.kind, t.url.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", EndpointKind::Node, "ws://127.0.0.1:8090/"),
+                ("b", EndpointKind::Node, "wss://node.example.org/ws"),
+                ("s", EndpointKind::Seed, "127.0.0.1:1776"),
+                ("lb", EndpointKind::Lb, "wss://api.example.org/ws"),
+            ]
+        );
+        assert!(t.iter().all(|t| t.chain_id.len() == 64));
     }
 }
