@@ -355,3 +355,101 @@ async fn hostile_node_and_idle_consumers_never_stall_the_engine() {
     .await;
     engine.shutdown().await;
 }
+
+/// A websocket proxy in front of `upstream` that rewrites every `head_block_id` it passes
+/// (replies and notices): a node on a fork at the same height.
+async fn forking_proxy(upstream: String) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    fn lie(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k == "head_block_id" {
+                        if let Some(s) = x.as_str() {
+                            // Keep the height prefix, change the hash part.
+                            let forged: String = s[..8].to_string() + &"f".repeat(s.len() - 8);
+                            *x = serde_json::Value::String(forged);
+                        }
+                    } else {
+                        lie(x);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(lie),
+            _ => {}
+        }
+    }
+
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(down) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let Ok((up, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
+                    return;
+                };
+                let (mut down_tx, mut down_rx) = down.split();
+                let (mut up_tx, mut up_rx) = up.split();
+                let to_up = async {
+                    while let Some(Ok(m)) = down_rx.next().await {
+                        if up_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let to_down = async {
+                    while let Some(Ok(m)) = up_rx.next().await {
+                        let m = match m {
+                            Message::Text(t) => match serde_json::from_str::<serde_json::Value>(&t)
+                            {
+                                Ok(mut v) => {
+                                    lie(&mut v);
+                                    Message::text(v.to_string())
+                                }
+                                Err(_) => Message::Text(t),
+                            },
+                            other => other,
+                        };
+                        if down_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = to_up => {}, _ = to_down => {} }
+            });
+        }
+    });
+    format!("ws://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_on_a_fork_is_suspected() {
+    let fleet = start_fleet().await;
+    let upstream = fleet.endpoint("mainnet", "b").expect("b").url.clone();
+    let liar = forking_proxy(upstream).await;
+    let mut text = config_text(&fleet, &["a"], &[]);
+    text.push_str(&format!(
+        "\n  [[network.node]]\n  name = \"forked\"\n  url = \"{liar}\"\n"
+    ));
+    let cfg = parse(&text);
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "fork suspected", LONG, |s| {
+        ep(s, "forked").fork_suspect && ep(s, "forked").status == Status::Crit
+    })
+    .await;
+    assert!(!ep(&s, "a").fork_suspect);
+    assert_eq!(ep(&s, "a").status, Status::Ok, "{:?}", ep(&s, "a").reasons);
+    assert!(
+        ep(&s, "forked").reasons.iter().any(|r| r.contains("fork")),
+        "{:?}",
+        ep(&s, "forked").reasons
+    );
+    assert!(s.alerts.iter().any(|a| a.id == "fork_suspect:forked"));
+    engine.shutdown().await;
+}
