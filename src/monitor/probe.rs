@@ -408,23 +408,33 @@ async fn learn(
             Err(e) => Err(rpc_fail(e)),
         }
     }
-    if let Some(gp) = soft(client.get_global_properties().await, p)? {
+    // All in flight at once: on a far node each round trip counts, and `check` must
+    // finish its round within a few timeouts.
+    let (gp, sets, info, db_methods, login_methods, ops) = tokio::join!(
+        client.get_global_properties(),
+        client.get_available_api_sets(),
+        client.get_info(),
+        method_list(client, Api::Database),
+        method_list(client, Api::Login),
+        op_count(client),
+    );
+    if let Some(gp) = soft(gp, p)? {
         p.obs.snap.block_interval_s = Some(gp.parameters.block_interval);
         p.obs.snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
         p.obs.maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
     }
-    if let Some(sets) = soft(client.get_available_api_sets().await, p)? {
+    if let Some(sets) = soft(sets, p)? {
         p.obs.snap.api_sets = sets;
     }
-    match soft(client.get_info().await, p)? {
+    match soft(info, p)? {
         Some(Value::String(s)) => p.obs.snap.info = Some(s),
         Some(other) => p.obs.snap.info = Some(other.to_string()),
         None => {}
     }
     let ev = VersionEvidence {
-        database_methods: method_list(client, Api::Database).await?,
-        login_methods: method_list(client, Api::Login).await?,
-        op_count: op_count(client).await?,
+        database_methods: db_methods?,
+        login_methods: login_methods?,
+        op_count: ops?,
     };
     p.obs.snap.version = version::bracket(&ev);
     if has_network_node(&p.obs.snap) {
