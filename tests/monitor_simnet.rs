@@ -72,6 +72,17 @@ async fn healthy_fleet_reports_everything() {
         s.clock
     );
     assert!(!s.clock.warn);
+    // The first events() receiver saw every endpoint's first status, from the start.
+    let first = drain(&mut engine.events());
+    for e in &s.endpoints {
+        assert!(
+            first
+                .iter()
+                .any(|x| x.endpoint == e.name && x.from == Status::Unknown),
+            "no first event for {}: {first:?}",
+            e.name
+        );
+    }
     let lb = ep(&s, "lb-1");
     assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
     assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);

@@ -142,6 +142,9 @@ enum Command {
 pub struct Engine {
     snapshots: watch::Receiver<FleetSnapshot>,
     events: broadcast::Sender<Event>,
+    /// Subscribed before any task started, handed to the first `events()` caller so it
+    /// sees every event from the very first probe.
+    first_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     commands: mpsc::UnboundedSender<Command>,
     tasks: Vec<JoinHandle<()>>,
     aggregator: Option<JoinHandle<Option<Recorder>>>,
@@ -187,7 +190,7 @@ impl Engine {
             rules::aggregate(unix_now(), &obs, &rules)
         };
         let (snap_tx, snap_rx) = watch::channel(first);
-        let (ev_tx, _) = broadcast::channel(EVENT_QUEUE);
+        let (ev_tx, first_events) = broadcast::channel(EVENT_QUEUE);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         if let Some(r) = &recorder {
             r.write(
@@ -214,6 +217,7 @@ impl Engine {
         Ok(Engine {
             snapshots: snap_rx,
             events: ev_tx,
+            first_events: std::sync::Mutex::new(Some(first_events)),
             commands: cmd_tx,
             tasks,
             aggregator: Some(aggregator),
@@ -230,9 +234,14 @@ impl Engine {
         self.snapshots.borrow().clone()
     }
 
-    /// A new receiver of status-change events (from now on).
+    /// A receiver of status-change events. The first call gets every event since the
+    /// engine started; later calls get events from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.first_events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| self.events.subscribe())
     }
 
     /// Acknowledges an alert by id; applied on the next aggregation.
