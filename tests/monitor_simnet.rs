@@ -464,3 +464,31 @@ async fn node_on_a_fork_is_suspected() {
     assert!(s.alerts.iter().any(|a| a.id == "fork_suspect:forked"));
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_endpoints_all_get_probed() {
+    let fleet = start_fleet().await;
+    let mut text = config_text(&fleet, &[], &[])
+        .replace("probe_interval_ms = 400", "probe_interval_ms = 1000");
+    for i in 0..100 {
+        let node = ["a", "b"][i % 2];
+        let url = &fleet.endpoint("mainnet", node).expect("node").url;
+        text.push_str(&format!(
+            "\n  [[network.node]]\n  name = \"n{i}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    let cfg = parse(&text);
+    let engine = start_engine(&cfg);
+    let s = engine.wait_rounds(2, Duration::from_secs(60)).await;
+    assert_eq!(s.endpoints.len(), 100);
+    let not_ok: Vec<_> = s
+        .endpoints
+        .iter()
+        .filter(|e| e.status != Status::Ok)
+        .map(|e| (&e.name, &e.reasons))
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:?}");
+    assert!(s.endpoints.iter().all(|e| e.probes >= 2));
+    assert_eq!(s.networks[0].counts.ok, 100);
+    engine.shutdown().await;
+}
