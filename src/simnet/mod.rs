@@ -17,6 +17,7 @@ pub mod node;
 pub mod rpc_dispatch;
 pub mod seed;
 pub mod server;
+pub mod transactions;
 
 pub use faults::{Fault, FaultHandle, FaultState};
 pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};

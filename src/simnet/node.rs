@@ -20,11 +20,15 @@ use super::chain_objects::fmt_time;
 use super::chain_state::{Block, Chain, ChainState};
 use super::database_api::{BlockSource, ChainView};
 use super::faults::{FaultHandle, FaultState, malform};
-use super::rpc_dispatch::{ApiAccess, NodeContext, Reply, Session, block_notices, handle_text};
+use super::fc_error::FcError;
+use super::rpc_dispatch::{
+    ApiAccess, NodeContext, Reply, Session, TxSink, block_notices, confirmations, handle_text,
+};
 use super::server::{
     ConnectionGuard, DripStream, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, PrefixedStream,
     REQUEST_TIMEOUT, read_head, wait_while_frozen, write_http_reply,
 };
+use super::transactions::push_transaction;
 
 /// Wall-clock unix seconds.
 pub fn unix_now() -> i64 {
@@ -49,6 +53,12 @@ impl BlockSource for NetworkShared {
     fn block(&self, num: u32) -> Option<Arc<Block>> {
         let idx = usize::try_from(num).ok()?.checked_sub(1)?;
         self.blocks.read().ok()?.get(idx).cloned()
+    }
+}
+
+impl TxSink for NetworkShared {
+    fn push(&self, tx: &Value) -> Result<String, FcError> {
+        self.with_chain(|c| push_transaction(c, tx))
     }
 }
 
@@ -261,6 +271,7 @@ impl NodeRuntime {
             access: &self.access,
             now,
             network_node_info: self.network_node_info(),
+            tx_sink: &*self.network,
         }
     }
 
@@ -352,7 +363,11 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         }
         return;
     }
-    let reply = node.answer(&text, &mut session, &state);
+    let before = node.view();
+    let mut reply = node.answer(&text, &mut session, &state);
+    if !session.deferred.is_empty() && reply.text.is_none() {
+        reply.text = wait_for_confirmation(node, &mut session, before).await;
+    }
     if let Some(d) = state.next_delay() {
         tokio::time::sleep(d).await;
     }
@@ -360,6 +375,34 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         .text
         .map(|t| if state.malformed { malform(&t) } else { t });
     let _ = write_http_reply(&mut stream, reply.http_status, body.as_deref()).await;
+}
+
+/// Holds an HTTP `broadcast_transaction_synchronous` until its block is applied (a few
+/// blocks at most: accepted transactions go into the next one).
+async fn wait_for_confirmation(
+    node: &NodeRuntime,
+    session: &mut Session,
+    mut before: Arc<ChainState>,
+) -> Option<String> {
+    let mut head = node.network.subscribe_head();
+    let limit = Duration::from_secs(u64::from(before.spec.block_interval) * 10 + 5);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, head.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return None,
+        }
+        let view = node.view();
+        let now = fmt_time(unix_now());
+        let state = node.faults.state();
+        let ctx = node.context(&view, &now, &state);
+        if let Some(text) = confirmations(session, &before, &ctx).into_iter().next() {
+            return Some(text);
+        }
+        if view.head_num() > before.head_num() {
+            before = Arc::clone(&view);
+        }
+    }
 }
 
 /// Sends one frame with the fault state of the moment: delay, malformation; frozen sends
@@ -409,14 +452,14 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if state.frozen {
                     continue;
                 }
-                let had_notices = session.wants_notices();
+                let had_updates = session.wants_updates();
                 let view = node.view();
                 let now = fmt_time(unix_now());
                 let reply = {
                     let ctx = node.context(&view, &now, &state);
                     handle_text(&text, &mut session, &ctx).text
                 };
-                if !had_notices {
+                if !had_updates {
                     last_view = view;
                 }
                 if let Some(reply) = reply
@@ -433,12 +476,14 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if view.head_num() <= last_view.head_num() {
                     continue;
                 }
-                if session.wants_notices() {
+                if session.wants_updates() {
                     let state = faults.borrow().clone();
                     let now = fmt_time(unix_now());
                     let notices = {
                         let ctx = node.context(&view, &now, &state);
-                        block_notices(&session, &last_view, &ctx)
+                        let mut n = block_notices(&session, &last_view, &ctx);
+                        n.extend(confirmations(&mut session, &last_view, &ctx));
+                        n
                     };
                     for n in notices {
                         if !send_with_faults(&mut ws, n, &faults).await {
