@@ -152,6 +152,50 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
     let stats = &full[0][1]["statistics"];
     assert_eq!(stats["total_ops"], 1);
     assert_eq!(stats["lifetime_fees_paid"], fee);
+    // History: newest first, the transfer in both accounts' histories.
+    for who in ["nathan", "faucet"] {
+        let h = c
+            .call(
+                Api::History,
+                "get_account_history",
+                json!([who, "1.11.0", 10, "1.11.0"]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(h[0]["op"][0], 0, "{who}");
+        assert_eq!(h[0]["op"][1]["amount"]["amount"], 12_345);
+        assert_eq!(h[0]["block_num"], conf.block_num);
+        let r = c
+            .call(
+                Api::History,
+                "get_relative_account_history",
+                json!([who, 0, 10, 0]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r[0]["id"], h[0]["id"]);
+    }
+    let none = c
+        .call(
+            Api::History,
+            "get_account_history",
+            json!(["nobody", "1.11.0", 10, "1.11.0"]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(none, json!([]));
+    let err = c
+        .call(
+            Api::History,
+            "get_account_history",
+            json!(["nathan", "1.11.0", 101, "1.11.0"]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.node_error().unwrap().format.as_deref(),
+        Some("limit <= configured_limit: limit can not be greater than ${configured_limit}")
+    );
     // Resending the same body is a duplicate.
     let (code, name, format, message) = reject(&c, &signed).await;
     assert_eq!((code, name.as_str()), (3030001, "duplicate_transaction"));

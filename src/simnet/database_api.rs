@@ -369,6 +369,10 @@ pub fn object(view: &ChainView<'_>, id: ObjectId) -> Result<Value, FcError> {
             .account(id.instance)
             .and_then(|a| s.stats(id.instance).map(|st| stats_json(a, st))),
         (2, 8) => block_summary(view, id.instance),
+        (1, 11) => s
+            .history
+            .get(id.instance as usize)
+            .map(|h| super::history_api::op_history_json(id.instance, h)),
         (space, kind) if type_has_index(space, kind) => None,
         (space @ (1 | 2), kind) => {
             return Err(FcError::assert(

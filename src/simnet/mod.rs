@@ -12,6 +12,7 @@ pub mod database_api;
 pub mod faults;
 pub mod fc_error;
 pub mod fleet;
+pub mod history_api;
 pub mod json_args;
 pub mod node;
 pub mod rpc_dispatch;

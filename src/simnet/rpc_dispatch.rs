@@ -378,6 +378,7 @@ fn call_set(
         ApiSet::Login => login_call(method, args, session, ctx),
         ApiSet::Database => database_call(method, args, session, ctx),
         ApiSet::NetworkBroadcast => broadcast_call(method, args, session, ctx),
+        ApiSet::History => super::history_api::call(ctx.view.state, method, args),
         ApiSet::NetworkNode => match method {
             "get_info" => Ok(ctx.network_node_info.clone()),
             "get_connected_peers" | "get_potential_peers" => Ok(json!([])),
