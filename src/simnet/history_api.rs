@@ -27,7 +27,11 @@ pub fn op_history_json(id: u64, h: &OpHistory) -> Value {
 }
 
 fn limit_error(method: &'static str) -> FcError {
-    let line = if method == "get_account_history" { 413 } else { 559 };
+    let line = if method == "get_account_history" {
+        413
+    } else {
+        559
+    };
     FcError::assert(
         site("api.cpp", line, method),
         "limit <= configured_limit: limit can not be greater than ${configured_limit}",
