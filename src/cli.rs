@@ -32,6 +32,22 @@ pub enum Command {
     /// broadcast_transaction takes).
     #[command(subcommand)]
     Tx(TxCmd),
+    /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
+    /// line per endpoint, then {"ready":true}.
+    Simnet(SimnetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimnetArgs {
+    /// Fleet description (TOML); default: a mainnet-like and a testnet-like chain.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
+    /// Faults to inject over time (TOML events: at, target, fault, duration).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Write a btsops config for the running fleet to this path.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

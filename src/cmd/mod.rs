@@ -2,6 +2,7 @@
 //! call them without a process; `main.rs` only prints and picks the exit code.
 
 pub mod keys;
+pub mod simnet;
 pub mod tx;
 
 use std::io::Read;
