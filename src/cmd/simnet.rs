@@ -48,6 +48,8 @@ pub fn run(
             std::fs::write(p, config_toml(&desc, &handle))
                 .wrap_err_with(|| format!("writing {}", p.display()))?;
         }
+        // Handlers go in before "ready", so a signal sent right after it is not lost.
+        let stop = stop_signals()?;
         let mut out = std::io::stdout().lock();
         for e in handle.endpoints() {
             writeln!(out, "{}", serde_json::to_string(e)?)?;
@@ -55,19 +57,21 @@ pub fn run(
         writeln!(out, "{{\"ready\":true}}")?;
         out.flush()?;
         drop(out);
-        wait_for_stop().await?;
+        stop.await;
         handle.shutdown().await;
         Ok(0)
     })
 }
 
-async fn wait_for_stop() -> Result<()> {
+/// Installs the SIGTERM and SIGINT handlers now; the future ends at the first signal.
+fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
