@@ -11,8 +11,19 @@ use btsops::rpc::{ConnectOptions, RpcClient};
 use serde_json::Value;
 use support::simnet::MAINNET_ID;
 
-#[allow(clippy::zombie_processes)] // the caller waits in `stop`
-fn spawn(args: &[&str]) -> (Child, Vec<Value>) {
+/// The simnet process; killed on drop so a failing test leaves no orphan.
+struct Simnet(Option<Child>);
+
+impl Drop for Simnet {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn spawn(args: &[&str]) -> (Simnet, Vec<Value>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_btsops"))
         .arg("simnet")
         .args(args)
@@ -21,6 +32,7 @@ fn spawn(args: &[&str]) -> (Child, Vec<Value>) {
         .spawn()
         .expect("spawn btsops simnet");
     let stdout = child.stdout.take().expect("stdout");
+    let child = Simnet(Some(child));
     let mut lines = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("a line");
@@ -33,7 +45,10 @@ fn spawn(args: &[&str]) -> (Child, Vec<Value>) {
     panic!("btsops simnet ended before ready");
 }
 
-fn stop(mut child: Child, signal: &str) {
+fn stop(mut simnet: Simnet, signal: &str) {
+    let Some(mut child) = simnet.0.take() else {
+        return;
+    };
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
         .status()
