@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
@@ -26,7 +26,7 @@ use super::rpc_dispatch::{
 };
 use super::server::{
     ConnectionGuard, DripStream, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, PrefixedStream,
-    REQUEST_TIMEOUT, read_head, wait_while_frozen, write_http_reply,
+    REQUEST_TIMEOUT, RequestHead, read_head, wait_while_frozen, write_http_reply,
 };
 use super::transactions::push_transaction;
 
@@ -313,32 +313,31 @@ pub async fn serve_connection(node: Arc<NodeRuntime>, mut stream: TcpStream) {
         let body_start = head.len.min(buf.len());
         let leftover = buf.split_off(body_start);
         let stream = DripStream::new(PrefixedStream::new(leftover, stream), faults.clone());
-        serve_http(
-            &node,
-            stream,
-            head.content_length,
-            head.chunked,
-            head.credentials,
-            faults,
-        )
-        .await;
+        serve_http(&node, stream, &head, faults).await;
     }
 }
 
 async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     node: &NodeRuntime,
     mut stream: S,
-    content_length: Option<usize>,
-    chunked: bool,
-    credentials: Option<(String, String)>,
+    head: &RequestHead,
     mut faults: watch::Receiver<FaultState>,
 ) {
-    let Some(len) = content_length.filter(|_| !chunked) else {
+    let credentials = head.credentials.clone();
+    let Some(len) = head.content_length.filter(|_| !head.chunked) else {
         let _ = write_http_reply(&mut stream, 411, None).await;
         return;
     };
     if len > MAX_BODY_BYTES {
         let _ = write_http_reply(&mut stream, 413, None).await;
+        return;
+    }
+    if head.expect_continue
+        && stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .is_err()
+    {
         return;
     }
     let mut body = vec![0u8; len];
