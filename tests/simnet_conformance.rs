@@ -547,3 +547,244 @@ async fn simnet_answers_like_the_real_node() {
     );
     fleet.shutdown().await;
 }
+
+async fn head(t: &Target) -> (String, i64) {
+    let dgp = call(t, "database", "get_dynamic_global_properties", json!([])).await;
+    let id = dgp["result"]["head_block_id"].as_str().unwrap().to_string();
+    let time = time::PrimitiveDateTime::parse(
+        dgp["result"]["time"].as_str().unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    )
+    .unwrap()
+    .assume_utc()
+    .unix_timestamp();
+    (id, time)
+}
+
+async fn signed(t: &Target, ops: Vec<Operation>) -> Value {
+    let (id, time) = head(t).await;
+    let tapos = tapos_from_block_id(&id).unwrap();
+    let cid = ChainId::from_hex(&t.chain_id).unwrap();
+    let key = PrivateKey::from_wif(DEV_WIF).unwrap();
+    json!(Transaction::new(&tapos, TimePointSec((time + 60) as u32), ops).sign(&key, &cid))
+}
+
+async fn balance(t: &Target, account: u64) -> i64 {
+    let v = call(
+        t,
+        "database",
+        "get_account_balances",
+        json!([format!("1.2.{account}"), ["1.3.0"]]),
+    )
+    .await;
+    let a = &v["result"][0]["amount"];
+    a.as_i64()
+        .or_else(|| a.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Accepted transactions and what they leave behind, compared by shape; plus the rejection
+/// cases that need funds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_transactions_leave_the_same_shapes() {
+    let Some(node) = Oracle::start("accepted_transactions_leave_the_same_shapes") else {
+        return;
+    };
+    node.fund_nathan();
+    let fleet = simnet::start().await;
+    simnet::wait_head(&fleet, 2).await;
+    let real = Target {
+        url: node.http_url.clone(),
+        chain_id: oracle::CHAIN_ID.into(),
+        nathan: 17,
+        ltm: 6,
+    };
+    let sim = Target {
+        url: simnet::http_url(&fleet, "a"),
+        chain_id: MAINNET_ID.into(),
+        nathan: 7,
+        ltm: 6,
+    };
+    let mut problems = Vec::new();
+    let compare_both = |label: &str, a: &Value, b: &Value, problems: &mut Vec<String>| match (
+        error_key(a),
+        error_key(b),
+    ) {
+        (None, None) => {
+            let mut diffs = Vec::new();
+            compare("", &a["result"], &b["result"], &mut diffs);
+            problems.extend(diffs.into_iter().map(|d| format!("{label}: {d}")));
+        }
+        (ea, eb) if ea == eb => {}
+        _ => problems.push(format!("{label}: oracle {a} vs simnet {b}")),
+    };
+    let mut confirmations = Vec::new();
+    for t in [&real, &sim] {
+        // Fund the lifetime member so it can pay for a registration.
+        let tx = signed(
+            t,
+            vec![transfer(t.nathan, t.ltm, 100_000_000_000, 2_000_000)],
+        )
+        .await;
+        let c = call(
+            t,
+            "network_broadcast",
+            "broadcast_transaction_synchronous",
+            json!([tx]),
+        )
+        .await;
+        confirmations.push(c);
+    }
+    compare_both(
+        "broadcast_transaction_synchronous",
+        &confirmations[0],
+        &confirmations[1],
+        &mut problems,
+    );
+    let mut blocks = Vec::new();
+    for (t, c) in [(&real, &confirmations[0]), (&sim, &confirmations[1])] {
+        let num = c["result"]["block_num"].clone();
+        blocks.push(call(t, "database", "get_block", json!([num])).await);
+    }
+    compare_both(
+        "get_block with a transfer",
+        &blocks[0],
+        &blocks[1],
+        &mut problems,
+    );
+    let mut creates = Vec::new();
+    for t in [&real, &sim] {
+        let tx = signed(t, vec![create("conf-test1", t.ltm, 100_000_000)]).await;
+        creates.push(
+            call(
+                t,
+                "network_broadcast",
+                "broadcast_transaction_synchronous",
+                json!([tx]),
+            )
+            .await,
+        );
+    }
+    compare_both(
+        "account_create confirmation",
+        &creates[0],
+        &creates[1],
+        &mut problems,
+    );
+    for (label, api, method, params) in [
+        (
+            "new account",
+            "database",
+            "get_account_by_name",
+            json!(["conf-test1"]),
+        ),
+        (
+            "full account",
+            "database",
+            "get_full_accounts",
+            json!([["nathan"], false]),
+        ),
+        (
+            "history",
+            "history",
+            "get_account_history",
+            json!(["nathan", "1.11.0", 2, "1.11.0"]),
+        ),
+        (
+            "relative history",
+            "history",
+            "get_relative_account_history",
+            json!(["nathan", 0, 2, 0]),
+        ),
+    ] {
+        let a = call(&real, api, method, params.clone()).await;
+        let b = call(&sim, api, method, params).await;
+        compare_both(label, &a, &b, &mut problems);
+    }
+    // The newest 1.11.x of nathan (the registration's funding transfer) as an object.
+    let mut objs = Vec::new();
+    for t in [&real, &sim] {
+        let h = call(
+            t,
+            "history",
+            "get_account_history",
+            json!(["nathan", "1.11.0", 1, "1.11.0"]),
+        )
+        .await;
+        let id = h["result"][0]["id"].clone();
+        objs.push(call(t, "database", "get_objects", json!([[id]])).await);
+    }
+    compare_both("1.11.x object", &objs[0], &objs[1], &mut problems);
+    // Rejections that need a funded account: amount ≤ balance < amount + fee, and a
+    // duplicate of an accepted transfer.
+    for (label, a, b) in [(
+        "fee payer short",
+        {
+            let bal = balance(&real, real.nathan).await;
+            signed(
+                &real,
+                vec![transfer(real.nathan, real.ltm, bal - 1, 2_000_000)],
+            )
+            .await
+        },
+        {
+            let bal = balance(&sim, sim.nathan).await;
+            signed(
+                &sim,
+                vec![transfer(sim.nathan, sim.ltm, bal - 1, 2_000_000)],
+            )
+            .await
+        },
+    )] {
+        let ra = call(
+            &real,
+            "network_broadcast",
+            "broadcast_transaction",
+            json!([a]),
+        )
+        .await;
+        let rb = call(
+            &sim,
+            "network_broadcast",
+            "broadcast_transaction",
+            json!([b]),
+        )
+        .await;
+        if error_key(&ra).is_none() || error_key(&ra) != error_key(&rb) {
+            problems.push(format!(
+                "reject {label}: oracle {:?} vs simnet {:?}",
+                error_key(&ra),
+                error_key(&rb)
+            ));
+        }
+    }
+    let dup_a = confirmations[0]["result"]["trx"].clone();
+    let dup_b = confirmations[1]["result"]["trx"].clone();
+    let ra = call(
+        &real,
+        "network_broadcast",
+        "broadcast_transaction",
+        json!([dup_a]),
+    )
+    .await;
+    let rb = call(
+        &sim,
+        "network_broadcast",
+        "broadcast_transaction",
+        json!([dup_b]),
+    )
+    .await;
+    if error_key(&ra).is_none() || error_key(&ra) != error_key(&rb) {
+        problems.push(format!(
+            "reject duplicate: oracle {:?} vs simnet {:?}",
+            error_key(&ra),
+            error_key(&rb)
+        ));
+    }
+    assert!(
+        problems.is_empty(),
+        "simnet differs from the oracle:\n{}",
+        problems.join("\n")
+    );
+    fleet.shutdown().await;
+}
