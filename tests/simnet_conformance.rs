@@ -788,3 +788,69 @@ async fn accepted_transactions_leave_the_same_shapes() {
     );
     fleet.shutdown().await;
 }
+
+/// Frames a websocket client gets after subscribing: replies, then per block a
+/// block-applied notice followed by the object batch.
+async fn notice_frames(ws_url: &str) -> Vec<Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url)
+        .await
+        .expect("ws connect");
+    for r in [
+        r#"{"id":1,"method":"call","params":[0,"set_subscribe_callback",[5,false]]}"#,
+        r#"{"id":2,"method":"call","params":[0,"set_block_applied_callback",[6]]}"#,
+        r#"{"id":3,"method":"call","params":[0,"get_objects",[["2.1.0"]]]}"#,
+    ] {
+        ws.send(Message::text(r)).await.expect("send");
+    }
+    let mut frames = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Three replies and two full blocks of notices.
+    while frames.len() < 7 {
+        let Ok(Some(Ok(m))) = tokio::time::timeout_at(deadline, ws.next()).await else {
+            break;
+        };
+        if let Ok(v) = serde_json::from_str::<Value>(m.to_text().unwrap_or("")) {
+            frames.push(v);
+        }
+    }
+    frames
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_look_like_the_real_nodes() {
+    let Some(node) = Oracle::start("notices_look_like_the_real_nodes") else {
+        return;
+    };
+    let fleet = simnet::start().await;
+    simnet::wait_head(&fleet, 1).await;
+    // Past the oracle's post-genesis gap so blocks come on time.
+    for _ in 0..100 {
+        let d = post(
+            &node.http_url,
+            &json!({"id":1,"method":"call","params":[0,"get_dynamic_global_properties",[]]}),
+        )
+        .await;
+        if d["result"]["head_block_number"].as_u64().unwrap_or(0) >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let a = notice_frames(&node.ws_url).await;
+    let b = notice_frames(&simnet::url(&fleet, "a")).await;
+    assert_eq!(a.len(), 7, "oracle frames: {a:?}");
+    assert_eq!(b.len(), 7, "simnet frames: {b:?}");
+    let mut problems = Vec::new();
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let mut diffs = Vec::new();
+        compare("", x, y, &mut diffs);
+        problems.extend(diffs.into_iter().map(|d| format!("frame {i}: {d}")));
+    }
+    assert!(
+        problems.is_empty(),
+        "notices differ:\n{}",
+        problems.join("\n")
+    );
+    fleet.shutdown().await;
+}
