@@ -665,3 +665,152 @@ pub fn transaction_hex(tx_json: &Value, with_signatures: bool) -> Result<Value, 
         hex::encode(tx.trx.pack())
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::{
+        AccountId, AccountOptions, Asset, FutureExtensions, Memo, PrivateKey, TimePointSec,
+        Transaction, tapos_from_block_id,
+    };
+    use crate::simnet::chain_state::{ChainSpec, GenesisAccount, MAINNET_CHAIN_ID};
+
+    const WIF: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";
+    const KEY: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
+
+    fn genesis(name: &str, ltm: bool, balance: i64) -> GenesisAccount {
+        GenesisAccount {
+            name: name.into(),
+            owner_key: KEY.into(),
+            active_key: KEY.into(),
+            memo_key: KEY.into(),
+            lifetime_member: ltm,
+            registrar: None,
+            referrer: None,
+            referrer_percent: 0,
+            balance,
+        }
+    }
+
+    /// faucet 1.2.6 (lifetime), nathan 1.2.7 (basic), two blocks produced.
+    fn chain() -> Chain {
+        let mut spec = ChainSpec::new(MAINNET_CHAIN_ID, "BTS");
+        spec.accounts = vec![
+            genesis("faucet", true, 10_000_000_000),
+            genesis("nathan", false, 10_000_000_000),
+        ];
+        let mut c = Chain::genesis(spec, 0).unwrap();
+        c.produce_block(3).unwrap();
+        c.produce_block(6).unwrap();
+        c
+    }
+
+    fn sign(c: &Chain, ops: Vec<Operation>) -> Value {
+        let head = c.state().dgp.head_block_id.hex();
+        let t = Transaction::new(
+            &tapos_from_block_id(&head).unwrap(),
+            TimePointSec((c.state().dgp.time + 60) as u32),
+            ops,
+        );
+        let key = PrivateKey::from_wif(WIF).unwrap();
+        json!(t.sign(&key, &ChainId::from_hex(MAINNET_CHAIN_ID).unwrap()))
+    }
+
+    fn create(name: &str, registrar: u64, referrer: u64, fee: i64) -> Operation {
+        let k = PublicKey::from_str_any_prefix(KEY).unwrap();
+        AccountCreateOp {
+            fee: Asset::core(fee),
+            registrar: AccountId(registrar),
+            referrer: AccountId(referrer),
+            referrer_percent: 0,
+            name: name.into(),
+            owner: crate::chain::Authority::single_key(k),
+            active: crate::chain::Authority::single_key(k),
+            options: AccountOptions::with_memo_key(k),
+            extensions: Default::default(),
+        }
+        .into()
+    }
+
+    fn transfer(amount: i64, fee: i64, memo: Option<Memo>) -> Operation {
+        TransferOp {
+            fee: Asset::core(fee),
+            from: AccountId(7),
+            to: AccountId(6),
+            amount: Asset::core(amount),
+            memo,
+            extensions: FutureExtensions,
+        }
+        .into()
+    }
+
+    #[test]
+    fn referrer_must_be_a_member() {
+        let mut c = chain();
+        let tx = sign(&c, vec![create("carol-1", 6, 7, 100_000_000)]);
+        let e = push_transaction(&mut c, &tx).unwrap_err();
+        assert_eq!(
+            e.format(),
+            "op.referrer(d).is_member(d.head_block_time()): The referrer must be either a lifetime or annual subscriber."
+        );
+    }
+
+    #[test]
+    fn memo_bytes_raise_the_transfer_fee() {
+        let c = chain();
+        let k = PublicKey::from_str_any_prefix(KEY).unwrap();
+        let memo = Memo {
+            from: k,
+            to: k,
+            nonce: 1,
+            message: crate::chain::raw::Bytes(vec![0u8; 1024]),
+        };
+        let plain = required_fee(c.state(), &transfer(1, 0, None));
+        let with_memo = required_fee(c.state(), &transfer(1, 0, Some(memo)));
+        assert_eq!(plain, 2_000_000);
+        assert!(with_memo > plain + 1_000_000, "{with_memo}");
+    }
+
+    #[test]
+    fn oversize_transactions_are_refused() {
+        let mut c = chain();
+        let k = PublicKey::from_str_any_prefix(KEY).unwrap();
+        let memo = Memo {
+            from: k,
+            to: k,
+            nonce: 1,
+            message: crate::chain::raw::Bytes(vec![0u8; 4096]),
+        };
+        let tx = sign(&c, vec![transfer(1, 100_000_000, Some(memo))]);
+        let e = push_transaction(&mut c, &tx).unwrap_err();
+        assert!(
+            e.format()
+                .ends_with("Transaction exceeds maximum transaction size."),
+            "{}",
+            e.format()
+        );
+    }
+
+    #[test]
+    fn a_failing_op_leaves_the_pending_state_untouched() {
+        let mut c = chain();
+        let before = c.state().core_balance(7);
+        let tx = sign(
+            &c,
+            vec![
+                transfer(1_000, 2_000_000, None),
+                transfer(1_000_000_000_000, 2_000_000, None),
+            ],
+        );
+        assert!(push_transaction(&mut c, &tx).is_err());
+        assert_eq!(c.state().core_balance(7), before);
+        assert!(c.pending().is_empty());
+        let ok = sign(&c, vec![transfer(1_000, 2_000_000, None)]);
+        let id = push_transaction(&mut c, &ok).unwrap();
+        assert_eq!(c.state().core_balance(7), before - 1_000 - 2_000_000);
+        let b = c.produce_block(9).unwrap();
+        assert_eq!(b.transactions[0].id, id);
+        assert_eq!(c.state().stats(7).unwrap().total_ops, 1);
+        assert_eq!(c.state().account_history.get(&6).map(Vec::len), Some(1));
+    }
+}
