@@ -295,6 +295,8 @@ pub struct ChainState {
     pub spec: Arc<ChainSpec>,
     pub genesis_time: i64,
     pub accounts: Arc<Vec<Account>>,
+    /// Name → account instance (registrations make names lookups hot).
+    pub names: Arc<BTreeMap<String, u64>>,
     pub stats: Arc<Vec<AccountStats>>,
     /// (account instance, asset instance) → balance.
     pub balances: Arc<BTreeMap<(u64, u64), Balance>>,
@@ -320,7 +322,14 @@ impl ChainState {
     }
 
     pub fn account_by_name(&self, name: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.name == name)
+        self.account(*self.names.get(name)?)
+    }
+
+    /// Adds an account (its instance must be the next one) with empty statistics.
+    pub fn push_account(&mut self, account: Account) {
+        Arc::make_mut(&mut self.names).insert(account.name.clone(), account.instance);
+        Arc::make_mut(&mut self.accounts).push(account);
+        Arc::make_mut(&mut self.stats).push(AccountStats::default());
     }
 
     pub fn stats(&self, instance: u64) -> Option<&AccountStats> {
@@ -517,6 +526,10 @@ impl Chain {
             }
         }
         let stats = vec![AccountStats::default(); accounts.len()];
+        let names = accounts
+            .iter()
+            .map(|a| (a.name.clone(), a.instance))
+            .collect();
         let maintenance = i64::from(spec.maintenance_interval.max(1));
         let dgp = DynamicGlobals {
             head_block_number: 0,
@@ -538,6 +551,7 @@ impl Chain {
                 spec: Arc::new(spec),
                 genesis_time,
                 accounts: Arc::new(accounts),
+                names: Arc::new(names),
                 stats: Arc::new(stats),
                 balances: Arc::new(balances),
                 next_balance_instance,

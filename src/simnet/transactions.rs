@@ -16,7 +16,7 @@ use crate::chain::{
 
 use super::chain_objects::{amount_json, fmt_time};
 use super::chain_state::{
-    Account, AccountStats, Authority, Chain, ChainState, IncludedTx, PERCENT_100, PendingOp,
+    Account, Authority, Chain, ChainState, IncludedTx, PERCENT_100, PendingOp,
 };
 use super::fc_error::{FcError, site};
 
@@ -280,33 +280,41 @@ fn pretty(s: &ChainState, amount: i64) -> String {
     to_pretty_string(amount, 5, &s.spec.core_symbol)
 }
 
-/// Debits the fee payer after the op's own effects (`db_balance.cpp` adjust_balance).
-fn pay_fee(s: &mut ChainState, payer: u64, fee: i64) -> Result<(), FcError> {
+/// The fee payer must still hold the fee after the op's own debit (`db_balance.cpp`
+/// adjust_balance). Checked before anything changes, so an op never fails half applied.
+fn check_fee_payer(s: &ChainState, payer: u64, fee: i64, own_debit: i64) -> Result<(), FcError> {
     if fee == 0 {
         return Ok(());
     }
     let held = s.balances.contains_key(&(payer, 0));
-    let balance = s.core_balance(payer);
-    if balance < fee {
-        let name = s.account(payer).map(|a| a.name.clone()).unwrap_or_default();
-        let cond = if held {
-            "abo->get_balance() >= -delta"
-        } else {
-            "delta.amount > 0"
-        };
-        return Err(assert_err(
-            "db_balance.cpp",
-            if held { 76 } else { 63 },
-            "adjust_balance",
-            &format!(
-                "{cond}: Insufficient Balance: ${{a}}'s balance of ${{b}} is less than required ${{r}}"
-            ),
-            json!({"a": name, "b": pretty(s, balance), "r": pretty(s, fee)}),
-        ));
+    let balance = s.core_balance(payer) - own_debit;
+    if balance >= fee {
+        return Ok(());
+    }
+    let name = s.account(payer).map(|a| a.name.clone()).unwrap_or_default();
+    let cond = if held {
+        "abo->get_balance() >= -delta"
+    } else {
+        "delta.amount > 0"
+    };
+    Err(assert_err(
+        "db_balance.cpp",
+        if held { 76 } else { 63 },
+        "adjust_balance",
+        &format!(
+            "{cond}: Insufficient Balance: ${{a}}'s balance of ${{b}} is less than required ${{r}}"
+        ),
+        json!({"a": name, "b": pretty(s, balance), "r": pretty(s, fee)}),
+    ))
+}
+
+/// Debits a fee already checked by [`check_fee_payer`] and splits it.
+fn pay_fee(s: &mut ChainState, payer: u64, fee: i64) {
+    if fee == 0 {
+        return;
     }
     s.adjust_balance(payer, 0, -fee);
     split_fee(s, payer, fee);
-    Ok(())
 }
 
 /// PROTOCOL §21's split, credited at once (see the module docs).
@@ -383,9 +391,10 @@ fn apply_transfer(s: &mut ChainState, t: &TransferOp) -> Result<PendingOp, FcErr
             json!({"a": pretty(s, t.amount.amount), "f": from, "t": to}),
         ));
     }
+    check_fee_payer(s, t.from.0, fee, t.amount.amount)?;
     s.adjust_balance(t.from.0, 0, -t.amount.amount);
     s.adjust_balance(t.to.0, 0, t.amount.amount);
-    pay_fee(s, t.from.0, fee)?;
+    pay_fee(s, t.from.0, fee);
     Ok(PendingOp {
         op: json!([0, t]),
         result: json!([0, {}]),
@@ -444,11 +453,12 @@ fn apply_account_create(s: &mut ChainState, c: &AccountCreateOp) -> Result<Pendi
             json!({"a": c.name}),
         ));
     }
+    check_fee_payer(s, c.registrar.0, fee, 0)?;
     let instance = s.accounts.len() as u64;
     let spec = std::sync::Arc::clone(&s.spec);
     let head_time = s.dgp.time;
     let next_block = s.dgp.head_block_number + 1;
-    std::sync::Arc::make_mut(&mut s.accounts).push(Account {
+    s.push_account(Account {
         instance,
         name: c.name.clone(),
         membership_expiration: 0,
@@ -465,9 +475,8 @@ fn apply_account_create(s: &mut ChainState, c: &AccountCreateOp) -> Result<Pendi
         creation_block_num: next_block,
         creation_time: head_time + i64::from(spec.block_interval),
     });
-    std::sync::Arc::make_mut(&mut s.stats).push(AccountStats::default());
     s.dgp.accounts_registered_this_interval += 1;
-    pay_fee(s, c.registrar.0, fee)?;
+    pay_fee(s, c.registrar.0, fee);
     let mut accounts = vec![c.registrar.0, c.referrer.0, instance];
     accounts.extend(c.owner.account_auths.iter().map(|(a, _)| a.0));
     accounts.extend(c.active.account_auths.iter().map(|(a, _)| a.0));
@@ -603,21 +612,32 @@ pub fn push_transaction(chain: &mut Chain, tx_json: &Value) -> Result<String, Fc
             json!({}),
         ));
     }
-    // Evaluate on a copy so a failing op leaves the pending state untouched.
-    let mut state = chain.state().clone();
+    // Each op checks everything before it changes anything, so a one-op transaction can be
+    // applied in place; with several ops a later one may fail after an earlier one applied,
+    // so those run on a copy (copying the tables costs O(accounts) per transaction).
+    let single = tx.trx.operations.len() == 1;
+    let mut copy = (!single).then(|| chain.state().clone());
     let mut ops = Vec::with_capacity(tx.trx.operations.len());
-    for op in &tx.trx.operations {
-        ops.push(match op {
-            Operation::Transfer(t) => apply_transfer(&mut state, t)?,
-            Operation::AccountCreate(c) => apply_account_create(&mut state, c)?,
-        });
+    {
+        let state = match copy.as_mut() {
+            Some(c) => c,
+            None => chain.state_mut(),
+        };
+        for op in &tx.trx.operations {
+            ops.push(match op {
+                Operation::Transfer(t) => apply_transfer(state, t)?,
+                Operation::AccountCreate(c) => apply_account_create(state, c)?,
+            });
+        }
     }
     let mut trx = serde_json::to_value(&tx).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut trx {
         let results: Vec<Value> = ops.iter().map(|o| o.result.clone()).collect();
         m.insert("operation_results".into(), Value::Array(results));
     }
-    *chain.state_mut() = state;
+    if let Some(state) = copy {
+        *chain.state_mut() = state;
+    }
     chain.push_pending(IncludedTx {
         id: id.clone(),
         json: trx,
