@@ -278,6 +278,18 @@ pub struct Config {
     pub lbs: Vec<LoadBalancer>,
     pub faucet: Option<Faucet>,
     pub stress: Option<Stress>,
+    /// `[keys]` overrides as written; the console checks them against its command
+    /// registry (config stays below tui/ and does not know the commands).
+    pub keys: Vec<KeyBinding>,
+}
+
+/// One `[keys]` entry: a command name and the keys that replace its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBinding {
+    pub command: String,
+    pub keys: Vec<String>,
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Config {
@@ -477,6 +489,7 @@ mod raw {
         pub lb: Vec<Lb>,
         pub faucet: Option<Faucet>,
         pub stress: Option<Stress>,
+        pub keys: Option<std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     }
 
     #[derive(Deserialize)]
@@ -747,6 +760,8 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         })
         .transpose()?;
 
+    let keys = key_bindings(ctx, raw.keys.unwrap_or_default())?;
+
     Ok(Config {
         source: ctx.file.to_path_buf(),
         ui,
@@ -755,7 +770,54 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         lbs,
         faucet,
         stress,
+        keys,
     })
+}
+
+/// Shapes `[keys]` (a key or a list of keys per command) in file order; what the
+/// names mean is checked by the console's keymap.
+fn key_bindings(
+    ctx: &Ctx<'_>,
+    table: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+) -> Result<Vec<KeyBinding>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, value) in table {
+        let key = format!("keys.{}", name.get_ref());
+        let keys = match value.get_ref() {
+            toml::Value::String(k) => vec![k.clone()],
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ctx.at(&value, key.clone(), "expected a key or a list of keys"))?,
+            _ => return Err(ctx.at(&value, key, "expected a key or a list of keys")),
+        };
+        let (line, column) = line_col(ctx.text, name.span().start);
+        out.push(KeyBinding {
+            command: name.into_inner(),
+            keys,
+            line,
+            column,
+        });
+    }
+    out.sort_by_key(|b| (b.line, b.column));
+    Ok(out)
+}
+
+/// A `ConfigError` at a byte span of `text`, for other strict TOML files (themes).
+pub fn error_at(
+    file: &Path,
+    text: &str,
+    span: std::ops::Range<usize>,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
+    Ctx { file, text }.err(span, key, message)
+}
+
+/// A `ConfigError` from a TOML parse failure, located like config errors are.
+pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    Ctx { file, text }.toml_error(e)
 }
 
 fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigError> {

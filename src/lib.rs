@@ -10,3 +10,4 @@ pub mod config;
 pub mod rpc;
 pub mod secrets;
 pub mod simnet;
+pub mod theme;
