@@ -12,3 +12,4 @@ pub mod rpc;
 pub mod secrets;
 pub mod simnet;
 pub mod theme;
+pub mod tui;

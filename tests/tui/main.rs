@@ -1,0 +1,7 @@
+//! Console tests: key sequences driving `update`, whole-screen snapshots on
+//! `TestBackend`, and the bytes the terminal would receive.
+
+mod bytes;
+mod fleet;
+mod keys;
+mod screens;
