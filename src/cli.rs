@@ -32,6 +32,24 @@ pub enum Command {
     /// broadcast_transaction takes).
     #[command(subcommand)]
     Tx(TxCmd),
+    /// One probe round of every endpoint: a table, or JSON with --json. Exit 0 when all
+    /// are ok, 1 when any warns, 2 when any is critical or down, 3 on a config error.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One JSON document (see README, "check --json") instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Per-call timeout in seconds (default: monitor.timeout_ms from the config).
+    #[arg(long, value_name = "S")]
+    pub timeout: Option<f64>,
+    /// Also write the round's snapshots and events as JSON lines to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

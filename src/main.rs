@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use btsops::cli::{Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, TxCmd};
+use btsops::cli::{CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, TxCmd};
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
 use clap::Parser;
@@ -39,6 +39,17 @@ fn run(cli: Cli) -> Result<u8> {
                 );
             }
             Ok(0)
+        }
+        Command::Check(CheckArgs {
+            config: cfg_arg,
+            json,
+            timeout,
+            record,
+        }) => {
+            let cfg = config::load(cfg_arg.config.as_deref())?;
+            let out = cmd::check::run(&cfg, json, timeout, record)?;
+            print!("{}", out.text);
+            Ok(out.code)
         }
         Command::Keys(KeysCmd::Derive {
             account,

@@ -1,9 +1,26 @@
 //! Fleet monitor engine: per-endpoint probe tasks, aggregation, status rules, alerts,
 //! recording. No UI: the console, `check` and the exporter all read it.
+//!
+//! - [`model`]: the published data (snapshots, events, alerts).
+//! - [`engine`]: [`Engine::start`], snapshot and event channels, ack/snooze.
+//! - [`record`]: `--record` JSON lines and the [`Recording`] reader.
+//! - pure parts: [`rules`] (aggregation, status, clock), [`alerts`], [`window`]
+//!   (latency histograms), [`version`] (version bracket), [`cert`] (certificate expiry).
 
+pub mod alerts;
+pub mod cert;
+pub mod engine;
 pub mod model;
+pub mod probe;
+pub mod record;
+pub mod rules;
+pub mod version;
+pub mod window;
 
+pub use engine::{Engine, EngineOptions, MonitorError, rules as rules_of, targets};
 pub use model::{
     Alert, AlertKind, ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event,
     FleetSnapshot, LastError, Latency, NetworkSummary, Status, StatusCounts, VersionBracket,
 };
+pub use probe::Target;
+pub use record::{Record, RecordError, Recorder, Recording};

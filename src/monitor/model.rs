@@ -195,6 +195,8 @@ pub struct EndpointSnapshot {
     pub recently_missed: Option<u32>,
     /// Block interval in seconds read from the node's global properties.
     pub block_interval_s: Option<u32>,
+    /// Active witnesses (global properties); the LIB-lag rule allows 2 × this.
+    pub active_witnesses: Option<u32>,
     /// Within the tolerance window after a maintenance block.
     pub in_maintenance: bool,
     pub latency: Latency,
@@ -246,6 +248,7 @@ impl EndpointSnapshot {
             missed_slots: None,
             recently_missed: None,
             block_interval_s: None,
+            active_witnesses: None,
             in_maintenance: false,
             latency: Latency::default(),
             availability_pct: None,

@@ -1,4 +1,5 @@
 //! Helpers shared by integration tests.
 
+pub mod monitor;
 pub mod oracle;
 pub mod simnet;

@@ -85,7 +85,7 @@ fn themes() -> [(&'static str, Theme); 2] {
 /// Each pane: its name and the keys that open it from a fresh app.
 const SCREENS: [(&str, &str); 5] = [
     ("overview", ""),
-    ("detail", "Enter"),
+    ("detail", "j Enter"),
     ("events", "2"),
     ("alerts", "3 j"),
     ("help", "?"),

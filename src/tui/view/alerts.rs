@@ -4,6 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::fmt;
+use crate::monitor::AlertKind;
 use crate::tui::app::App;
 use crate::tui::commands::CommandId;
 
@@ -50,7 +51,13 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             a.endpoint.as_str()
         };
-        let kind = format!("{:?}", a.kind).to_lowercase();
+        let kind = match a.kind {
+            AlertKind::Status => "status",
+            AlertKind::ChainMismatch => "wrong chain",
+            AlertKind::ForkSuspect => "fork suspect",
+            AlertKind::CertExpiring => "cert expiring",
+            AlertKind::ClockOffset => "clock offset",
+        };
         let mut x = area.x;
         for (text, st) in [
             (format!("{state:<10}"), style),

@@ -1,0 +1,236 @@
+//! `btsops check`: one probe round of every endpoint, as a table or JSON, with an exit
+//! code for cron and scripts (0 all ok, 1 any warn, 2 any crit/down).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, eyre};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::monitor::{
+    ClockEstimate, ConnState, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
+    NetworkSummary, Status, StatusCounts,
+};
+
+/// Version of the `check --json` shape; bumped only on incompatible changes.
+pub const JSON_FORMAT: u32 = 1;
+
+/// What `check` prints and the exit code it ends with.
+pub struct CheckOutput {
+    pub text: String,
+    pub code: u8,
+}
+
+/// The `check --json` document (see README, "check --json").
+#[derive(Debug, Serialize)]
+pub struct CheckReport<'a> {
+    pub format: u32,
+    /// Unix seconds of the snapshot.
+    pub time: f64,
+    /// Worst endpoint status (`unknown` for an empty fleet).
+    pub status: Status,
+    pub exit_code: u8,
+    pub clock: &'a ClockEstimate,
+    pub networks: &'a [NetworkSummary],
+    /// One object per endpoint, in config order.
+    pub endpoints: &'a [EndpointSnapshot],
+}
+
+/// Exit code of a snapshot: 2 for any crit/down, 1 for any warn (or a drifted host
+/// clock), else 0.
+pub fn exit_code(s: &FleetSnapshot) -> u8 {
+    let worst = s.worst();
+    match worst {
+        Status::Down | Status::Crit => 2,
+        Status::Warn => 1,
+        _ if s.clock.warn => 1,
+        _ => 0,
+    }
+}
+
+/// Endpoints that never finished their round are down: `check` reports on every
+/// endpoint it was asked about.
+pub fn finalize(mut s: FleetSnapshot, waited: Duration) -> FleetSnapshot {
+    for e in &mut s.endpoints {
+        if e.status == Status::Unknown {
+            e.status = Status::Down;
+            e.state = ConnState::Backoff;
+            e.reasons = vec![format!(
+                "no complete probe round within {:.1} s",
+                waited.as_secs_f64()
+            )];
+        }
+    }
+    for n in &mut s.networks {
+        let mut counts = StatusCounts::default();
+        let mut status = Status::Unknown;
+        for e in s.endpoints.iter().filter(|e| e.network == n.name) {
+            counts.add(e.status);
+            status = if status == Status::Unknown {
+                e.status
+            } else {
+                status.worst(e.status)
+            };
+        }
+        n.counts = counts;
+        n.status = status;
+    }
+    s
+}
+
+/// Runs one round against `config`. `timeout_s` overrides `monitor.timeout_ms` per call;
+/// the round as a whole is bounded by three timeouts plus a second.
+pub fn run(
+    config: &Config,
+    json: bool,
+    timeout_s: Option<f64>,
+    record: Option<PathBuf>,
+) -> Result<CheckOutput> {
+    let mut opts = EngineOptions::from_config(&config.monitor);
+    if let Some(t) = timeout_s {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(eyre!("--timeout must be a positive number of seconds"));
+        }
+        opts.timeout = Duration::from_secs_f64(t);
+    }
+    opts.record = record;
+    let deadline = opts.timeout * 3 + Duration::from_secs(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let snap = rt.block_on(async {
+        let engine = Engine::start(config, opts)?;
+        let snap = engine.wait_rounds(1, deadline).await;
+        engine.shutdown().await;
+        Ok::<_, color_eyre::eyre::Report>(snap)
+    })?;
+    // The probe tasks were aborted above; dropping the runtime now cannot block.
+    drop(rt);
+    let snap = finalize(snap, deadline);
+    let code = exit_code(&snap);
+    let text = if json {
+        let report = CheckReport {
+            format: JSON_FORMAT,
+            time: snap.time,
+            status: snap.worst(),
+            exit_code: code,
+            clock: &snap.clock,
+            networks: &snap.networks,
+            endpoints: &snap.endpoints,
+        };
+        let mut t = serde_json::to_string_pretty(&report)?;
+        t.push('\n');
+        t
+    } else {
+        table(&snap)
+    };
+    Ok(CheckOutput { text, code })
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "-".into())
+}
+
+/// The human table: one line per endpoint, worst first, then the clock line.
+pub fn table(s: &FleetSnapshot) -> String {
+    let mut rows: Vec<&EndpointSnapshot> = s.endpoints.iter().collect();
+    rows.sort_by_key(|e| e.status);
+    let header = [
+        "STATUS", "NAME", "KIND", "NETWORK", "HEAD", "LAG", "AGE_S", "LIB_LAG", "PART%", "P99_MS",
+        "AVAIL%", "VERSION", "DETAIL",
+    ];
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+    for e in rows {
+        lines.push(vec![
+            e.status.to_string(),
+            e.name.clone(),
+            e.kind.as_str().to_string(),
+            e.network.clone(),
+            opt(e.head_num),
+            opt(e.lag_blocks),
+            opt(e.lag_s.map(|x| format!("{x:.1}"))),
+            opt(e.lib_lag),
+            opt(e.participation_pct.map(|x| format!("{x:.0}"))),
+            opt(e.latency.p99_ms.map(|x| format!("{x:.1}"))),
+            opt(e.availability_pct.map(|x| format!("{x:.0}"))),
+            e.version.label(),
+            e.reasons.join("; "),
+        ]);
+    }
+    let cols = header.len();
+    let widths: Vec<usize> = (0..cols - 1)
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for l in &lines {
+        for (c, cell) in l.iter().enumerate() {
+            if c + 1 < cols {
+                out.push_str(&format!("{cell:<w$}  ", w = widths[c]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        let trimmed = out.trim_end().len();
+        out.truncate(trimmed);
+        out.push('\n');
+    }
+    match (s.clock.offset_s, s.clock.warn) {
+        (Some(o), true) => out.push_str(&format!(
+            "warning: this host's clock looks off by {o:+.1} s against {} node(s)\n",
+            s.clock.samples
+        )),
+        (Some(o), false) => out.push_str(&format!(
+            "clock offset estimate {o:+.2} s ({} node(s))\n",
+            s.clock.samples
+        )),
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::EndpointKind;
+
+    fn snap(statuses: &[Status]) -> FleetSnapshot {
+        let mut s = FleetSnapshot::empty();
+        for (i, st) in statuses.iter().enumerate() {
+            let mut e = EndpointSnapshot::new(EndpointKind::Node, "n", &format!("e{i}"), "ws://x");
+            e.status = *st;
+            s.endpoints.push(e);
+        }
+        s
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(&snap(&[])), 0);
+        assert_eq!(exit_code(&snap(&[Status::Ok, Status::Ok])), 0);
+        assert_eq!(exit_code(&snap(&[Status::Ok, Status::Warn])), 1);
+        assert_eq!(exit_code(&snap(&[Status::Warn, Status::Crit])), 2);
+        assert_eq!(exit_code(&snap(&[Status::Down])), 2);
+        let mut s = snap(&[Status::Ok]);
+        s.clock.warn = true;
+        assert_eq!(exit_code(&s), 1);
+    }
+
+    #[test]
+    fn unfinished_endpoints_are_down() {
+        let s = finalize(snap(&[Status::Ok, Status::Unknown]), Duration::from_secs(4));
+        assert_eq!(s.endpoints[1].status, Status::Down);
+        assert!(s.endpoints[1].reasons[0].contains("4.0 s"));
+        assert_eq!(exit_code(&s), 2);
+        let t = table(&s);
+        assert!(t.lines().nth(1).unwrap().starts_with("down"), "{t}");
+    }
+}

@@ -1,0 +1,209 @@
+//! Alerts: raised by conditions in a snapshot, kept until acknowledged, snoozable.
+//! Pure: the engine feeds snapshots and operator commands with their times.
+
+use std::collections::BTreeMap;
+
+use super::model::{Alert, AlertKind, FleetSnapshot, Status};
+
+/// A condition that should be alerted on right now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub kind: AlertKind,
+    pub endpoint: String,
+    pub message: String,
+}
+
+impl Condition {
+    pub fn id(&self) -> String {
+        alert_id(self.kind, &self.endpoint)
+    }
+}
+
+pub fn alert_id(kind: AlertKind, endpoint: &str) -> String {
+    let k = match kind {
+        AlertKind::Status => "status",
+        AlertKind::ChainMismatch => "chain_mismatch",
+        AlertKind::ForkSuspect => "fork_suspect",
+        AlertKind::CertExpiring => "cert_expiring",
+        AlertKind::ClockOffset => "clock_offset",
+    };
+    format!("{k}:{endpoint}")
+}
+
+/// The alert conditions a snapshot shows. `cert_warn_days` is per network, so the
+/// snapshot's own statuses decide: a certificate reason in a warn/crit status counts.
+pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
+    let mut out = Vec::new();
+    for e in &snap.endpoints {
+        if matches!(e.status, Status::Crit | Status::Down) {
+            out.push(Condition {
+                kind: AlertKind::Status,
+                endpoint: e.name.clone(),
+                message: format!("{} is {}: {}", e.name, e.status, e.reasons.join("; ")),
+            });
+        }
+        if e.chain_mismatch {
+            out.push(Condition {
+                kind: AlertKind::ChainMismatch,
+                endpoint: e.name.clone(),
+                message: format!(
+                    "{} answers chain id {}, not {}'s",
+                    e.name,
+                    e.chain_id.as_deref().unwrap_or("?"),
+                    e.network
+                ),
+            });
+        }
+        if e.fork_suspect {
+            out.push(Condition {
+                kind: AlertKind::ForkSuspect,
+                endpoint: e.name.clone(),
+                message: format!("{} serves a different block id at a common height", e.name),
+            });
+        }
+        if let Some(r) = e
+            .reasons
+            .iter()
+            .find(|r| r.starts_with("certificate expires"))
+        {
+            out.push(Condition {
+                kind: AlertKind::CertExpiring,
+                endpoint: e.name.clone(),
+                message: format!("{}: {r}", e.name),
+            });
+        }
+    }
+    if snap.clock.warn {
+        out.push(Condition {
+            kind: AlertKind::ClockOffset,
+            endpoint: String::new(),
+            message: format!(
+                "this host's clock looks off by {:+.1} s against the chain heads",
+                snap.clock.offset_s.unwrap_or(0.0)
+            ),
+        });
+    }
+    out
+}
+
+/// Every alert not yet gone.
+#[derive(Debug, Clone, Default)]
+pub struct AlertBook {
+    alerts: BTreeMap<String, Alert>,
+}
+
+impl AlertBook {
+    /// Folds in the conditions of a new snapshot taken at `now`.
+    pub fn update(&mut self, now: f64, conds: &[Condition]) {
+        for a in self.alerts.values_mut() {
+            a.active = false;
+        }
+        for c in conds {
+            let id = c.id();
+            let a = self.alerts.entry(id.clone()).or_insert_with(|| Alert {
+                id,
+                kind: c.kind,
+                endpoint: c.endpoint.clone(),
+                message: c.message.clone(),
+                raised: now,
+                active: true,
+                acked: false,
+                snoozed_until: None,
+            });
+            a.active = true;
+            a.message.clone_from(&c.message);
+        }
+        // An acknowledged alert leaves once its condition clears; an unacknowledged one
+        // stays so a flapping node is still seen in the morning.
+        self.alerts.retain(|_, a| a.active || !a.acked);
+    }
+
+    /// Acknowledges an alert; false when there is no such alert.
+    pub fn ack(&mut self, id: &str) -> bool {
+        match self.alerts.get_mut(id) {
+            Some(a) => {
+                a.acked = true;
+                if !a.active {
+                    self.alerts.remove(id);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Hides an alert until `until` (unix seconds).
+    pub fn snooze(&mut self, id: &str, until: f64) -> bool {
+        match self.alerts.get_mut(id) {
+            Some(a) => {
+                a.snoozed_until = Some(until);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// All alerts, in id order.
+    pub fn list(&self) -> Vec<Alert> {
+        self.alerts.values().cloned().collect()
+    }
+
+    /// Alerts to show at `now`: not snoozed.
+    pub fn visible(&self, now: f64) -> Vec<Alert> {
+        self.alerts
+            .values()
+            .filter(|a| a.snoozed_until.is_none_or(|u| now >= u))
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn down(name: &str) -> Condition {
+        Condition {
+            kind: AlertKind::Status,
+            endpoint: name.into(),
+            message: format!("{name} is down"),
+        }
+    }
+
+    #[test]
+    fn alert_stays_until_acked_then_goes_when_clear() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[down("a")]);
+        assert_eq!(b.list().len(), 1);
+        b.update(2.0, &[]);
+        let l = b.list();
+        assert_eq!(l.len(), 1, "unacked alert stays after the condition clears");
+        assert!(!l[0].active);
+        assert_eq!(l[0].raised, 1.0);
+        assert!(b.ack("status:a"));
+        assert!(b.list().is_empty());
+    }
+
+    #[test]
+    fn acked_active_alert_stays_until_clear() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[down("a")]);
+        b.ack("status:a");
+        b.update(2.0, &[down("a")]);
+        assert_eq!(b.list().len(), 1);
+        assert!(b.list()[0].acked);
+        b.update(3.0, &[]);
+        assert!(b.list().is_empty());
+        assert!(!b.ack("status:a"));
+    }
+
+    #[test]
+    fn snoozed_alert_is_hidden_until_then() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[down("a")]);
+        assert!(b.snooze("status:a", 100.0));
+        assert!(b.visible(50.0).is_empty());
+        assert_eq!(b.visible(100.0).len(), 1);
+        assert_eq!(b.list().len(), 1);
+    }
+}

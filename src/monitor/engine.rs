@@ -1,0 +1,351 @@
+//! The engine: starts one probe task per endpoint and one aggregator task that folds
+//! their observations into fleet snapshots, status events and alerts.
+//!
+//! Consumers read snapshots from a `watch` channel (latest value wins, nothing to
+//! block on) and events from a `broadcast` channel (a lagging receiver loses the oldest
+//! events and is told so, the engine never waits).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, Monitor};
+
+use super::alerts::{AlertBook, conditions};
+use super::model::{EndpointKind, Event, FleetSnapshot};
+use super::probe::{self, ProbeSettings, Target, unix_now};
+use super::record::{FORMAT, Record, RecordError, Recorder};
+use super::rules::{self, NetworkRules, Observation, Rules};
+
+/// Events buffered per receiver before the oldest are dropped for a slow consumer.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineOptions {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub window_s: f64,
+    pub clock_warn_s: f64,
+    /// Longest wait between reconnect attempts.
+    pub backoff_max: Duration,
+    /// `--record FILE`.
+    pub record: Option<PathBuf>,
+}
+
+impl EngineOptions {
+    pub fn from_config(m: &Monitor) -> EngineOptions {
+        let interval = Duration::from_millis(m.probe_interval_ms.max(10));
+        EngineOptions {
+            interval,
+            timeout: Duration::from_millis(m.timeout_ms.max(10)),
+            window_s: m.window_s.max(1) as f64,
+            clock_warn_s: m.clock_warn_s,
+            // Ten intervals, at most 30 s: a node back from a restart is seen quickly.
+            backoff_max: (interval * 10).min(Duration::from_secs(30)),
+            record: None,
+        }
+    }
+}
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum MonitorError {
+    #[error("recording: {0}")]
+    Record(#[from] RecordError),
+}
+
+/// Every endpoint of a config, in config order: per network its nodes then seeds, then
+/// the load balancers' public URLs.
+pub fn targets(config: &Config) -> Vec<Target> {
+    let mut out = Vec::new();
+    for n in &config.networks {
+        for node in &n.nodes {
+            out.push(Target {
+                kind: EndpointKind::Node,
+                network: n.name.clone(),
+                name: node.name.clone(),
+                url: node.url.to_string(),
+                credentials: node.credentials.clone(),
+                ca_file: node.ca_file.clone(),
+                chain_id: n.chain_id.clone(),
+            });
+        }
+        for seed in &n.seeds {
+            out.push(Target {
+                kind: EndpointKind::Seed,
+                network: n.name.clone(),
+                name: seed.name.clone(),
+                url: seed.addr.clone(),
+                credentials: None,
+                ca_file: None,
+                chain_id: n.chain_id.clone(),
+            });
+        }
+    }
+    for lb in &config.lbs {
+        let (Some(url), Some(net)) = (&lb.public_url, config.network(&lb.network)) else {
+            continue;
+        };
+        out.push(Target {
+            kind: EndpointKind::Lb,
+            network: lb.network.clone(),
+            name: lb.name.clone(),
+            url: url.to_string(),
+            credentials: lb.credentials.clone(),
+            ca_file: lb.ca_file.clone(),
+            chain_id: net.chain_id.clone(),
+        });
+    }
+    out
+}
+
+/// The rule settings of a config.
+pub fn rules(config: &Config) -> Rules {
+    Rules {
+        networks: config
+            .networks
+            .iter()
+            .map(|n| NetworkRules {
+                name: n.name.clone(),
+                chain_id: n.chain_id.clone(),
+                thresholds: n.thresholds.clone(),
+            })
+            .collect(),
+        clock_warn_s: config.monitor.clock_warn_s,
+    }
+}
+
+enum Command {
+    Ack(String),
+    Snooze(String, f64),
+}
+
+/// A running monitor. Dropping it stops every task.
+pub struct Engine {
+    snapshots: watch::Receiver<FleetSnapshot>,
+    events: broadcast::Sender<Event>,
+    commands: mpsc::UnboundedSender<Command>,
+    tasks: Vec<JoinHandle<()>>,
+    aggregator: Option<JoinHandle<Option<Recorder>>>,
+}
+
+impl Engine {
+    /// Starts watching every endpoint of `config`. Needs a tokio runtime.
+    pub fn start(config: &Config, mut opts: EngineOptions) -> Result<Engine, MonitorError> {
+        if opts.clock_warn_s <= 0.0 {
+            opts.clock_warn_s = config.monitor.clock_warn_s;
+        }
+        Engine::start_targets(targets(config), rules(config), opts)
+    }
+
+    /// Starts watching `targets` under `rules`.
+    pub fn start_targets(
+        targets: Vec<Target>,
+        rules: Rules,
+        opts: EngineOptions,
+    ) -> Result<Engine, MonitorError> {
+        let recorder = opts.record.as_deref().map(Recorder::create).transpose()?;
+        let settings = ProbeSettings {
+            interval: opts.interval,
+            timeout: opts.timeout,
+            window_s: opts.window_s,
+            backoff_max: opts.backoff_max,
+        };
+        let notify = Arc::new(Notify::new());
+        let mut receivers = Vec::with_capacity(targets.len());
+        let mut tasks = Vec::with_capacity(targets.len());
+        for t in targets {
+            let (tx, rx) = watch::channel(probe::initial_observation(&t));
+            receivers.push(rx);
+            let n = Arc::clone(&notify);
+            let s = settings.clone();
+            tasks.push(match t.kind {
+                EndpointKind::Seed => tokio::spawn(probe::run_seed(t, s, tx, n)),
+                EndpointKind::Node | EndpointKind::Lb => tokio::spawn(probe::run_node(t, s, tx, n)),
+            });
+        }
+        let first = {
+            let obs: Vec<Observation> = receivers.iter().map(|r| r.borrow().clone()).collect();
+            rules::aggregate(unix_now(), &obs, &rules)
+        };
+        let (snap_tx, snap_rx) = watch::channel(first);
+        let (ev_tx, _) = broadcast::channel(EVENT_QUEUE);
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        if let Some(r) = &recorder {
+            r.write(
+                unix_now(),
+                &Record::Start {
+                    format: FORMAT,
+                    btsops: env!("CARGO_PKG_VERSION").to_string(),
+                    probe_interval_ms: opts.interval.as_millis() as u64,
+                },
+            );
+        }
+        let agg = Aggregator {
+            receivers,
+            notify,
+            rules,
+            book: AlertBook::default(),
+            snap_tx,
+            ev_tx: ev_tx.clone(),
+            recorder,
+            interval: opts.interval,
+            last_recorded: f64::MIN,
+        };
+        let aggregator = tokio::spawn(agg.run(cmd_rx));
+        Ok(Engine {
+            snapshots: snap_rx,
+            events: ev_tx,
+            commands: cmd_tx,
+            tasks,
+            aggregator: Some(aggregator),
+        })
+    }
+
+    /// The snapshot channel: `borrow()` for the latest, `changed().await` to wait.
+    pub fn snapshots(&self) -> watch::Receiver<FleetSnapshot> {
+        self.snapshots.clone()
+    }
+
+    /// The latest snapshot.
+    pub fn snapshot(&self) -> FleetSnapshot {
+        self.snapshots.borrow().clone()
+    }
+
+    /// A new receiver of status-change events (from now on).
+    pub fn events(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Acknowledges an alert by id; applied on the next aggregation.
+    pub fn ack(&self, alert_id: &str) {
+        let _ = self.commands.send(Command::Ack(alert_id.to_string()));
+    }
+
+    /// Hides an alert until `until` (unix seconds).
+    pub fn snooze(&self, alert_id: &str, until: f64) {
+        let _ = self
+            .commands
+            .send(Command::Snooze(alert_id.to_string(), until));
+    }
+
+    /// Waits until every endpoint has completed at least `rounds` probes (success or
+    /// failure) after the call, or `deadline` passes; returns the latest snapshot.
+    pub async fn wait_rounds(&self, rounds: u64, deadline: Duration) -> FleetSnapshot {
+        let mut rx = self.snapshots();
+        let base: Vec<u64> = rx.borrow().endpoints.iter().map(|e| e.probes).collect();
+        let done = |s: &FleetSnapshot| {
+            s.endpoints
+                .iter()
+                .zip(&base)
+                .all(|(e, b)| e.probes >= b + rounds)
+        };
+        let wait = async {
+            loop {
+                if done(&rx.borrow_and_update()) {
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(deadline, wait).await;
+        self.snapshot()
+    }
+
+    /// Stops every task and flushes the recording.
+    pub async fn shutdown(mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Some(a) = self.aggregator.take() {
+            // Dropping the command sender ends the aggregator loop, which hands back the
+            // recorder so its queue can be written out here rather than lost.
+            let (tx, _) = mpsc::unbounded_channel();
+            self.commands = tx;
+            if let Ok(Some(r)) = a.await {
+                let _ = tokio::task::spawn_blocking(move || r.finish()).await;
+            }
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Some(a) = &self.aggregator {
+            a.abort();
+        }
+    }
+}
+
+struct Aggregator {
+    receivers: Vec<watch::Receiver<Observation>>,
+    notify: Arc<Notify>,
+    rules: Rules,
+    book: AlertBook,
+    snap_tx: watch::Sender<FleetSnapshot>,
+    ev_tx: broadcast::Sender<Event>,
+    recorder: Option<Recorder>,
+    interval: Duration,
+    last_recorded: f64,
+}
+
+impl Aggregator {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) -> Option<Recorder> {
+        // Coalesce bursts of probe reports: a 1,000-endpoint fleet reports ~1,000 times a
+        // second, and one snapshot per quarter interval is plenty for any consumer.
+        let gap = (self.interval / 4).clamp(Duration::from_millis(20), Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                _ = self.notify.notified() => {
+                    tokio::time::sleep(gap).await;
+                }
+                // Time alone changes lag against the wall clock: re-evaluate a node
+                // that stopped reporting.
+                _ = tokio::time::sleep(self.interval) => {}
+                c = commands.recv() => match c {
+                    Some(Command::Ack(id)) => { self.book.ack(&id); }
+                    Some(Command::Snooze(id, until)) => { self.book.snooze(&id, until); }
+                    None => {
+                        self.step(true);
+                        return self.recorder.take();
+                    }
+                },
+            }
+            self.step(false);
+        }
+    }
+
+    fn step(&mut self, last: bool) {
+        let now = unix_now();
+        let obs: Vec<Observation> = self.receivers.iter().map(|r| r.borrow().clone()).collect();
+        let mut snap = rules::aggregate(now, &obs, &self.rules);
+        let prev = self.snap_tx.borrow().clone();
+        snap.seq = prev.seq + 1;
+        let events = rules::status_events(&prev, &snap);
+        self.book.update(now, &conditions(&snap));
+        snap.alerts = self.book.list();
+        if let Some(r) = &self.recorder {
+            for e in &events {
+                r.write(e.time, &Record::Event(e.clone()));
+            }
+            if last || !events.is_empty() || now - self.last_recorded >= self.interval.as_secs_f64()
+            {
+                self.last_recorded = now;
+                r.write(now, &Record::Snapshot(snap.clone()));
+            }
+        }
+        for e in events {
+            let _ = self.ev_tx.send(e);
+        }
+        self.snap_tx.send_replace(snap);
+    }
+}

@@ -1,0 +1,589 @@
+//! Probe tasks: one per endpoint, independent, each publishing its [`Observation`] on
+//! its own `watch` channel so a slow aggregator never blocks a probe and a frozen
+//! endpoint never delays another.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, watch};
+use tokio::time::MissedTickBehavior;
+
+use crate::config;
+use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
+
+use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
+use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS};
+use super::version::{self, VersionEvidence};
+use super::window::Window;
+
+/// Callback number for the 2.1.0 subscription; any client-chosen integer works.
+const DGP_CALLBACK: u64 = 7;
+/// Refresh the P2P peer count every this many probes.
+const PEER_EVERY: u64 = 10;
+/// Ask the chain id again every this many probes: a node restarted behind a proxy on
+/// another chain keeps the proxy's connection open.
+const CHAIN_EVERY: u64 = 5;
+/// Check the TLS certificate again after this long on one connection.
+const CERT_EVERY: Duration = Duration::from_secs(3600);
+
+/// One endpoint to watch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub kind: EndpointKind,
+    pub network: String,
+    pub name: String,
+    /// `ws://`/`wss://` URL for nodes and LBs, `host:port` for seeds.
+    pub url: String,
+    pub credentials: Option<config::Credentials>,
+    pub ca_file: Option<PathBuf>,
+    /// The configured network's chain id.
+    pub chain_id: String,
+}
+
+/// Timing shared by every probe task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeSettings {
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub window_s: f64,
+    /// Longest wait between reconnect attempts.
+    pub backoff_max: Duration,
+}
+
+/// Wall clock as unix seconds.
+pub fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Exponential backoff with ±20 % jitter, so a fleet of tasks that lost the same LB
+/// does not reconnect in lockstep.
+pub fn backoff_delay(base: Duration, max: Duration, failures: u32, salt: u64) -> Duration {
+    let exp = base.saturating_mul(1u32 << failures.min(16));
+    let capped = exp.min(max).max(Duration::from_millis(50));
+    let mut z = salt
+        .wrapping_add(u64::from(failures))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z ^= z >> 29;
+    let frac = (z % 4001) as f64 / 10_000.0; // 0 ..= 0.4
+    capped.mul_f64(0.8 + frac)
+}
+
+fn salt(name: &str) -> u64 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0);
+    name.bytes()
+        .fold(nanos, |h, b| h.rotate_left(5) ^ u64::from(b))
+}
+
+/// The mutable side of one endpoint: its observation plus the window behind it.
+struct Probe {
+    obs: Observation,
+    window: Window,
+    tx: watch::Sender<Observation>,
+    notify: Arc<Notify>,
+    last_aslot: Option<(u64, u32)>,
+    next_maintenance: Option<i64>,
+    successes: u64,
+}
+
+impl Probe {
+    fn new(settings: &ProbeSettings, tx: watch::Sender<Observation>, notify: Arc<Notify>) -> Probe {
+        let obs = tx.borrow().clone();
+        Probe {
+            obs,
+            window: Window::new(settings.window_s),
+            tx,
+            notify,
+            last_aslot: None,
+            next_maintenance: None,
+            successes: 0,
+        }
+    }
+
+    fn publish(&mut self) {
+        let now = unix_now();
+        let s = &mut self.obs.snap;
+        s.latency = self.window.latency(now);
+        s.availability_pct = self.window.availability_pct(now);
+        s.cert_days = s
+            .cert_not_after
+            .map(|t| ((t as f64 - now) / 86_400.0 * 100.0).round() / 100.0);
+        self.tx.send_replace(self.obs.clone());
+        self.notify.notify_one();
+    }
+
+    fn set_state(&mut self, state: ConnState) {
+        self.obs.snap.state = state;
+        self.publish();
+    }
+
+    fn error(&mut self, kind: &str, message: String) {
+        self.obs.snap.last_error = Some(LastError {
+            time: unix_now(),
+            message,
+            kind: kind.to_string(),
+        });
+    }
+
+    /// A failed probe or connection attempt.
+    fn fail(&mut self, kind: &str, message: String) {
+        let now = unix_now();
+        self.error(kind, message);
+        self.obs.snap.state = ConnState::Backoff;
+        self.obs.snap.probes += 1;
+        self.obs.snap.last_probe = Some(now);
+        self.window.record_failure(now);
+        self.publish();
+    }
+
+    fn succeed(&mut self, latency: Duration) {
+        let now = unix_now();
+        self.obs.snap.state = ConnState::Connected;
+        self.successes += 1;
+        self.obs.snap.probes += 1;
+        self.obs.snap.last_probe = Some(now);
+        self.window.record_ok(now, ms(latency));
+        self.publish();
+    }
+
+    /// Folds in a dynamic-global-properties object (from a probe or a notice).
+    fn apply_dgp(&mut self, d: &DynamicGlobalProperties) {
+        let now = unix_now();
+        let s = &mut self.obs.snap;
+        let head_changed = s.head_num != Some(d.head_block_number);
+        s.head_num = Some(d.head_block_number);
+        s.head_id = Some(d.head_block_id.clone());
+        s.head_time = Some(d.time.unix_timestamp());
+        s.lib_num = Some(d.last_irreversible_block_num);
+        s.lib_lag = Some(u64::from(
+            d.head_block_number
+                .saturating_sub(d.last_irreversible_block_num),
+        ));
+        s.participation_pct = Some(d.participation_percent());
+        s.recently_missed = Some(d.recently_missed_count);
+        if let Some((aslot, head)) = self.last_aslot {
+            if d.current_aslot >= aslot && d.head_block_number >= head {
+                let slots = d.current_aslot - aslot;
+                let blocks = u64::from(d.head_block_number - head);
+                if slots > 0 || blocks > 0 {
+                    s.missed_slots = Some(slots.saturating_sub(blocks));
+                }
+            }
+        }
+        if self.last_aslot.is_none_or(|(a, _)| d.current_aslot != a) {
+            self.last_aslot = Some((d.current_aslot, d.head_block_number));
+        }
+        let next = d.next_maintenance_time.unix_timestamp();
+        if let Some(prev) = self.next_maintenance {
+            if next != prev && (prev as f64) <= now {
+                self.obs.last_maintenance = Some(prev);
+            }
+        }
+        self.next_maintenance = Some(next);
+        self.obs.maintenance_block = d.dynamic_flags.unwrap_or(0) & 1 == 1;
+        if head_changed {
+            let ids = &mut self.obs.recent_ids;
+            ids.retain(|(h, _)| *h != d.head_block_number);
+            ids.push((d.head_block_number, d.head_block_id.clone()));
+            if ids.len() > RECENT_IDS {
+                ids.remove(0);
+            }
+            let c = &mut self.obs.clock_samples;
+            c.push((now, now - d.time.unix_timestamp() as f64));
+            if c.len() > CLOCK_SAMPLES {
+                c.remove(0);
+            }
+        }
+    }
+
+    /// Clears what only a live connection can know.
+    fn disconnected(&mut self) {
+        let s = &mut self.obs.snap;
+        s.connect_ms = None;
+        s.login_ms = None;
+        s.peer_count = None;
+    }
+}
+
+fn error_kind(e: &RpcError) -> &'static str {
+    match e {
+        RpcError::Transport { kind, .. } => match kind {
+            rpc::TransportKind::Tls => "tls",
+            _ => "connect",
+        },
+        RpcError::Timeout { .. } => "timeout",
+        RpcError::Protocol { .. } => "protocol",
+        RpcError::Node { .. } => "node",
+        RpcError::LoginRejected { .. } => "auth",
+        RpcError::Config { .. } => "config",
+    }
+}
+
+/// Runs forever (until aborted): the probe loop of one API node or LB public URL.
+pub async fn run_node(
+    target: Target,
+    settings: ProbeSettings,
+    tx: watch::Sender<Observation>,
+    notify: Arc<Notify>,
+) {
+    let mut p = Probe::new(&settings, tx, notify);
+    let salt = salt(&target.name);
+    let mut failures: u32 = 0;
+    loop {
+        p.set_state(ConnState::Connecting);
+        let before = p.successes;
+        let result = session(&target, &settings, &mut p).await;
+        p.disconnected();
+        if let Err((kind, message)) = result {
+            p.fail(kind, message);
+        }
+        // A session that got as far as a successful probe starts the backoff afresh.
+        if p.successes > before {
+            failures = 0;
+        }
+        let delay = backoff_delay(settings.interval, settings.backoff_max, failures, salt);
+        failures = failures.saturating_add(1);
+        tokio::time::sleep(delay).await;
+    }
+}
+
+type Failure = (&'static str, String);
+
+fn rpc_fail(e: RpcError) -> Failure {
+    (error_kind(&e), e.to_string())
+}
+
+/// One connection: connect, log in, learn the node, then probe until something fails.
+/// Returns the failure that ended it.
+async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Result<(), Failure> {
+    let credentials = match &target.credentials {
+        Some(c) => Some(
+            c.password()
+                .map(|pw| rpc::Credentials::new(c.user.clone(), pw))
+                .map_err(|e| ("config", e))?,
+        ),
+        None => None,
+    };
+    let opts = ConnectOptions {
+        timeout: settings.timeout,
+        credentials: credentials.clone(),
+        ca_file: target.ca_file.clone(),
+        ..ConnectOptions::default()
+    };
+    let t0 = Instant::now();
+    let client = RpcClient::connect(&target.url, opts)
+        .await
+        .map_err(rpc_fail)?;
+    p.obs.snap.connect_ms = Some(ms(t0.elapsed()));
+
+    let t1 = Instant::now();
+    let (user, pass) = credentials
+        .as_ref()
+        .map(|c| (c.user().to_string(), c.password().to_string()))
+        .unwrap_or_default();
+    let logged_in = client.login(&user, &pass).await.map_err(rpc_fail)?;
+    p.obs.snap.login_ms = Some(ms(t1.elapsed()));
+    if !logged_in && credentials.is_some() {
+        return Err((
+            "auth",
+            format!("{}: login rejected for user {user:?}", target.url),
+        ));
+    }
+
+    let chain_id = client.get_chain_id().await.map_err(rpc_fail)?;
+    p.obs.snap.chain_mismatch = chain_id != target.chain_id;
+    p.obs.snap.chain_id = Some(chain_id);
+
+    learn(&client, target, settings, p).await?;
+
+    let mut notices = client.take_notices();
+    let subscribed = async {
+        client.set_subscribe_callback(DGP_CALLBACK, false).await?;
+        client.get_objects(&["2.1.0"]).await
+    }
+    .await;
+    if let Err(e) = subscribed {
+        // Polling alone still works; note it and go on.
+        p.error(error_kind(&e), e.to_string());
+        notices = None;
+    }
+
+    let mut tick = tokio::time::interval(settings.interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut cert_checked = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let t = Instant::now();
+                let dgp = client
+                    .get_dynamic_global_properties()
+                    .await
+                    .map_err(rpc_fail)?;
+                let took = t.elapsed();
+                p.apply_dgp(&dgp);
+                if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                    let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                    p.obs.snap.chain_mismatch = id != target.chain_id;
+                    p.obs.snap.chain_id = Some(id);
+                }
+                if p.obs.snap.probes % PEER_EVERY == 0 && has_network_node(&p.obs.snap) {
+                    peer_count(&client, p).await;
+                }
+                if cert_checked.elapsed() >= CERT_EVERY {
+                    cert_checked = Instant::now();
+                    cert(target, settings, p).await;
+                }
+                p.succeed(took);
+            }
+            n = recv(&mut notices) => {
+                let Some(n) = n else {
+                    return Err(("connect", format!("{}: connection closed", target.url)));
+                };
+                if let Some(d) = dgp_in_notice(&n.args) {
+                    p.apply_dgp(&d);
+                    p.publish();
+                }
+            }
+        }
+    }
+}
+
+async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Option<rpc::Notice> {
+    match n {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The 2.1.0 object in a subscription notice (`[[obj, …]]`), if any.
+fn dgp_in_notice(args: &[Value]) -> Option<DynamicGlobalProperties> {
+    args.iter()
+        .filter_map(Value::as_array)
+        .flatten()
+        .find(|o| o.get("id").and_then(Value::as_str) == Some("2.1.0"))
+        .and_then(|o| serde_json::from_value(o.clone()).ok())
+}
+
+fn has_network_node(s: &EndpointSnapshot) -> bool {
+    s.api_sets.iter().any(|a| a == "network_node_api")
+}
+
+/// Static facts of a node, asked once per connection. Node errors here are noted but
+/// do not fail the probe (an old node without `get_info` is still serving); a timeout or
+/// a dead connection does, so a node that freezes mid-setup is down within its timeout
+/// instead of after one timeout per call.
+async fn learn(
+    client: &RpcClient,
+    target: &Target,
+    settings: &ProbeSettings,
+    p: &mut Probe,
+) -> Result<(), Failure> {
+    fn soft<T>(r: Result<T, RpcError>, p: &mut Probe) -> Result<Option<T>, Failure> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.node_error().is_some() => {
+                p.error(error_kind(&e), e.to_string());
+                Ok(None)
+            }
+            Err(e) => Err(rpc_fail(e)),
+        }
+    }
+    if let Some(gp) = soft(client.get_global_properties().await, p)? {
+        p.obs.snap.block_interval_s = Some(gp.parameters.block_interval);
+        p.obs.snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
+        p.obs.maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
+    }
+    if let Some(sets) = soft(client.get_available_api_sets().await, p)? {
+        p.obs.snap.api_sets = sets;
+    }
+    match soft(client.get_info().await, p)? {
+        Some(Value::String(s)) => p.obs.snap.info = Some(s),
+        Some(other) => p.obs.snap.info = Some(other.to_string()),
+        None => {}
+    }
+    let ev = VersionEvidence {
+        database_methods: method_list(client, Api::Database).await?,
+        login_methods: method_list(client, Api::Login).await?,
+        op_count: op_count(client).await?,
+    };
+    p.obs.snap.version = version::bracket(&ev);
+    if has_network_node(&p.obs.snap) {
+        peer_count(client, p).await;
+    }
+    cert(target, settings, p).await;
+    Ok(())
+}
+
+/// The answer to a probe that is expected to fail with a node error.
+fn expect_node_error(r: Result<Value, RpcError>) -> Result<Option<crate::rpc::NodeError>, Failure> {
+    match r {
+        Ok(_) => Ok(None),
+        Err(e) => match e.node_error() {
+            Some(ne) => Ok(Some(ne.clone())),
+            None => Err(rpc_fail(e)),
+        },
+    }
+}
+
+/// The API's method list from the error an unknown method gets (PROTOCOL.md §22).
+async fn method_list(client: &RpcClient, api: Api) -> Result<Option<Vec<String>>, Failure> {
+    let ne = expect_node_error(client.call(api, "x_probe", json!([])).await)?;
+    Ok(ne
+        .and_then(|ne| ne.format_data)
+        .and_then(|d| d.get("api").and_then(version::method_names)))
+}
+
+/// Operation count from the error a tag beyond the last operation gets.
+async fn op_count(client: &RpcClient) -> Result<Option<u32>, Failure> {
+    let r = client
+        .call(
+            Api::Database,
+            "get_required_fees",
+            json!([[[999, {}]], "1.3.0"]),
+        )
+        .await;
+    Ok(expect_node_error(r)?.and_then(|ne| {
+        ne.filled_format()
+            .and_then(|t| version::op_count_from_error(&t))
+            .or_else(|| version::op_count_from_error(&ne.message))
+    }))
+}
+
+async fn peer_count(client: &RpcClient, p: &mut Probe) {
+    match client.network_node_get_info().await {
+        Ok(v) => {
+            p.obs.snap.peer_count = v
+                .get("connection_count")
+                .and_then(rpc::types::int_from_value::<u64>);
+        }
+        Err(e) => p.error(error_kind(&e), e.to_string()),
+    }
+}
+
+async fn cert(target: &Target, settings: &ProbeSettings, p: &mut Probe) {
+    let Ok(url) = url::Url::parse(&target.url) else {
+        return;
+    };
+    if !matches!(url.scheme(), "wss" | "https") {
+        return;
+    }
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return;
+    };
+    match super::cert::fetch_not_after(host, port, target.ca_file.as_deref(), settings.timeout)
+        .await
+    {
+        Ok(t) => p.obs.snap.cert_not_after = Some(t),
+        Err(e) => p.error("tls", format!("{}: {e}", target.url)),
+    }
+}
+
+/// Runs forever: the P2P seed probe (PROTOCOL.md §10, level L1): TCP connect, read the
+/// 33-byte key within the timeout, check its first byte, close.
+pub async fn run_seed(
+    target: Target,
+    settings: ProbeSettings,
+    tx: watch::Sender<Observation>,
+    notify: Arc<Notify>,
+) {
+    let mut p = Probe::new(&settings, tx, notify);
+    let mut tick = tokio::time::interval(settings.interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match seed_probe(&target.url, settings.timeout).await {
+            Ok((connect, key)) => {
+                p.obs.snap.connect_ms = Some(ms(connect));
+                p.obs.snap.seed_key = Some(hex::encode(key));
+                p.succeed(connect);
+            }
+            Err((kind, message)) => {
+                p.obs.snap.connect_ms = None;
+                p.fail(kind, format!("{}: {message}", target.url));
+            }
+        }
+    }
+}
+
+/// Connect time and the key, or why not.
+pub async fn seed_probe(addr: &str, timeout: Duration) -> Result<(Duration, [u8; 33]), Failure> {
+    let t0 = Instant::now();
+    let mut stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| ("timeout", format!("connect: no answer within {timeout:?}")))?
+        .map_err(|e| ("connect", format!("connect: {e}")))?;
+    let connect = t0.elapsed();
+    let mut key = [0u8; 33];
+    let left = timeout.saturating_sub(connect);
+    tokio::time::timeout(left, stream.read_exact(&mut key))
+        .await
+        .map_err(|_| {
+            (
+                "timeout",
+                format!("no 33-byte key within {timeout:?} of connecting"),
+            )
+        })?
+        .map_err(|e| ("protocol", format!("reading the key: {e}")))?;
+    if !matches!(key[0], 0x02 | 0x03) {
+        return Err((
+            "protocol",
+            format!(
+                "first key byte is {:#04x}, not 0x02/0x03: not a graphene P2P node",
+                key[0]
+            ),
+        ));
+    }
+    Ok((connect, key))
+}
+
+/// A fresh observation for a target.
+pub fn initial_observation(t: &Target) -> Observation {
+    Observation::new(EndpointSnapshot::new(t.kind, &t.network, &t.name, &t.url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let base = Duration::from_secs(1);
+        let max = Duration::from_secs(30);
+        let d0 = backoff_delay(base, max, 0, 1);
+        assert!(d0 >= Duration::from_millis(800) && d0 <= Duration::from_millis(1200));
+        let d3 = backoff_delay(base, max, 3, 1);
+        assert!(d3 >= Duration::from_millis(6400) && d3 <= Duration::from_millis(9600));
+        let d20 = backoff_delay(base, max, 20, 1);
+        assert!(d20 <= Duration::from_secs(36));
+        assert_ne!(
+            backoff_delay(base, max, 2, 1),
+            backoff_delay(base, max, 2, 2)
+        );
+    }
+
+    #[test]
+    fn notice_with_dgp() {
+        let args = vec![
+            json!([{"id":"2.1.0","head_block_number":5,"head_block_id":"0000000500000000000000000000000000000000",
+            "time":"2024-01-01T00:00:00","current_witness":"1.6.1","next_maintenance_time":"2024-01-01T01:00:00",
+            "recently_missed_count":0,"current_aslot":9,"recent_slots_filled":"1","last_irreversible_block_num":3},
+            {"id":"1.2.3"}]),
+        ];
+        let d = dgp_in_notice(&args).unwrap();
+        assert_eq!(d.head_block_number, 5);
+        assert!(dgp_in_notice(&[json!([{"id":"1.2.3"}])]).is_none());
+    }
+}

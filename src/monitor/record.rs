@@ -1,0 +1,265 @@
+//! `--record FILE`: snapshots and events as JSON lines, each with its time, and a reader
+//! that replays them with time taken from the stream (never the clock), so a replay is
+//! deterministic.
+//!
+//! Line shape: `{"t": <unix seconds>, "type": "start" | "snapshot" | "event", ...}` with
+//! the record's own fields beside `t` and `type`.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{Event, FleetSnapshot};
+
+/// Lines queued for the writer thread; beyond this, lines are dropped (and counted)
+/// rather than slowing the engine.
+const QUEUE: usize = 1024;
+
+/// Format version written in the start record.
+pub const FORMAT: u32 = 1;
+
+/// What a recording holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    /// First line: what produced the recording.
+    Start {
+        format: u32,
+        btsops: String,
+        probe_interval_ms: u64,
+    },
+    Snapshot(FleetSnapshot),
+    Event(Event),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Line {
+    t: f64,
+    #[serde(flatten)]
+    record: Record,
+}
+
+/// Why a recording could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a recording line: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Appends records to a file from a background thread.
+pub struct Recorder {
+    tx: Option<SyncSender<String>>,
+    dropped: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Creates (truncates) `path` and starts the writer thread.
+    pub fn create(path: &Path) -> Result<Recorder, RecordError> {
+        let file = File::create(path).map_err(|source| RecordError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let (tx, rx) = sync_channel::<String>(QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("btsops-record".into())
+            .spawn(move || write_loop(rx, BufWriter::new(file)))
+            .map_err(|source| RecordError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        Ok(Recorder {
+            tx: Some(tx),
+            dropped: Arc::new(AtomicU64::new(0)),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues one record; never blocks.
+    pub fn write(&self, t: f64, record: &Record) {
+        let line = Line {
+            t,
+            record: record.clone(),
+        };
+        let Ok(text) = serde_json::to_string(&line) else {
+            return;
+        };
+        let Some(tx) = &self.tx else { return };
+        match tx.try_send(text) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes out everything queued and closes the file. Blocks until done, so call it
+    /// at the end of a run (e.g. before `check` exits), not from the engine loop.
+    pub fn finish(mut self) {
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.tx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Lines dropped because the writer fell behind or failed.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+fn write_loop(rx: Receiver<String>, mut out: BufWriter<File>) {
+    while let Ok(line) = rx.recv() {
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+        // Flush when the queue is drained, so a crash loses at most what was queued.
+        let mut more = true;
+        while more {
+            match rx.try_recv() {
+                Ok(l) => {
+                    if writeln!(out, "{l}").is_err() {
+                        return;
+                    }
+                }
+                Err(_) => more = false,
+            }
+        }
+        if out.flush().is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
+/// A recording being read: an iterator of `(t, Record)` in file order.
+pub struct Recording {
+    path: PathBuf,
+    lines: std::io::Lines<BufReader<File>>,
+    line_no: usize,
+}
+
+impl Recording {
+    pub fn open(path: impl AsRef<Path>) -> Result<Recording, RecordError> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path).map_err(|source| RecordError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Recording {
+            path,
+            lines: BufReader::new(file).lines(),
+            line_no: 0,
+        })
+    }
+
+    /// Every record, or the first error.
+    pub fn read_all(path: impl AsRef<Path>) -> Result<Vec<(f64, Record)>, RecordError> {
+        Recording::open(path)?.collect()
+    }
+}
+
+/// Parses one recording line.
+pub fn parse_line(text: &str) -> Result<(f64, Record), String> {
+    let l: Line = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    Ok((l.t, l.record))
+}
+
+impl Iterator for Recording {
+    type Item = Result<(f64, Record), RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let line = self.lines.next()?;
+            self.line_no += 1;
+            let line = match line {
+                Ok(l) => l,
+                Err(source) => {
+                    return Some(Err(RecordError::Io {
+                        path: self.path.clone(),
+                        source,
+                    }));
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            return Some(parse_line(&line).map_err(|message| RecordError::Parse {
+                path: self.path.clone(),
+                line: self.line_no,
+                message,
+            }));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::model::Status;
+
+    #[test]
+    fn lines_round_trip() {
+        let ev = Record::Event(Event {
+            time: 12.5,
+            endpoint: "a".into(),
+            network: "n".into(),
+            from: Status::Ok,
+            to: Status::Down,
+            reason: "no answer".into(),
+        });
+        let text = serde_json::to_string(&Line {
+            t: 12.5,
+            record: ev.clone(),
+        })
+        .unwrap();
+        assert!(text.starts_with(r#"{"t":12.5,"type":"event""#), "{text}");
+        assert_eq!(parse_line(&text).unwrap(), (12.5, ev));
+        let snap = Record::Snapshot(FleetSnapshot::empty());
+        let text = serde_json::to_string(&Line {
+            t: 1.0,
+            record: snap.clone(),
+        })
+        .unwrap();
+        assert_eq!(parse_line(&text).unwrap(), (1.0, snap));
+        assert!(parse_line("{\"t\":1}").is_err());
+    }
+
+    #[test]
+    fn recorder_writes_what_the_reader_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.jsonl");
+        let r = Recorder::create(&path).unwrap();
+        r.write(
+            1.0,
+            &Record::Start {
+                format: FORMAT,
+                btsops: "test".into(),
+                probe_interval_ms: 1000,
+            },
+        );
+        r.write(2.0, &Record::Snapshot(FleetSnapshot::empty()));
+        r.finish();
+        let got = Recording::read_all(&path).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].0, 2.0);
+    }
+}

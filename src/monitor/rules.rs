@@ -1,0 +1,640 @@
+//! Pure aggregation: best head per network, lag, fork suspicion, the host clock
+//! estimate, and status rules from the configured thresholds. Time is an argument.
+
+use std::collections::HashMap;
+
+use crate::config::Thresholds;
+
+use super::model::{
+    ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event, FleetSnapshot, NetworkSummary,
+    Status, StatusCounts,
+};
+
+/// Recent (height, block id) pairs an endpoint served; compared across nodes for forks.
+pub const RECENT_IDS: usize = 32;
+/// Fresh-head clock samples kept per endpoint.
+pub const CLOCK_SAMPLES: usize = 16;
+/// Clock samples older than this (seconds) are ignored: a network that stopped producing
+/// must not look like a drifting host clock.
+pub const CLOCK_HORIZON_S: f64 = 120.0;
+
+/// What one probe task knows about its endpoint, handed to the aggregator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// Measured fields; the aggregate fields (lag, fork, status) are filled in by
+    /// [`aggregate`].
+    pub snap: EndpointSnapshot,
+    /// Heights and ids seen recently, oldest first.
+    pub recent_ids: Vec<(u32, String)>,
+    /// `(observed_at, observed_at − head_time)` for each head first seen, unix seconds.
+    pub clock_samples: Vec<(f64, f64)>,
+    /// The last `next_maintenance_time` that has passed (unix seconds).
+    pub last_maintenance: Option<i64>,
+    /// `dynamic_flags & 1`: the head block was a maintenance block.
+    pub maintenance_block: bool,
+    pub maintenance_skip_slots: u32,
+}
+
+impl Observation {
+    pub fn new(snap: EndpointSnapshot) -> Observation {
+        Observation {
+            snap,
+            recent_ids: Vec::new(),
+            clock_samples: Vec::new(),
+            last_maintenance: None,
+            maintenance_block: false,
+            maintenance_skip_slots: 3,
+        }
+    }
+
+    /// The last probe succeeded.
+    pub fn ok(&self) -> bool {
+        self.snap.state == ConnState::Connected && self.snap.probes > 0
+    }
+
+    fn is_api(&self) -> bool {
+        matches!(self.snap.kind, EndpointKind::Node | EndpointKind::Lb)
+    }
+
+    /// Counts towards a network's best head and the clock estimate.
+    fn trusted_head(&self) -> Option<u32> {
+        if self.is_api() && self.ok() && !self.snap.chain_mismatch {
+            self.snap.head_num
+        } else {
+            None
+        }
+    }
+}
+
+/// What the rules need to know about a network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkRules {
+    pub name: String,
+    pub chain_id: String,
+    pub thresholds: Thresholds,
+}
+
+/// Fleet-wide rule settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub networks: Vec<NetworkRules>,
+    pub clock_warn_s: f64,
+}
+
+/// Median of the per-node minimum offsets. The minimum over fresh heads approximates
+/// the moment a block appeared (propagation only adds delay), and the median across
+/// nodes ignores one node with a bad network path.
+pub fn estimate_clock(per_node_min: &[f64]) -> Option<f64> {
+    let mut v: Vec<f64> = per_node_min
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// One node's clock sample: the smallest offset among samples newer than the horizon.
+pub fn node_clock_min(samples: &[(f64, f64)], now: f64) -> Option<f64> {
+    samples
+        .iter()
+        .filter(|(at, _)| now - at <= CLOCK_HORIZON_S)
+        .map(|(_, off)| *off)
+        .min_by(f64::total_cmp)
+}
+
+/// Whether the endpoint is in the tolerance window around a maintenance block, when
+/// the chain skips `maintenance_skip_slots` slots (PROTOCOL.md §8).
+pub fn in_maintenance(o: &Observation, now: f64) -> bool {
+    let interval = f64::from(o.snap.block_interval_s.unwrap_or(3).max(1));
+    let window = (2.0 + f64::from(o.maintenance_skip_slots)) * interval;
+    o.maintenance_block
+        || o.last_maintenance
+            .is_some_and(|t| now >= t as f64 && now - (t as f64) <= window)
+}
+
+/// Status and reasons of one endpoint whose aggregate fields are filled in.
+/// `clock_offset` is subtracted from the wall-clock lag when the host clock is known to
+/// be off, so a drifted console host does not page everyone.
+pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (Status, Vec<String>) {
+    if e.probes == 0 {
+        return (Status::Unknown, vec!["not probed yet".into()]);
+    }
+    if e.state != ConnState::Connected {
+        let why = e
+            .last_error
+            .as_ref()
+            .map(|le| le.message.clone())
+            .unwrap_or_else(|| "no answer".into());
+        return (Status::Down, vec![why]);
+    }
+    let mut status = Status::Ok;
+    let mut reasons = Vec::new();
+    let mut flag = |s: Status, why: String| {
+        status = status.worst(s);
+        reasons.push(why);
+    };
+    if e.chain_mismatch {
+        flag(
+            Status::Crit,
+            format!(
+                "chain id {} is not the network's",
+                e.chain_id.as_deref().map(short).unwrap_or("?")
+            ),
+        );
+    }
+    if e.fork_suspect {
+        flag(
+            Status::Crit,
+            "fork suspected: different block id at a common height".into(),
+        );
+    }
+    if let Some(lag) = e.lag_s.map(|l| l - clock_offset) {
+        let interval = f64::from(e.block_interval_s.unwrap_or(3));
+        let warn = if e.in_maintenance {
+            th.lag_warn_s + 4.0 * interval
+        } else {
+            th.lag_warn_s
+        };
+        if lag > th.lag_crit_s {
+            flag(
+                Status::Crit,
+                format!("head {lag:.0} s old (crit > {} s)", th.lag_crit_s),
+            );
+        } else if lag > warn {
+            flag(
+                Status::Warn,
+                format!("head {lag:.0} s old (warn > {warn} s)"),
+            );
+        }
+    }
+    if let Some(b) = e.lag_blocks {
+        if b >= th.lag_crit_blocks {
+            flag(
+                Status::Crit,
+                format!("{b} blocks behind best (crit ≥ {})", th.lag_crit_blocks),
+            );
+        } else if b >= th.lag_warn_blocks {
+            flag(
+                Status::Warn,
+                format!("{b} blocks behind best (warn ≥ {})", th.lag_warn_blocks),
+            );
+        }
+    }
+    if let Some(p99) = e.latency.p99_ms {
+        if p99 > th.latency_crit_ms {
+            flag(
+                Status::Crit,
+                format!("latency p99 {p99:.0} ms (crit > {} ms)", th.latency_crit_ms),
+            );
+        } else if p99 > th.latency_warn_ms {
+            flag(
+                Status::Warn,
+                format!("latency p99 {p99:.0} ms (warn > {} ms)", th.latency_warn_ms),
+            );
+        }
+    }
+    if let Some(a) = e.availability_pct {
+        if a < th.availability_crit_pct {
+            flag(
+                Status::Crit,
+                format!(
+                    "availability {a:.1}% (crit < {}%)",
+                    th.availability_crit_pct
+                ),
+            );
+        } else if a < th.availability_warn_pct {
+            flag(
+                Status::Warn,
+                format!(
+                    "availability {a:.1}% (warn < {}%)",
+                    th.availability_warn_pct
+                ),
+            );
+        }
+    }
+    if let Some(p) = e.participation_pct {
+        if p < th.participation_crit_pct {
+            flag(
+                Status::Crit,
+                format!(
+                    "participation {p:.0}% (crit < {}%)",
+                    th.participation_crit_pct
+                ),
+            );
+        } else if p < th.participation_warn_pct {
+            flag(
+                Status::Warn,
+                format!(
+                    "participation {p:.0}% (warn < {}%)",
+                    th.participation_warn_pct
+                ),
+            );
+        }
+    }
+    if let (Some(lag), Some(w)) = (e.lib_lag, e.active_witnesses) {
+        let limit = 2 * u64::from(w.max(1));
+        if lag > limit {
+            flag(
+                Status::Warn,
+                format!("LIB {lag} blocks behind head (warn > {limit})"),
+            );
+        }
+    }
+    if let Some(d) = e.cert_days {
+        if d < th.cert_crit_days as f64 {
+            flag(
+                Status::Crit,
+                format!(
+                    "certificate expires in {d:.1} days (crit < {})",
+                    th.cert_crit_days
+                ),
+            );
+        } else if d < th.cert_warn_days as f64 {
+            flag(
+                Status::Warn,
+                format!(
+                    "certificate expires in {d:.1} days (warn < {})",
+                    th.cert_warn_days
+                ),
+            );
+        }
+    }
+    (status, reasons)
+}
+
+fn short(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
+}
+
+/// Builds the fleet snapshot (without alerts and sequence number) from the endpoints'
+/// observations, in the order given.
+pub fn aggregate(now: f64, obs: &[Observation], rules: &Rules) -> FleetSnapshot {
+    // Clock first: the lag rules use it.
+    let mins: Vec<f64> = obs
+        .iter()
+        .filter(|o| o.trusted_head().is_some())
+        .filter_map(|o| node_clock_min(&o.clock_samples, now))
+        .collect();
+    let offset = estimate_clock(&mins);
+    let clock_warn = offset.is_some_and(|o| o.abs() > rules.clock_warn_s);
+    let clock = ClockEstimate {
+        offset_s: offset.map(|o| (o * 1000.0).round() / 1000.0),
+        samples: mins.len() as u32,
+        warn: clock_warn,
+    };
+    let correction = if clock_warn {
+        offset.unwrap_or(0.0)
+    } else {
+        0.0
+    };
+
+    // Best head per network among trusted nodes.
+    let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
+    for (i, o) in obs.iter().enumerate() {
+        if let Some(h) = o.trusted_head() {
+            let e = best.entry(o.snap.network.as_str()).or_insert((h, i));
+            if h > e.0 {
+                *e = (h, i);
+            }
+        }
+    }
+
+    let default_th = Thresholds::default();
+    let mut endpoints = Vec::with_capacity(obs.len());
+    for o in obs {
+        let mut e = o.snap.clone();
+        let th = rules
+            .networks
+            .iter()
+            .find(|n| n.name == e.network)
+            .map(|n| &n.thresholds)
+            .unwrap_or(&default_th);
+        e.lag_s = e
+            .head_time
+            .map(|t| ((now - t as f64) * 1000.0).round() / 1000.0);
+        e.in_maintenance = in_maintenance(o, now);
+        e.lag_blocks = None;
+        e.fork_suspect = false;
+        if o.is_api() && !e.chain_mismatch {
+            if let (Some(h), Some((bh, bi))) = (e.head_num, best.get(e.network.as_str())) {
+                e.lag_blocks = Some(u64::from(bh.saturating_sub(h)));
+                e.fork_suspect = forked(&o.recent_ids, &obs[*bi].recent_ids);
+            }
+        }
+        let (status, reasons) = evaluate(&e, th, correction);
+        e.status = status;
+        e.reasons = reasons;
+        endpoints.push(e);
+    }
+
+    let networks = rules
+        .networks
+        .iter()
+        .map(|n| {
+            let mut counts = StatusCounts::default();
+            let mut status = Status::Unknown;
+            for e in endpoints.iter().filter(|e| e.network == n.name) {
+                counts.add(e.status);
+                if e.status != Status::Unknown {
+                    status = if status == Status::Unknown {
+                        e.status
+                    } else {
+                        status.worst(e.status)
+                    };
+                }
+            }
+            let b = best.get(n.name.as_str());
+            NetworkSummary {
+                name: n.name.clone(),
+                chain_id: n.chain_id.clone(),
+                best_head: b.map(|(h, _)| *h),
+                best_node: b.map(|(_, i)| obs[*i].snap.name.clone()),
+                counts,
+                status,
+            }
+        })
+        .collect();
+
+    FleetSnapshot {
+        time: now,
+        seq: 0,
+        endpoints,
+        networks,
+        clock,
+        alerts: Vec::new(),
+    }
+}
+
+/// Same height, different id, anywhere in the recent history both nodes hold.
+pub fn forked(a: &[(u32, String)], b: &[(u32, String)]) -> bool {
+    a.iter()
+        .any(|(h, id)| b.iter().any(|(h2, id2)| h == h2 && id != id2))
+}
+
+/// Status-change events between two snapshots, by endpoint name.
+pub fn status_events(prev: &FleetSnapshot, next: &FleetSnapshot) -> Vec<Event> {
+    let before: HashMap<&str, Status> = prev
+        .endpoints
+        .iter()
+        .map(|e| (e.name.as_str(), e.status))
+        .collect();
+    next.endpoints
+        .iter()
+        .filter_map(|e| {
+            let from = before
+                .get(e.name.as_str())
+                .copied()
+                .unwrap_or(Status::Unknown);
+            (from != e.status).then(|| Event {
+                time: next.time,
+                endpoint: e.name.clone(),
+                network: e.network.clone(),
+                from,
+                to: e.status,
+                reason: if e.reasons.is_empty() {
+                    if from == Status::Unknown {
+                        "first probe ok".into()
+                    } else {
+                        "recovered: every check passes".into()
+                    }
+                } else {
+                    e.reasons.join("; ")
+                },
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::model::LastError;
+
+    const CHAIN: &str = "aa";
+
+    fn node(name: &str, head: u32, head_time: i64) -> Observation {
+        let mut s = EndpointSnapshot::new(EndpointKind::Node, "net", name, "ws://x");
+        s.state = ConnState::Connected;
+        s.probes = 3;
+        s.chain_id = Some(CHAIN.into());
+        s.head_num = Some(head);
+        s.head_id = Some(format!("{head:08x}{name}"));
+        s.head_time = Some(head_time);
+        s.block_interval_s = Some(3);
+        let mut o = Observation::new(s);
+        o.recent_ids = vec![(head, format!("{head:08x}"))];
+        o
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            networks: vec![NetworkRules {
+                name: "net".into(),
+                chain_id: CHAIN.into(),
+                thresholds: Thresholds::default(),
+            }],
+            clock_warn_s: 2.0,
+        }
+    }
+
+    fn status_of(s: &FleetSnapshot, name: &str) -> Status {
+        s.endpoint(name).unwrap().status
+    }
+
+    #[test]
+    fn healthy_fleet_is_ok() {
+        let now = 1000.0;
+        let obs = vec![node("a", 100, 999), node("b", 100, 999)];
+        let s = aggregate(now, &obs, &rules());
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+        assert_eq!(s.networks[0].best_head, Some(100));
+        assert_eq!(s.networks[0].counts.ok, 2);
+        assert_eq!(s.endpoint("a").unwrap().lag_s, Some(1.0));
+        assert_eq!(s.endpoint("b").unwrap().lag_blocks, Some(0));
+    }
+
+    #[test]
+    fn lag_thresholds_in_seconds_and_blocks() {
+        let now = 1000.0;
+        let obs = vec![
+            node("best", 100, 999),
+            node("slow", 100, 990),  // 10 s old: warn (> 6)
+            node("stale", 100, 960), // 40 s: crit (> 30)
+            node("behind", 97, 999), // 3 blocks: warn (≥ 2)
+            node("far", 80, 999),    // 20 blocks: crit (≥ 10)
+        ];
+        let s = aggregate(now, &obs, &rules());
+        assert_eq!(status_of(&s, "best"), Status::Ok);
+        assert_eq!(status_of(&s, "slow"), Status::Warn);
+        assert_eq!(status_of(&s, "stale"), Status::Crit);
+        assert_eq!(status_of(&s, "behind"), Status::Warn);
+        assert_eq!(status_of(&s, "far"), Status::Crit);
+        let r = &s.endpoint("far").unwrap().reasons;
+        assert!(r.iter().any(|r| r.contains("20 blocks behind")), "{r:?}");
+    }
+
+    #[test]
+    fn maintenance_window_tolerates_a_short_lag() {
+        let now = 1000.0;
+        let mut o = node("a", 100, 990); // 10 s old
+        assert_eq!(
+            status_of(&aggregate(now, std::slice::from_ref(&o), &rules()), "a"),
+            Status::Warn
+        );
+        o.last_maintenance = Some(995);
+        let s = aggregate(now, &[o], &rules());
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+        assert!(s.endpoint("a").unwrap().in_maintenance);
+    }
+
+    #[test]
+    fn wrong_chain_is_crit_and_never_best() {
+        let mut liar = node("liar", 500, 999);
+        liar.snap.chain_mismatch = true;
+        liar.snap.chain_id = Some("bb".into());
+        let s = aggregate(1000.0, &[node("a", 100, 999), liar], &rules());
+        assert_eq!(status_of(&s, "liar"), Status::Crit);
+        assert_eq!(s.networks[0].best_head, Some(100));
+        assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+    }
+
+    #[test]
+    fn down_unknown_and_failed_nodes_are_not_best() {
+        let mut dead = node("dead", 500, 999);
+        dead.snap.state = ConnState::Backoff;
+        dead.snap.last_error = Some(LastError {
+            time: 1.0,
+            message: "x: connect: no answer within 2s".into(),
+            kind: "timeout".into(),
+        });
+        let mut fresh = node("fresh", 0, 0);
+        fresh.snap.probes = 0;
+        let s = aggregate(1000.0, &[node("a", 100, 999), dead, fresh], &rules());
+        assert_eq!(status_of(&s, "dead"), Status::Down);
+        assert_eq!(
+            s.endpoint("dead").unwrap().reasons,
+            vec!["x: connect: no answer within 2s".to_string()]
+        );
+        assert_eq!(status_of(&s, "fresh"), Status::Unknown);
+        assert_eq!(s.networks[0].best_head, Some(100));
+        assert_eq!(s.networks[0].status, Status::Down);
+        assert_eq!(s.worst(), Status::Down);
+    }
+
+    #[test]
+    fn fork_is_suspected_at_a_common_height() {
+        let a = node("a", 100, 999);
+        let mut b = node("b", 100, 999);
+        b.recent_ids = vec![(100, "different".into())];
+        let s = aggregate(1000.0, &[a, b], &rules());
+        assert!(s.endpoint("b").unwrap().fork_suspect);
+        assert_eq!(status_of(&s, "b"), Status::Crit);
+    }
+
+    #[test]
+    fn latency_availability_participation_cert_lib() {
+        let th = Thresholds::default();
+        let mut e = node("a", 100, 999).snap;
+        e.lag_s = Some(1.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Ok);
+        e.latency.p99_ms = Some(400.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        e.latency.p99_ms = Some(2000.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Crit);
+        e.latency.p99_ms = None;
+        e.availability_pct = Some(95.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        e.availability_pct = Some(50.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Crit);
+        e.availability_pct = Some(100.0);
+        e.participation_pct = Some(70.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        e.participation_pct = Some(100.0);
+        e.cert_days = Some(10.0);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        e.cert_days = Some(1.0);
+        let (s, r) = evaluate(&e, &th, 0.0);
+        assert_eq!(s, Status::Crit);
+        assert!(r[0].starts_with("certificate expires"), "{r:?}");
+        e.cert_days = None;
+        e.active_witnesses = Some(11);
+        e.lib_lag = Some(30);
+        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+    }
+
+    #[test]
+    fn clock_estimate_is_the_median_of_node_minimums() {
+        assert_eq!(estimate_clock(&[]), None);
+        assert_eq!(estimate_clock(&[0.3]), Some(0.3));
+        assert_eq!(estimate_clock(&[0.2, 10.0, 0.4]), Some(0.4));
+        assert_eq!(estimate_clock(&[0.2, 0.4]), Some(0.30000000000000004));
+        let samples = [(100.0, 1.2), (101.0, 0.3), (102.0, 0.9)];
+        assert_eq!(node_clock_min(&samples, 102.0), Some(0.3));
+        assert_eq!(
+            node_clock_min(&samples, 102.0 + CLOCK_HORIZON_S + 10.0),
+            None
+        );
+    }
+
+    #[test]
+    fn drifted_host_clock_warns_and_does_not_page() {
+        // This host is 20 s ahead: every head looks 20 s old on arrival.
+        let now = 1000.0;
+        let mut obs = vec![
+            node("a", 100, 980),
+            node("b", 100, 980),
+            node("c", 100, 980),
+        ];
+        for o in &mut obs {
+            o.clock_samples = vec![(999.0, 20.1), (1000.0, 20.4)];
+        }
+        let s = aggregate(now, &obs, &rules());
+        assert!(s.clock.warn);
+        assert_eq!(s.clock.samples, 3);
+        assert!((s.clock.offset_s.unwrap() - 20.1).abs() < 1e-9);
+        assert_eq!(status_of(&s, "a"), Status::Ok, "{:?}", s.endpoint("a"));
+        // A network that stopped producing gives no fresh samples: no estimate.
+        let s = aggregate(now + CLOCK_HORIZON_S + 5.0, &obs, &rules());
+        assert_eq!(s.clock.offset_s, None);
+        assert!(!s.clock.warn);
+    }
+
+    #[test]
+    fn events_carry_reasons() {
+        let now = 1000.0;
+        let a = aggregate(now, &[node("a", 100, 999)], &rules());
+        let b = aggregate(now, &[node("a", 100, 960)], &rules());
+        let ev = status_events(&a, &b);
+        assert_eq!(ev.len(), 1);
+        assert_eq!((ev[0].from, ev[0].to), (Status::Ok, Status::Crit));
+        assert!(ev[0].reason.contains("s old"), "{}", ev[0].reason);
+        let back = status_events(&b, &a);
+        assert_eq!(back[0].reason, "recovered: every check passes");
+        assert!(status_events(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn status_orders_worst_first() {
+        let mut v = vec![
+            Status::Ok,
+            Status::Unknown,
+            Status::Down,
+            Status::Warn,
+            Status::Crit,
+        ];
+        v.sort();
+        assert_eq!(v, Status::ALL.to_vec());
+        assert_eq!(Status::Ok.worst(Status::Unknown), Status::Ok);
+        assert_eq!(Status::Warn.worst(Status::Down), Status::Down);
+    }
+}

@@ -1,0 +1,209 @@
+//! Sliding-window statistics of one endpoint: latency percentiles from HDR histograms,
+//! availability, and a short latency history for sparklines. Pure: time is passed in.
+//!
+//! The window is a ring of `SLOTS` histograms, each covering `window / SLOTS`; the
+//! oldest slot is cleared as time moves on, so the percentiles cover between
+//! `window × (SLOTS−1)/SLOTS` and `window` of samples without keeping every sample.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+
+use super::model::Latency;
+
+/// Ring slots per window.
+pub const SLOTS: usize = 6;
+/// Lowest and highest trackable latency, in microseconds (10 µs … 60 s).
+pub const LOW_US: u64 = 10;
+pub const HIGH_US: u64 = 60_000_000;
+/// Two significant digits: 1 % resolution is plenty for p99 on a dashboard and keeps each
+/// histogram small (see `memory_per_endpoint_is_bounded`).
+pub const SIGFIG: u8 = 2;
+/// Samples kept for sparklines.
+pub const HISTORY: usize = 60;
+
+struct Slot {
+    /// Index of the time period this slot holds (`t / slot_len`).
+    period: i64,
+    /// `u16` counts keep a slot at a few KB; a slot never holds more than
+    /// `slot_len / interval` samples, and `saturating_record` bounds the rest.
+    hist: Histogram<u16>,
+    ok: u32,
+    failed: u32,
+}
+
+/// Latency and availability over a sliding window.
+pub struct Window {
+    slot_len_s: f64,
+    slots: Vec<Slot>,
+    history: VecDeque<Option<f32>>,
+    last_ms: Option<f64>,
+}
+
+impl Window {
+    /// `window_s` is the window length; zero is treated as one second.
+    pub fn new(window_s: f64) -> Window {
+        let window_s = if window_s > 0.0 { window_s } else { 1.0 };
+        let slots = (0..SLOTS)
+            .map(|_| Slot {
+                period: i64::MIN,
+                hist: new_hist(),
+                ok: 0,
+                failed: 0,
+            })
+            .collect();
+        Window {
+            slot_len_s: window_s / SLOTS as f64,
+            slots,
+            history: VecDeque::with_capacity(HISTORY),
+            last_ms: None,
+        }
+    }
+
+    fn slot(&mut self, now: f64) -> &mut Slot {
+        let period = (now / self.slot_len_s).floor() as i64;
+        let idx = period.rem_euclid(SLOTS as i64) as usize;
+        let slot = &mut self.slots[idx];
+        if slot.period != period {
+            slot.period = period;
+            slot.hist.reset();
+            slot.ok = 0;
+            slot.failed = 0;
+        }
+        slot
+    }
+
+    /// A successful probe that took `ms` milliseconds, at unix time `now`.
+    pub fn record_ok(&mut self, now: f64, ms: f64) {
+        let us = (ms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64;
+        let slot = self.slot(now);
+        slot.hist.saturating_record(us);
+        slot.ok = slot.ok.saturating_add(1);
+        self.last_ms = Some(ms);
+        self.push_history(Some(ms as f32));
+    }
+
+    /// A failed probe at unix time `now`.
+    pub fn record_failure(&mut self, now: f64) {
+        let slot = self.slot(now);
+        slot.failed = slot.failed.saturating_add(1);
+        self.push_history(None);
+    }
+
+    fn push_history(&mut self, v: Option<f32>) {
+        if self.history.len() == HISTORY {
+            self.history.pop_front();
+        }
+        self.history.push_back(v);
+    }
+
+    fn live(&self, now: f64) -> impl Iterator<Item = &Slot> {
+        let current = (now / self.slot_len_s).floor() as i64;
+        self.slots
+            .iter()
+            .filter(move |s| s.period <= current && s.period > current - SLOTS as i64)
+    }
+
+    /// Share of successful probes in the window, in percent; `None` without probes.
+    pub fn availability_pct(&self, now: f64) -> Option<f64> {
+        let (ok, failed) = self.live(now).fold((0u64, 0u64), |(o, f), s| {
+            (o + u64::from(s.ok), f + u64::from(s.failed))
+        });
+        let total = ok + failed;
+        (total > 0).then(|| ok as f64 * 100.0 / total as f64)
+    }
+
+    /// Percentiles over the window plus the history.
+    pub fn latency(&self, now: f64) -> Latency {
+        let mut merged: Histogram<u32> = new_hist();
+        for s in self.live(now) {
+            for v in s.hist.iter_recorded() {
+                // Same bounds and precision on both sides: in range by construction.
+                let _ = merged.record_n(v.value_iterated_to(), u32::from(v.count_at_value()));
+            }
+        }
+        let n = merged.len();
+        let q = |p: f64| (n > 0).then(|| merged.value_at_quantile(p) as f64 / 1000.0);
+        Latency {
+            samples: n,
+            p50_ms: q(0.50),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            max_ms: (n > 0).then(|| merged.max() as f64 / 1000.0),
+            last_ms: self.last_ms,
+            history: self
+                .history
+                .iter()
+                .map(|v| v.map(|x| (f64::from(x) * 1000.0).round() / 1000.0))
+                .collect(),
+        }
+    }
+
+    /// Bytes held by the histograms and history (approximate, for the memory budget).
+    pub fn approx_bytes(&self) -> usize {
+        let hist: usize = self
+            .slots
+            .iter()
+            .map(|s| s.hist.distinct_values() * std::mem::size_of::<u16>())
+            .sum();
+        hist + HISTORY * std::mem::size_of::<Option<f32>>() + std::mem::size_of::<Self>()
+    }
+}
+
+fn new_hist<T: hdrhistogram::Counter>() -> Histogram<T> {
+    // Constant bounds, checked by `memory_per_endpoint_is_bounded`; never user data.
+    Histogram::new_with_bounds(LOW_US, HIGH_US, SIGFIG)
+        .expect("constant histogram bounds are valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_known_samples() {
+        let mut w = Window::new(60.0);
+        for i in 1..=100 {
+            w.record_ok(1000.0 + f64::from(i) * 0.1, f64::from(i));
+        }
+        let l = w.latency(1010.0);
+        assert_eq!(l.samples, 100);
+        let p50 = l.p50_ms.unwrap();
+        assert!((49.0..=51.0).contains(&p50), "{p50}");
+        let p99 = l.p99_ms.unwrap();
+        assert!((98.0..=100.5).contains(&p99), "{p99}");
+        assert!((99.0..=101.0).contains(&l.max_ms.unwrap()));
+        assert_eq!(l.last_ms, Some(100.0));
+        assert_eq!(l.history.len(), HISTORY);
+    }
+
+    #[test]
+    fn old_samples_leave_the_window() {
+        let mut w = Window::new(60.0);
+        w.record_ok(0.0, 500.0);
+        w.record_failure(1.0);
+        assert_eq!(w.availability_pct(2.0), Some(50.0));
+        w.record_ok(100.0, 5.0);
+        let l = w.latency(100.0);
+        assert_eq!(l.samples, 1);
+        assert!(l.max_ms.unwrap() < 6.0);
+        assert_eq!(w.availability_pct(100.0), Some(100.0));
+        assert_eq!(w.availability_pct(1000.0), None);
+    }
+
+    #[test]
+    fn extreme_values_are_clamped_not_lost() {
+        let mut w = Window::new(10.0);
+        w.record_ok(0.0, 0.0);
+        w.record_ok(0.0, 1e9);
+        let l = w.latency(0.0);
+        assert_eq!(l.samples, 2);
+        assert!(l.max_ms.unwrap() <= 61_000.0);
+    }
+
+    #[test]
+    fn memory_per_endpoint_is_bounded() {
+        let w = Window::new(300.0);
+        assert!(w.approx_bytes() <= 64 * 1024, "{} bytes", w.approx_bytes());
+    }
+}

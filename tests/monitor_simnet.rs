@@ -1,0 +1,300 @@
+//! The monitor engine against a simnet fleet with injected faults. Every wait is
+//! bounded; assertions count probe rounds and events, not our speed.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use btsops::monitor::{ConnState, Event, Status};
+use support::monitor::*;
+use tokio::sync::broadcast;
+
+const LONG: Duration = Duration::from_secs(40);
+
+fn drain(rx: &mut broadcast::Receiver<Event>) -> Vec<Event> {
+    let mut v = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        v.push(e);
+    }
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthy_fleet_reports_everything() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "b", "lagging"], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "two rounds, heads past 2", LONG, |s| {
+        s.endpoints.iter().all(|e| e.probes >= 2)
+            && s.endpoint("a").and_then(|e| e.head_num).unwrap_or(0) >= 2
+            && s.endpoint("lagging")
+                .and_then(|e| e.lag_blocks)
+                .unwrap_or(0)
+                >= 2
+    })
+    .await;
+    let a = ep(&s, "a");
+    assert_eq!(a.status, Status::Ok, "{:?}", a.reasons);
+    assert_eq!(a.state, ConnState::Connected);
+    assert_eq!(a.chain_id.as_deref(), Some(CHAIN_ID));
+    assert!(!a.chain_mismatch);
+    assert!(a.connect_ms.is_some() && a.login_ms.is_some());
+    assert!(a.head_id.as_ref().is_some_and(|id| id.len() == 40));
+    assert!(a.lib_num.is_some() && a.lib_lag.is_some());
+    assert!(a.participation_pct.is_some());
+    assert_eq!(a.block_interval_s, Some(1));
+    assert_eq!(a.info.as_deref(), Some("node a, ops@example.org"));
+    assert!(
+        a.api_sets.iter().any(|x| x == "database_api"),
+        "{:?}",
+        a.api_sets
+    );
+    assert!(a.version.at_least.is_some(), "{:?}", a.version);
+    assert!(a.latency.p50_ms.is_some() && a.latency.samples >= 1);
+    assert_eq!(a.availability_pct, Some(100.0));
+    let lagging = ep(&s, "lagging");
+    assert!(lagging.lag_blocks.unwrap() >= 2);
+    assert_eq!(lagging.status, Status::Warn, "{:?}", lagging.reasons);
+    let seed = ep(&s, "seed-1");
+    assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
+    assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
+    assert!(s.networks[0].best_head.is_some());
+    assert_ne!(s.networks[0].best_node.as_deref(), Some("lagging"));
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_node_is_flagged_and_recovers() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "victim"], &[]));
+    let engine = start_engine(&cfg);
+    let warn_s = cfg.networks[0].thresholds.lag_warn_s;
+    wait_for(&engine, "victim ok", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    let mut events = engine.events();
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.stall_head();
+
+    // The first snapshot whose lag is past the threshold, and its probe count.
+    let crossed = wait_for(&engine, "victim lag past warn", LONG, |s| {
+        ep(s, "victim").lag_s.unwrap_or(0.0) > warn_s
+    })
+    .await;
+    let at = ep(&crossed, "victim").probes;
+    let flagged = wait_for(&engine, "victim flagged", LONG, |s| {
+        ep(s, "victim").status != Status::Ok
+    })
+    .await;
+    let v = ep(&flagged, "victim");
+    assert!(
+        v.probes <= at + 2,
+        "flagged at probe {} but lag crossed at {at}",
+        v.probes
+    );
+    assert!(matches!(v.status, Status::Warn | Status::Crit));
+    // The other node keeps being healthy.
+    assert_eq!(ep(&flagged, "a").status, Status::Ok);
+
+    faults.recover();
+    wait_for(&engine, "victim back to ok", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    let ev = drain(&mut events);
+    let to_bad = ev
+        .iter()
+        .find(|e| e.endpoint == "victim" && e.from == Status::Ok)
+        .expect("an event for the stall");
+    assert!(
+        to_bad.reason.contains("s old") || to_bad.reason.contains("blocks behind"),
+        "{}",
+        to_bad.reason
+    );
+    let back = ev
+        .iter()
+        .rev()
+        .find(|e| e.endpoint == "victim")
+        .expect("an event for the recovery");
+    assert_eq!(back.to, Status::Ok);
+    assert!(back.reason.contains("recovered"), "{}", back.reason);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_node_is_down_within_its_timeout_while_others_update() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "b", "victim"], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    wait_for(&engine, "all ok", LONG, |s| {
+        s.endpoints.iter().all(|e| e.status == Status::Ok)
+    })
+    .await;
+    let mut events = engine.events();
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    let before = engine.snapshot();
+    let t0 = Instant::now();
+    faults.freeze();
+    let down = wait_for(&engine, "victim down", LONG, |s| {
+        ep(s, "victim").status == Status::Down
+    })
+    .await;
+    let took = t0.elapsed();
+    let m = &cfg.monitor;
+    let bound =
+        Duration::from_millis(m.probe_interval_ms + m.timeout_ms) * 2 + Duration::from_secs(1);
+    assert!(took <= bound, "down after {took:?}, bound {bound:?}");
+    let v = ep(&down, "victim");
+    assert!(
+        v.last_error.as_ref().is_some_and(|e| e.kind == "timeout"),
+        "{:?}",
+        v.last_error
+    );
+    // Meanwhile the others kept probing.
+    let later = wait_for(&engine, "others keep updating", LONG, |s| {
+        ["a", "b", "seed-1"]
+            .iter()
+            .all(|n| ep(s, n).probes >= ep(&before, n).probes + 3)
+    })
+    .await;
+    for n in ["a", "b", "seed-1"] {
+        assert_eq!(
+            ep(&later, n).status,
+            Status::Ok,
+            "{n}: {:?}",
+            ep(&later, n).reasons
+        );
+    }
+    faults.recover();
+    wait_for(&engine, "victim recovers", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    let ev = drain(&mut events);
+    let d = ev
+        .iter()
+        .find(|e| e.endpoint == "victim" && e.to == Status::Down)
+        .expect("down event");
+    assert!(d.reason.contains("no answer"), "{}", d.reason);
+    // An alert was raised for the outage and stays until acknowledged.
+    let s = engine.snapshot();
+    let alert = s
+        .alerts
+        .iter()
+        .find(|a| a.id == "status:victim")
+        .expect("alert for victim");
+    assert!(!alert.active && !alert.acked);
+    engine.ack("status:victim");
+    wait_for(&engine, "alert acked away", LONG, |s| {
+        s.alerts.iter().all(|a| a.id != "status:victim")
+    })
+    .await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_latency_is_measured() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["victim"], &[]));
+    let engine = start_engine(&cfg);
+    wait_for(&engine, "victim ok", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.set_latency(Duration::from_millis(50), Duration::ZERO);
+    let start = ep(&engine.snapshot(), "victim").probes;
+    let s = wait_for(&engine, "5 probes with latency", LONG, |s| {
+        ep(s, "victim").probes >= start + 5
+    })
+    .await;
+    let v = ep(&s, "victim");
+    let recent: Vec<f64> = v
+        .latency
+        .history
+        .iter()
+        .rev()
+        .take(3)
+        .flatten()
+        .copied()
+        .collect();
+    assert_eq!(recent.len(), 3, "{:?}", v.latency.history);
+    for ms in recent {
+        assert!(
+            (50.0..1000.0).contains(&ms),
+            "latency {ms} ms for a 50 ms delay"
+        );
+    }
+    assert!(v.latency.max_ms.unwrap() >= 50.0);
+    faults.recover();
+    let start = ep(&engine.snapshot(), "victim").probes;
+    let s = wait_for(&engine, "probes after recovery", LONG, |s| {
+        ep(s, "victim").probes >= start + 2
+    })
+    .await;
+    assert!(ep(&s, "victim").latency.last_ms.unwrap() < 50.0);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_chain_node_is_critical_and_never_best() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "victim"], &[]));
+    let engine = start_engine(&cfg);
+    wait_for(&engine, "victim ok", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.wrong_chain_id();
+    let s = wait_for(&engine, "victim crit", LONG, |s| {
+        ep(s, "victim").status == Status::Crit
+    })
+    .await;
+    let v = ep(&s, "victim");
+    assert!(v.chain_mismatch);
+    assert!(
+        v.reasons.iter().any(|r| r.contains("chain id")),
+        "{:?}",
+        v.reasons
+    );
+    assert_eq!(
+        v.lag_blocks, None,
+        "a wrong-chain node has no lag against best"
+    );
+    assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
+    assert!(s.alerts.iter().any(|a| a.id == "chain_mismatch:victim"));
+    faults.recover();
+    let s = wait_for(&engine, "victim back", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    assert!(!ep(&s, "victim").chain_mismatch);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mute_seed_is_down_and_recovers() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &[], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    wait_for(&engine, "seed ok", LONG, |s| {
+        ep(s, "seed-1").status == Status::Ok
+    })
+    .await;
+    let faults = fleet.faults("mainnet", "seed-1").expect("seed");
+    faults.mute_seed();
+    let s = wait_for(&engine, "seed down", LONG, |s| {
+        ep(s, "seed-1").status == Status::Down
+    })
+    .await;
+    let e = ep(&s, "seed-1");
+    assert!(e.reasons[0].contains("no 33-byte key"), "{:?}", e.reasons);
+    faults.recover();
+    wait_for(&engine, "seed back", LONG, |s| {
+        ep(s, "seed-1").status == Status::Ok
+    })
+    .await;
+    engine.shutdown().await;
+}
