@@ -2,6 +2,7 @@
 //! `TestBackend`, and the bytes the terminal would receive.
 
 mod bytes;
+mod config;
 mod fleet;
 mod keys;
 mod screens;
