@@ -16,8 +16,11 @@ pub const EXIT_FAILURE: i32 = 1;
     about = "Terminal operations console for BitShares infrastructure"
 )]
 pub struct Cli {
+    /// Without a subcommand: the console on the configured fleet.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,7 +6,7 @@ use btsops::cli::{CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE,
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
 use clap::Parser;
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 
 fn main() -> ExitCode {
     let _ = color_eyre::install();
@@ -26,7 +26,10 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return console(cli.config.config.as_deref());
+    };
+    match command {
         Command::Config(ConfigCmd::Check(args)) => {
             let cfg = config::load(args.config.as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
@@ -102,4 +105,30 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The console on the configured fleet, until the operator quits.
+fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
+    use btsops::tui;
+    // Say so before loading anything: a console without a terminal is a mistake.
+    tui::terminal::require_tty()?;
+    let path = config::locate(config_path)?;
+    let loaded = tui::load(&path, btsops::theme::no_color_env())?;
+    let mut app = tui::App::new(loaded.theme, loaded.keymap);
+    app.config_path = Some(loaded.config.source.clone());
+    let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(tui::live::run(
+        app,
+        loaded.config,
+        opts,
+        tui::Options::default(),
+    ))?;
+    // Probe tasks were stopped by the engine's shutdown; nothing can block here.
+    drop(rt);
+    Ok(0)
 }

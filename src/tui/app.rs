@@ -44,6 +44,11 @@ pub enum Msg {
     Reloaded(Result<Box<Reloaded>, String>),
     /// Bytes per second written to the terminal, shown in the status bar.
     TermRate(u64),
+    /// Something the integrator wants the operator to read (e.g. a failed restart).
+    Notice {
+        text: String,
+        error: bool,
+    },
 }
 
 /// What a successful `:reload` produced.
@@ -375,6 +380,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::TermRate(r) => {
             app.term_rate = r;
+            Vec::new()
+        }
+        Msg::Notice { text, error } => {
+            app.notify(text, error);
             Vec::new()
         }
     }

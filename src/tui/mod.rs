@@ -7,6 +7,7 @@ pub mod app;
 pub mod columns;
 pub mod commands;
 pub mod keymap;
+pub mod live;
 pub mod terminal;
 pub mod view;
 

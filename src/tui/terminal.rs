@@ -32,11 +32,13 @@ pub const FRAME_GAP: Duration = Duration::from_millis(50);
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
     #[error(
-        "the console needs a terminal, and {0} is not one; run btsops in a terminal, or use a headless subcommand such as `btsops config check` (see `btsops --help`)"
+        "the console needs a terminal, and {0} is not one; for scripts and cron use `btsops check` (add --json for machine-readable output)"
     )]
     NoTty(&'static str),
     #[error("terminal: {0}")]
     Io(#[from] io::Error),
+    #[error("monitor: {0}")]
+    Engine(String),
 }
 
 /// Counts every byte written through it, for the status bar's bytes/s figure and
@@ -260,6 +262,17 @@ fn carry_out<B: Backend + Write>(
     Ok(true)
 }
 
+/// Fails with a pointer to `btsops check` unless stdin and stdout are a terminal.
+pub fn require_tty() -> Result<(), TuiError> {
+    if !io::stdout().is_terminal() {
+        return Err(TuiError::NoTty("standard output"));
+    }
+    if !io::stdin().is_terminal() {
+        return Err(TuiError::NoTty("standard input"));
+    }
+    Ok(())
+}
+
 /// Runs the console until the operator quits or a signal ends it. Engine data
 /// arrives on `feed` (snapshots, events, raw replies); effects the loop cannot
 /// carry out itself (ack, snooze, fetch raw reply, apply a reloaded config) go to
@@ -270,12 +283,7 @@ pub async fn run(
     effects: mpsc::UnboundedSender<Effect>,
     opts: Options,
 ) -> Result<App, TuiError> {
-    if !io::stdout().is_terminal() {
-        return Err(TuiError::NoTty("standard output"));
-    }
-    if !io::stdin().is_terminal() {
-        return Err(TuiError::NoTty("standard input"));
-    }
+    require_tty()?;
     let _guard = setup()?;
     let (writer, written) =
         CountingWriter::new(io::BufWriter::with_capacity(1 << 16, io::stdout()));

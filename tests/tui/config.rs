@@ -113,3 +113,15 @@ fn config_check_refuses_bad_keys_and_themes() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn console_without_a_terminal_points_to_check() {
+    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(["--config", "/nonexistent.toml"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a terminal") && err.contains("btsops check"), "{err}");
+}

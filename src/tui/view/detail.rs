@@ -35,7 +35,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     draw_facts(app, e, facts, buf);
     draw_charts(app, e, charts, buf);
     let [left, right] =
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rest);
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .spacing(1)
+            .areas(rest);
     draw_events(app, e, left, buf);
     if app.show_raw {
         let text = app
