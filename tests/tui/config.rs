@@ -123,5 +123,8 @@ fn console_without_a_terminal_points_to_check() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("needs a terminal") && err.contains("btsops check"), "{err}");
+    assert!(
+        err.contains("needs a terminal") && err.contains("btsops check"),
+        "{err}"
+    );
 }
