@@ -22,7 +22,13 @@ fn drain(rx: &mut broadcast::Receiver<Event>) -> Vec<Event> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_fleet_reports_everything() {
     let fleet = start_fleet().await;
-    let cfg = parse(&config_text(&fleet, &["a", "b", "lagging"], &["seed-1"]));
+    let mut text = config_text(&fleet, &["a", "b", "lagging"], &["seed-1"]);
+    // A load balancer whose public URL is node b: probed like a node.
+    text.push_str(&format!(
+        "\n[[lb]]\nname = \"lb-1\"\nnetwork = \"mainnet\"\npublic_url = \"{}\"\nruntime_api = \"tcp:127.0.0.1:1\"\nbackend = \"bts_api\"\n",
+        fleet.endpoint("mainnet", "b").expect("b").url
+    ));
+    let cfg = parse(&text);
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "two rounds, heads past 2", LONG, |s| {
         s.endpoints.iter().all(|e| e.probes >= 2)
@@ -58,6 +64,11 @@ async fn healthy_fleet_reports_everything() {
     let seed = ep(&s, "seed-1");
     assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
     assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
+    let lb = ep(&s, "lb-1");
+    assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
+    assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);
+    assert!(lb.head_num.is_some());
+    assert_eq!(s.networks[0].counts.total(), 5);
     assert!(s.networks[0].best_head.is_some());
     assert_ne!(s.networks[0].best_node.as_deref(), Some("lagging"));
     engine.shutdown().await;

@@ -2,4 +2,5 @@
 
 pub mod monitor;
 pub mod oracle;
+pub mod pybitshares;
 pub mod simnet;

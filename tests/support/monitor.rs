@@ -33,6 +33,13 @@ block_interval = 1
   [[network.node]]
   name = "victim"
 
+  [[network.node]]
+  name = "ops"
+    [[network.node.user]]
+    name = "ops"
+    password = "secret"
+    apis = ["database_api", "network_broadcast_api", "history_api", "network_node_api"]
+
   [[network.seed]]
   name = "seed-1"
 "#

@@ -94,6 +94,26 @@ impl Oracle {
         );
     }
 
+    /// The witness_node's process id, from the data dir's `witness_node.pid`.
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.data.path().join("witness_node.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`) to the node process.
+    pub fn signal(&self, sig: &str) {
+        let pid = self.pid().expect("witness_node.pid");
+        let st = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -{sig} {pid} failed");
+    }
+
     /// Claims the genesis balance into nathan (takes about 8 s).
     pub fn fund_nathan(&self) {
         let out = Command::new(self.dir.join("fund-nathan.sh"))

@@ -1,0 +1,337 @@
+//! `btsops check` as a process against a simnet fleet: exit codes for each case and the
+//! `--json` shape as a contract (README, "check --json").
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::monitor::*;
+
+fn check(config: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .arg("check")
+        .arg("--config")
+        .arg(config)
+        .args(extra)
+        .output()
+        .expect("run btsops");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn check_async(
+    config: std::path::PathBuf,
+    extra: &'static [&'static str],
+) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || check(&config, extra))
+        .await
+        .expect("check ran")
+}
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{stdout}"))
+}
+
+fn endpoint<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["endpoints"]
+        .as_array()
+        .expect("endpoints array")
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no endpoint {name} in {doc}"))
+}
+
+/// Every key of the documented shape, with its JSON type.
+const ENDPOINT_KEYS: &[(&str, &str)] = &[
+    ("kind", "string"),
+    ("network", "string"),
+    ("name", "string"),
+    ("url", "string"),
+    ("state", "string"),
+    ("last_probe", "number|null"),
+    ("probes", "number"),
+    ("connect_ms", "number|null"),
+    ("login_ms", "number|null"),
+    ("chain_id", "string|null"),
+    ("chain_mismatch", "bool"),
+    ("head_num", "number|null"),
+    ("head_id", "string|null"),
+    ("head_time", "number|null"),
+    ("lag_blocks", "number|null"),
+    ("lag_s", "number|null"),
+    ("fork_suspect", "bool"),
+    ("lib_num", "number|null"),
+    ("lib_lag", "number|null"),
+    ("participation_pct", "number|null"),
+    ("missed_slots", "number|null"),
+    ("recently_missed", "number|null"),
+    ("block_interval_s", "number|null"),
+    ("active_witnesses", "number|null"),
+    ("in_maintenance", "bool"),
+    ("latency", "object"),
+    ("availability_pct", "number|null"),
+    ("api_sets", "array"),
+    ("info", "string|null"),
+    ("version", "object"),
+    ("peer_count", "number|null"),
+    ("last_error", "object|null"),
+    ("seed_key", "string|null"),
+    ("cert_days", "number|null"),
+    ("cert_not_after", "number|null"),
+    ("status", "string"),
+    ("reasons", "array"),
+];
+
+fn type_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn assert_shape(doc: &Value) {
+    assert_eq!(doc["format"], 1);
+    assert!(doc["time"].is_number());
+    assert!(doc["status"].is_string());
+    assert!(doc["exit_code"].is_number());
+    for k in ["offset_s", "samples", "warn"] {
+        assert!(doc["clock"].get(k).is_some(), "clock.{k} missing");
+    }
+    for n in doc["networks"].as_array().expect("networks") {
+        for k in [
+            "name",
+            "chain_id",
+            "best_head",
+            "best_node",
+            "counts",
+            "status",
+        ] {
+            assert!(n.get(k).is_some(), "networks[].{k} missing");
+        }
+        for k in ["ok", "warn", "crit", "down", "unknown"] {
+            assert!(n["counts"][k].is_number(), "counts.{k}");
+        }
+    }
+    for e in doc["endpoints"].as_array().expect("endpoints") {
+        for (k, ty) in ENDPOINT_KEYS {
+            let v = e
+                .get(*k)
+                .unwrap_or_else(|| panic!("endpoint key {k} missing in {e}"));
+            assert!(
+                ty.split('|').any(|t| t == type_of(v)),
+                "{k}: {v} is not {ty}"
+            );
+        }
+        for k in [
+            "samples", "p50_ms", "p95_ms", "p99_ms", "max_ms", "last_ms", "history",
+        ] {
+            assert!(e["latency"].get(k).is_some(), "latency.{k} missing");
+        }
+        for k in ["at_least", "below", "evidence"] {
+            assert!(e["version"].get(k).is_some(), "version.{k} missing");
+        }
+        let status = e["status"].as_str().unwrap();
+        assert!(["ok", "warn", "crit", "down", "unknown"].contains(&status));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_json_contract() {
+    let fleet = start_fleet().await;
+    // Let the chain produce a few blocks so the lagging node is really behind.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while fleet.head("mainnet").unwrap_or(0) < 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "chain does not advance"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+
+    // All ok: 0.
+    let ok = write_config(dir.path(), &config_text(&fleet, &["a", "b"], &["seed-1"]));
+    let (code, out, err) = check_async(ok.clone(), &["--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let doc = json(&out);
+    assert_shape(&doc);
+    assert_eq!(doc["status"], "ok");
+    assert_eq!(doc["exit_code"], 0);
+    assert_eq!(doc["endpoints"].as_array().unwrap().len(), 3);
+    let a = endpoint(&doc, "a");
+    assert_eq!(a["kind"], "node");
+    assert_eq!(a["chain_id"], CHAIN_ID);
+    assert!(a["head_num"].as_u64().unwrap() >= 5);
+    assert_eq!(a["info"], "node a, ops@example.org");
+    assert_eq!(endpoint(&doc, "seed-1")["kind"], "seed");
+    assert_eq!(
+        endpoint(&doc, "seed-1")["seed_key"].as_str().unwrap().len(),
+        66
+    );
+
+    // The table form: same exit code, a header and one line per endpoint.
+    let (code, out, _) = check_async(ok, &[]).await;
+    assert_eq!(code, 0);
+    assert!(out.starts_with("STATUS"), "{out}");
+    assert!(
+        out.lines().filter(|l| l.starts_with("ok ")).count() >= 3,
+        "{out}"
+    );
+
+    // A node 3 blocks behind (warn ≥ 2, crit ≥ 6): 1.
+    let dir2 = tempfile::tempdir().unwrap();
+    let warn = write_config(dir2.path(), &config_text(&fleet, &["a", "lagging"], &[]));
+    let (code, out, err) = check_async(warn, &["--json"]).await;
+    assert_eq!(code, 1, "{out}\n{err}");
+    let doc = json(&out);
+    assert_eq!(doc["status"], "warn");
+    assert_eq!(endpoint(&doc, "lagging")["status"], "warn");
+
+    // A wrong chain id: 2, crit.
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.wrong_chain_id();
+    let dir3 = tempfile::tempdir().unwrap();
+    let crit = write_config(dir3.path(), &config_text(&fleet, &["a", "victim"], &[]));
+    let (code, out, err) = check_async(crit.clone(), &["--json"]).await;
+    assert_eq!(code, 2, "{out}\n{err}");
+    let doc = json(&out);
+    assert_eq!(endpoint(&doc, "victim")["status"], "crit");
+    assert_eq!(endpoint(&doc, "victim")["chain_mismatch"], true);
+    assert_eq!(doc["networks"][0]["best_node"], "a");
+
+    // Frozen: 2, down, and the round still ends within its bound.
+    faults.recover();
+    faults.freeze();
+    let t0 = std::time::Instant::now();
+    let (code, out, err) = check_async(crit.clone(), &["--json", "--timeout", "1"]).await;
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    let doc = json(&out);
+    assert_eq!(endpoint(&doc, "victim")["status"], "down");
+    assert_eq!(endpoint(&doc, "a")["status"], "ok");
+
+    // Stalled past the crit lag: 2.
+    faults.recover();
+    faults.stall_head();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let (code, out, err) = check_async(crit.clone(), &["--json"]).await;
+    assert_eq!(code, 2, "{out}\n{err}");
+    let v = endpoint(&json(&out), "victim").clone();
+    assert_eq!(v["status"], "crit", "{v}");
+
+    // Mute seed: 2, down.
+    faults.recover();
+    fleet.faults("mainnet", "seed-1").expect("seed").mute_seed();
+    let dir4 = tempfile::tempdir().unwrap();
+    let seed = write_config(dir4.path(), &config_text(&fleet, &["a"], &["seed-1"]));
+    let (code, out, err) = check_async(seed, &["--json", "--timeout", "1"]).await;
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert_eq!(endpoint(&json(&out), "seed-1")["status"], "down");
+
+    // Recovered: 0 again.
+    fleet.faults("mainnet", "seed-1").expect("seed").recover();
+    let (code, out, err) = check_async(crit, &["--json"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[test]
+fn config_errors_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write_config(dir.path(), "[monitor]\nprobe_interval_ms = \"fast\"\n");
+    let (code, _, err) = check(&bad, &["--json"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("config error"), "{err}");
+    let (code, _, _) = check(&dir.path().join("missing.toml"), &[]);
+    assert_eq!(code, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_file_replays() {
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &["seed-1"]));
+    let rec = dir.path().join("rec.jsonl");
+    let rec_arg = rec.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["check", "--json", "--record", &rec_arg, "--config"])
+            .arg(&cfg)
+            .output()
+            .expect("run btsops")
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = btsops::monitor::Recording::read_all(&rec).expect("recording reads");
+    assert!(matches!(
+        records[0].1,
+        btsops::monitor::Record::Start { .. }
+    ));
+    let last = records
+        .iter()
+        .rev()
+        .find_map(|(_, r)| match r {
+            btsops::monitor::Record::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .expect("a snapshot");
+    assert_eq!(last.endpoints.len(), 2);
+    assert!(
+        records
+            .iter()
+            .any(|(_, r)| matches!(r, btsops::monitor::Record::Event(_)))
+    );
+    let times: Vec<f64> = records.iter().map(|(t, _)| *t).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1] + 1.0), "{times:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peer_count_when_credentials_grant_network_node() {
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = &fleet.endpoint("mainnet", "ops").expect("ops").url;
+    let mut text = config_text(&fleet, &["a"], &[]);
+    text.push_str(&format!(
+        "\n  [[network.node]]\n  name = \"ops\"\n  url = \"{url}\"\n  user = \"ops\"\n  password_env = \"BTSOPS_TEST_OPS_PASS\"\n"
+    ));
+    let cfg = write_config(dir.path(), &text);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["check", "--json", "--config"])
+            .arg(&cfg)
+            .env("BTSOPS_TEST_OPS_PASS", "secret")
+            .output()
+            .expect("run btsops")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let doc = json(&text);
+    let ops = endpoint(&doc, "ops");
+    assert!(ops["peer_count"].is_number(), "{ops}");
+    assert!(
+        ops["api_sets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "network_node_api"),
+        "{ops}"
+    );
+    // Without network_node the count is unknown, not zero.
+    assert!(endpoint(&doc, "a")["peer_count"].is_null());
+}
