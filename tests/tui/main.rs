@@ -5,4 +5,5 @@ mod bytes;
 mod config;
 mod fleet;
 mod keys;
+mod replay;
 mod screens;

@@ -10,6 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
 use super::fleet::{app_with, press};
+use super::replay::replayed;
 
 /// The screen as text, then its styled runs as `row: from-to style`.
 pub fn render(app: &App) -> String {
@@ -85,23 +86,38 @@ fn themes() -> [(&'static str, Theme); 2] {
 /// Each pane: its name and the keys that open it from a fresh app.
 const SCREENS: [(&str, &str); 5] = [
     ("overview", ""),
-    ("detail", "j Enter"),
+    ("detail", ": node Space lagging Enter"),
     ("events", "2"),
     ("alerts", "3 j"),
     ("help", "?"),
 ];
 
+/// Every pane, both sizes, both themes, from the replayed fixture recording. The
+/// overview is also taken mid-incident, while `a` and the seed are down.
 #[test]
 fn screens() {
     for (theme_name, theme) in themes() {
         for (w, h) in [(80, 24), (200, 50)] {
             for (screen, keys) in SCREENS {
-                let mut app = app_with(theme.clone(), w, h);
+                let mut app = replayed(theme.clone(), w, h, None);
                 press(&mut app, keys);
                 let name = format!("{screen}_{w}x{h}_{theme_name}");
                 insta::assert_snapshot!(name, render(&app));
             }
+            let app = replayed(theme.clone(), w, h, Some(9.5));
+            insta::assert_snapshot!(format!("incident_{w}x{h}_{theme_name}"), render(&app));
         }
+    }
+}
+
+/// The hand-built fleet has what the recording lacks: unknown endpoints, a wrong
+/// chain id, the clock-offset warning, an expiring certificate.
+#[test]
+fn hand_built_screens() {
+    for (screen, keys) in [("overview", ""), ("detail", "j Enter"), ("alerts", "3")] {
+        let mut app = app_with(Theme::default_theme(), 80, 24);
+        press(&mut app, keys);
+        insta::assert_snapshot!(format!("handbuilt_{screen}_80x24"), render(&app));
     }
 }
 
