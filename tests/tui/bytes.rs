@@ -115,3 +115,33 @@ fn clock_ticks_redraw_at_most_once_a_second() {
     }
     assert!(frames <= 10, "{frames} frames in 10 s");
 }
+
+#[test]
+fn sixty_seconds_of_fifty_nodes_stay_under_2kb_a_second_at_80x24() {
+    let mut app = btsops::tui::App::new(Theme::default_theme(), btsops::tui::Keymap::defaults());
+    update(&mut app, Msg::Resize(80, 24));
+    update(&mut app, Msg::Tick(T0));
+    update(
+        &mut app,
+        Msg::Snapshot(Box::new(super::fleet::busy_fleet(50, 0))),
+    );
+    let mut sc = painter();
+    frame(&mut sc.painter, &app);
+    let first = sc.count.load(Ordering::Relaxed);
+    // Four snapshots a second (probes finish at different moments), as the engine
+    // publishes them, and the frame pacing of the run loop (at most 20 a second).
+    for i in 1..=60 {
+        for q in 0..4 {
+            let t = T0 + f64::from(i) + f64::from(q) * 0.25;
+            update(&mut app, Msg::Tick(t));
+            update(
+                &mut app,
+                Msg::Snapshot(Box::new(super::fleet::busy_fleet(50, i))),
+            );
+            frame(&mut sc.painter, &app);
+        }
+    }
+    let per_second = (sc.count.load(Ordering::Relaxed) - first) / 60;
+    assert!(per_second < 2000, "{per_second} B/s");
+    eprintln!("busy fleet at 80x24: first frame {first} B, then {per_second} B/s");
+}

@@ -338,3 +338,44 @@ pub fn press(app: &mut App, keys: &str) -> Vec<btsops::tui::Effect> {
     }
     out
 }
+
+/// Second `i` of a synthetic 50-node recording: blocks every 3 s, head ages that
+/// tick every second, latencies that wander, one node stalling for a while.
+pub fn busy_fleet(nodes: usize, i: u32) -> FleetSnapshot {
+    let time = T0 + f64::from(i);
+    let head = 80_000_000 + i / 3;
+    let age = f64::from(i % 3);
+    let mut endpoints = Vec::new();
+    for n in 0..nodes {
+        let network = if n % 5 == 4 { "testnet" } else { "mainnet" };
+        let stalled = n == 7 && (20..40).contains(&i);
+        let (status, head, lag) = if stalled {
+            (
+                Status::Crit,
+                80_000_006,
+                ((head - 80_000_006) as u64, age + f64::from(i - 20)),
+            )
+        } else {
+            (Status::Ok, head, (0, age))
+        };
+        let wobble = ((n as u32 * 7 + i) % 5) as f64;
+        let mut e = node(
+            network,
+            &format!("node-{n:02}"),
+            status,
+            Some(head),
+            Some(lag),
+            40.0 + wobble,
+            90.0 + wobble * 3.0,
+            100.0,
+        );
+        e.latency.history.rotate_left((i % 40) as usize);
+        endpoints.push(e);
+    }
+    let mut snap = snapshot(time);
+    snap.seq = u64::from(i);
+    snap.endpoints = endpoints;
+    snap.alerts.clear();
+    snap.clock.warn = false;
+    snap
+}
