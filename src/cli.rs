@@ -38,6 +38,24 @@ pub enum Command {
     /// One probe round of every endpoint: a table, or JSON with --json. Exit 0 when all
     /// are ok, 1 when any warns, 2 when any is critical or down, 3 on a config error.
     Check(CheckArgs),
+    /// Play a recording (from `check --record` or the console) in the console, for
+    /// incident review: Space pauses, + and - change the speed, . steps.
+    Replay(ReplayArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (JSON lines).
+    pub file: PathBuf,
+    /// Recording seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Start paused on the first record.
+    #[arg(long)]
+    pub paused: bool,
+    /// Take the theme and [keys] from this config (no fleet is contacted).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use btsops::cli::{CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, TxCmd};
+use btsops::cli::{
+    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, ReplayArgs, TxCmd,
+};
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
 use clap::Parser;
@@ -30,6 +32,7 @@ fn run(cli: Cli) -> Result<u8> {
         return console(cli.config.config.as_deref());
     };
     match command {
+        Command::Replay(args) => replay(args),
         Command::Config(ConfigCmd::Check(args)) => {
             let cfg = config::load(args.config.as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
@@ -130,5 +133,50 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     ))?;
     // Probe tasks were stopped by the engine's shutdown; nothing can block here.
     drop(rt);
+    Ok(0)
+}
+
+/// A recording played into the console.
+fn replay(args: ReplayArgs) -> Result<u8> {
+    use btsops::tui;
+    tui::terminal::require_tty()?;
+    let speed = args.speed;
+    if !(speed.is_finite() && (tui::app::MIN_SPEED..=tui::app::MAX_SPEED).contains(&speed)) {
+        return Err(eyre!(
+            "--speed must be between {} and {}",
+            tui::app::MIN_SPEED,
+            tui::app::MAX_SPEED
+        ));
+    }
+    let no_color = btsops::theme::no_color_env();
+    let (theme, keymap) = match &args.config {
+        Some(p) => {
+            let l = tui::load(p, no_color)?;
+            (l.theme, l.keymap)
+        }
+        None if no_color => (btsops::theme::Theme::mono(), tui::Keymap::defaults()),
+        None => (
+            btsops::theme::Theme::default_theme(),
+            tui::Keymap::defaults(),
+        ),
+    };
+    let records = tui::replay::messages(&args.file)?;
+    if records.is_empty() {
+        return Err(eyre!(
+            "{}: no snapshots or events to replay",
+            args.file.display()
+        ));
+    }
+    let app = tui::App::new(theme, keymap);
+    let start = tui::Replay {
+        paused: args.paused,
+        speed,
+        ended: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(tui::replay::run(app, records, start))?;
     Ok(0)
 }

@@ -19,6 +19,9 @@ pub const EVENTS_KEPT: usize = 2000;
 pub const LAG_HISTORY: usize = 240;
 /// How long a snooze lasts.
 pub const SNOOZE_S: f64 = 3600.0;
+/// Replay speed bounds.
+pub const MIN_SPEED: f64 = 0.25;
+pub const MAX_SPEED: f64 = 64.0;
 /// How long a notice stays in the status bar.
 const NOTICE_S: f64 = 6.0;
 
@@ -49,6 +52,25 @@ pub enum Msg {
         text: String,
         error: bool,
     },
+    /// The replayed recording has no more records.
+    ReplayEnded,
+}
+
+/// Where a replay stands, as the operator set it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    pub paused: bool,
+    /// Recording seconds per wall-clock second.
+    pub speed: f64,
+    pub ended: bool,
+}
+
+/// Orders to the replay driver.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplayCmd {
+    Pause(bool),
+    Speed(f64),
+    Step,
 }
 
 /// What a successful `:reload` produced.
@@ -78,6 +100,7 @@ pub enum Effect {
     FetchRaw(String),
     /// Put text on the operator's clipboard (OSC 52, works over SSH).
     Copy(String),
+    Replay(ReplayCmd),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +193,8 @@ pub struct App {
     pub page: usize,
     pub size: (u16, u16),
     pub quit: bool,
+    /// Set while a recording plays instead of a live fleet.
+    pub replay: Option<Replay>,
 }
 
 impl App {
@@ -205,6 +230,7 @@ impl App {
             page: 10,
             size: (80, 24),
             quit: false,
+            replay: None,
         }
     }
 
@@ -386,6 +412,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.notify(text, error);
             Vec::new()
         }
+        Msg::ReplayEnded => {
+            if let Some(r) = &mut app.replay {
+                r.ended = true;
+            }
+            Vec::new()
+        }
     }
 }
 
@@ -452,7 +484,7 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
             return Vec::new();
         }
     }
-    let Some(id) = app.keymap.lookup(k, app.pane.scope()) else {
+    let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
         return Vec::new();
     };
     if app.help {
@@ -642,6 +674,31 @@ fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect> {
             }
             Some(n) => app.notify(format!("no network {n:?}"), true),
         },
+        C::Pause | C::Faster | C::Slower | C::Step => {
+            let Some(r) = &mut app.replay else {
+                app.notify("nothing is replaying", true);
+                return Vec::new();
+            };
+            let cmd = match id {
+                C::Pause => {
+                    r.paused = !r.paused;
+                    ReplayCmd::Pause(r.paused)
+                }
+                C::Faster => {
+                    r.speed = (r.speed * 2.0).min(MAX_SPEED);
+                    ReplayCmd::Speed(r.speed)
+                }
+                C::Slower => {
+                    r.speed = (r.speed / 2.0).max(MIN_SPEED);
+                    ReplayCmd::Speed(r.speed)
+                }
+                _ => {
+                    r.paused = true;
+                    ReplayCmd::Step
+                }
+            };
+            return vec![Effect::Replay(cmd)];
+        }
         C::Node => match arg {
             Some(n) if app.fleet.endpoint(n).is_some() => {
                 app.selected = Some(n.to_string());

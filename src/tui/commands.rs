@@ -10,6 +10,8 @@ pub enum Scope {
     Detail,
     Events,
     Alerts,
+    /// Active in every pane while a recording plays.
+    Replay,
 }
 
 impl Scope {
@@ -20,12 +22,15 @@ impl Scope {
             Scope::Detail => "node detail",
             Scope::Events => "events",
             Scope::Alerts => "alerts",
+            Scope::Replay => "replay",
         }
     }
 
     /// Two scopes conflict when one key in both would be ambiguous somewhere.
+    /// Replay keys work in every pane, so they clash with everything too.
     pub fn overlaps(self, other: Scope) -> bool {
-        self == other || self == Scope::Global || other == Scope::Global
+        let everywhere = |s: Scope| matches!(s, Scope::Global | Scope::Replay);
+        self == other || everywhere(self) || everywhere(other)
     }
 }
 
@@ -59,6 +64,10 @@ pub enum CommandId {
     Reload,
     Network,
     Node,
+    Pause,
+    Faster,
+    Slower,
+    Step,
 }
 
 /// One row of the registry.
@@ -257,6 +266,34 @@ pub const COMMANDS: &[CommandSpec] = &[
         arg: Some("NAME"),
         ..cmd(C::Node, "node", &[], S::Global, "Open a node's detail")
     },
+    cmd(
+        C::Pause,
+        "pause",
+        &["Space"],
+        S::Replay,
+        "Pause or resume the replay",
+    ),
+    cmd(
+        C::Faster,
+        "faster",
+        &["+"],
+        S::Replay,
+        "Replay twice as fast",
+    ),
+    cmd(
+        C::Slower,
+        "slower",
+        &["-"],
+        S::Replay,
+        "Replay half as fast",
+    ),
+    cmd(
+        C::Step,
+        "step",
+        &["."],
+        S::Replay,
+        "Paused: play up to the next snapshot",
+    ),
 ];
 
 pub fn spec(id: CommandId) -> &'static CommandSpec {

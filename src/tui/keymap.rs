@@ -311,15 +311,18 @@ impl Keymap {
         })
     }
 
-    /// The command a key triggers in a pane: the pane's own binding first, then global.
-    pub fn lookup(&self, key: Key, pane: Scope) -> Option<CommandId> {
+    /// The command a key triggers in a pane: the pane's own binding first, then the
+    /// replay keys while a recording plays, then global.
+    pub fn lookup(&self, key: Key, pane: Scope, replaying: bool) -> Option<CommandId> {
         let find = |scope: Scope| {
             self.bindings
                 .iter()
                 .find(|(_, s, keys)| *s == scope && keys.contains(&key))
                 .map(|(id, _, _)| *id)
         };
-        find(pane).or_else(|| find(Scope::Global))
+        find(pane)
+            .or_else(|| if replaying { find(Scope::Replay) } else { None })
+            .or_else(|| find(Scope::Global))
     }
 
     pub fn keys_of(&self, id: CommandId) -> &[Key] {
@@ -372,24 +375,24 @@ mod tests {
         Keymap::from_config(Path::new("c.toml"), &[]).unwrap();
         let km = Keymap::defaults();
         assert_eq!(
-            km.lookup(Key::char('q'), Scope::Alerts),
+            km.lookup(Key::char('q'), Scope::Alerts, false),
             Some(CommandId::Quit)
         );
         assert_eq!(
-            km.lookup(Key::char('a'), Scope::Alerts),
+            km.lookup(Key::char('a'), Scope::Alerts, false),
             Some(CommandId::Ack)
         );
-        assert_eq!(km.lookup(Key::char('a'), Scope::Overview), None);
+        assert_eq!(km.lookup(Key::char('a'), Scope::Overview, false), None);
     }
 
     #[test]
     fn override_replaces_defaults() {
         let km = Keymap::from_config(Path::new("c.toml"), &[binding("quit", &["x"], 3)]).unwrap();
         assert_eq!(
-            km.lookup(Key::char('x'), Scope::Overview),
+            km.lookup(Key::char('x'), Scope::Overview, false),
             Some(CommandId::Quit)
         );
-        assert_eq!(km.lookup(Key::char('q'), Scope::Overview), None);
+        assert_eq!(km.lookup(Key::char('q'), Scope::Overview, false), None);
     }
 
     #[test]

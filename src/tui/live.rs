@@ -79,8 +79,12 @@ async fn drive(
                     }
                 }
             }
-            // The run loop carries out the rest itself.
-            Effect::Quit | Effect::FullRedraw | Effect::Reload | Effect::Copy(_) => {}
+            // The run loop carries out the rest itself; nothing replays here.
+            Effect::Quit
+            | Effect::FullRedraw
+            | Effect::Reload
+            | Effect::Copy(_)
+            | Effect::Replay(_) => {}
         }
     }
     for f in forwards {

@@ -8,12 +8,13 @@ pub mod columns;
 pub mod commands;
 pub mod keymap;
 pub mod live;
+pub mod replay;
 pub mod terminal;
 pub mod view;
 
 use std::path::Path;
 
-pub use app::{App, Effect, Msg, Reloaded, update};
+pub use app::{App, Effect, Msg, Reloaded, Replay, ReplayCmd, update};
 pub use keymap::Keymap;
 pub use terminal::{Options, TuiError, run};
 

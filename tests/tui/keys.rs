@@ -234,3 +234,41 @@ fn events_scroll_and_keep_place_when_new_ones_arrive() {
     );
     assert_eq!(a.events_scroll, 3);
 }
+
+#[test]
+fn replay_keys_work_only_while_replaying() {
+    use btsops::tui::{Replay, ReplayCmd};
+    let mut a = app();
+    assert!(press(&mut a, "Space + . -").is_empty());
+    a.replay = Some(Replay {
+        paused: false,
+        speed: 1.0,
+        ended: false,
+    });
+    assert_eq!(
+        press(&mut a, "Space"),
+        [Effect::Replay(ReplayCmd::Pause(true))]
+    );
+    assert_eq!(
+        press(&mut a, "+ +"),
+        [
+            Effect::Replay(ReplayCmd::Speed(2.0)),
+            Effect::Replay(ReplayCmd::Speed(4.0))
+        ]
+    );
+    assert_eq!(press(&mut a, "-"), [Effect::Replay(ReplayCmd::Speed(2.0))]);
+    assert_eq!(
+        press(&mut a, "Space ."),
+        [
+            Effect::Replay(ReplayCmd::Pause(false)),
+            Effect::Replay(ReplayCmd::Step)
+        ]
+    );
+    assert!(a.replay.as_ref().is_some_and(|r| r.paused));
+    // In every pane.
+    press(&mut a, "3");
+    assert_eq!(
+        press(&mut a, "Space"),
+        [Effect::Replay(ReplayCmd::Pause(false))]
+    );
+}

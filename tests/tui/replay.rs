@@ -48,3 +48,26 @@ fn fixture_replays_to_its_last_state() {
     assert!(app.events.len() >= 10);
     assert!(!app.fleet.alerts.is_empty());
 }
+
+#[test]
+fn paused_replay_screen_shows_its_state() {
+    let mut app = replayed(Theme::mono(), 80, 24, Some(3.0));
+    app.replay = Some(btsops::tui::Replay {
+        paused: true,
+        speed: 4.0,
+        ended: false,
+    });
+    let s = super::screens::render(&app);
+    assert!(
+        s.lines()
+            .nth(23)
+            .is_some_and(|l| l.contains("REPLAY PAUSED x4")),
+        "{s}"
+    );
+    super::fleet::press(&mut app, "?");
+    for _ in 0..40 {
+        super::fleet::press(&mut app, "j");
+    }
+    let s = super::screens::render(&app);
+    assert!(s.contains(":step"), "{s}");
+}

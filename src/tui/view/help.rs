@@ -18,7 +18,12 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         Scope::Detail,
         Scope::Events,
         Scope::Alerts,
+        Scope::Replay,
     ] {
+        // Replay keys mean nothing on a live fleet: listed only while replaying.
+        if scope == Scope::Replay && app.replay.is_none() {
+            continue;
+        }
         let cmds: Vec<_> = COMMANDS.iter().filter(|c| c.scope == scope).collect();
         if cmds.is_empty() {
             continue;

@@ -36,7 +36,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         for (text, style) in [
             (format!("{:<10} ", n.name), t.title),
             (
-                columns::status_label(n.status).to_string(),
+                format!("{:<7}", columns::status_label(n.status)),
                 fmt::status_style(t, n.status),
             ),
             (

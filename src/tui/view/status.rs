@@ -83,8 +83,17 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
     for e in &app.fleet.endpoints {
         counts.add(e.status);
     }
+    let replay = match &app.replay {
+        None => String::new(),
+        Some(r) if r.ended => " REPLAY END".into(),
+        Some(r) => format!(
+            " REPLAY {} x{}",
+            if r.paused { "PAUSED" } else { "▶" },
+            r.speed
+        ),
+    };
     let right = format!(
-        " {}Z out {} {} help ",
+        "{replay} {}Z out {} {} help ",
         fmt::hms(app.now),
         fmt::rate(app.term_rate),
         app.keymap.hint(CommandId::Help)
