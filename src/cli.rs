@@ -41,6 +41,9 @@ pub enum Command {
     /// Play a recording (from `check --record` or the console) in the console, for
     /// incident review: Space pauses, + and - change the speed, . steps.
     Replay(ReplayArgs),
+    /// The console on a simulated fleet started in this process, with a scenario
+    /// that stalls, slows, freezes and mis-chains nodes and then heals them.
+    Demo,
 }
 
 #[derive(Debug, Args)]

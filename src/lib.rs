@@ -7,6 +7,7 @@ pub mod chain;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod demo;
 pub mod monitor;
 pub mod rpc;
 pub mod secrets;

@@ -33,6 +33,7 @@ fn run(cli: Cli) -> Result<u8> {
     };
     match command {
         Command::Replay(args) => replay(args),
+        Command::Demo => demo(),
         Command::Config(ConfigCmd::Check(args)) => {
             let cfg = config::load(args.config.as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
@@ -178,5 +179,25 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         .build()
         .map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::replay::run(app, records, start))?;
+    Ok(0)
+}
+
+/// The console on an in-process simulated fleet.
+fn demo() -> Result<u8> {
+    use btsops::tui;
+    tui::terminal::require_tty()?;
+    let theme = if btsops::theme::no_color_env() {
+        btsops::theme::Theme::mono()
+    } else {
+        btsops::theme::Theme::default_theme()
+    };
+    let app = tui::App::new(theme, tui::Keymap::defaults());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(btsops::demo::run(app))?;
+    drop(rt);
     Ok(0)
 }

@@ -22,10 +22,26 @@ pub async fn run(
     engine_opts: EngineOptions,
     opts: Options,
 ) -> Result<App, TuiError> {
+    run_with_feed(app, config, engine_opts, opts, feed()).await
+}
+
+/// A feed channel for `run_with_feed`: keep a clone of the sender to put your own
+/// messages (notices) on the screen beside the engine's.
+pub fn feed() -> (mpsc::Sender<Msg>, mpsc::Receiver<Msg>) {
+    mpsc::channel(FEED)
+}
+
+/// As `run`, on a feed the caller also writes to.
+pub async fn run_with_feed(
+    app: App,
+    config: Config,
+    engine_opts: EngineOptions,
+    opts: Options,
+    (tx, rx): (mpsc::Sender<Msg>, mpsc::Receiver<Msg>),
+) -> Result<App, TuiError> {
     terminal::require_tty()?;
     let engine =
         Engine::start(&config, engine_opts).map_err(|e| TuiError::Engine(e.to_string()))?;
-    let (tx, rx) = mpsc::channel(FEED);
     let (etx, erx) = mpsc::unbounded_channel();
     let (result, engine) = tokio::join!(
         terminal::run(app, rx, etx, opts),
