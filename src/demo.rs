@@ -159,7 +159,7 @@ async fn scenario(steps: Planned, tx: mpsc::Sender<Msg>) {
             tokio::time::sleep_until(when).await;
             let text = match step {
                 Step::Break(f) => {
-                    handle.inject(f.clone());
+                    handle.inject(*f);
                     format!("demo: {} on {net}/{node}", f.kind())
                 }
                 Step::Heal => {
