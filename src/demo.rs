@@ -66,8 +66,8 @@ const SCENARIO: [(u64, &str, &str, Step); 8] = [
         "mainnet",
         "asia-1",
         Step::Break(Fault::Latency {
-            delay_ms: 900,
-            jitter_ms: 300,
+            delay_ms: 600,
+            jitter_ms: 150,
         }),
     ),
     (20, "mainnet", "eu-2", Step::Break(Fault::Freeze)),
@@ -90,7 +90,7 @@ enum Step {
 /// scaled to one-second blocks.
 fn config_for(fleet: &FleetHandle) -> Result<Config, ConfigError> {
     let mut t =
-        String::from("[monitor]\nprobe_interval_ms = 1000\ntimeout_ms = 2000\nwindow_s = 60\n");
+        String::from("[monitor]\nprobe_interval_ms = 1000\ntimeout_ms = 5000\nwindow_s = 30\n");
     for (name, role, id, prefix) in [
         ("mainnet", "mainnet", MAINNET_ID, "BTS"),
         ("testnet", "testnet", TESTNET_ID, "TEST"),
