@@ -235,6 +235,11 @@ pub struct Ui {
     pub theme: String,
     /// Disables every mutating action.
     pub read_only: bool,
+    /// Ring the terminal bell when an alert fires.
+    pub bell: bool,
+    /// Program and arguments run (without a shell, with a timeout) when an alert
+    /// fires; the alert's message is appended as the last argument. Empty: none.
+    pub alert_command: Vec<String>,
 }
 
 impl Default for Ui {
@@ -242,6 +247,8 @@ impl Default for Ui {
         Ui {
             theme: "default".into(),
             read_only: false,
+            bell: false,
+            alert_command: Vec::new(),
         }
     }
 }
@@ -497,6 +504,8 @@ mod raw {
     pub struct Ui {
         pub theme: Option<String>,
         pub read_only: Option<bool>,
+        pub bell: Option<bool>,
+        pub alert_command: Option<Spanned<Vec<String>>>,
     }
 
     #[derive(Deserialize)]
@@ -595,13 +604,30 @@ mod raw {
 }
 
 fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
-    let ui = raw
-        .ui
-        .map(|u| Ui {
-            theme: u.theme.unwrap_or_else(|| Ui::default().theme),
-            read_only: u.read_only.unwrap_or(false),
-        })
-        .unwrap_or_default();
+    let ui = match raw.ui {
+        None => Ui::default(),
+        Some(u) => {
+            let alert_command = match u.alert_command {
+                None => Vec::new(),
+                Some(c) => {
+                    if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+                        return Err(ctx.at(
+                            &c,
+                            "ui.alert_command",
+                            "needs a program, e.g. [\"notify-send\", \"btsops\"] (run without a shell)",
+                        ));
+                    }
+                    c.into_inner()
+                }
+            };
+            Ui {
+                theme: u.theme.unwrap_or_else(|| Ui::default().theme),
+                read_only: u.read_only.unwrap_or(false),
+                bell: u.bell.unwrap_or(false),
+                alert_command,
+            }
+        }
+    };
     let monitor = match raw.monitor {
         Some(m) => validate_monitor(ctx, m)?,
         None => Monitor::default(),

@@ -120,6 +120,7 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     let loaded = tui::load(&path, btsops::theme::no_color_env())?;
     let mut app = tui::App::new(loaded.theme, loaded.keymap);
     app.config_path = Some(loaded.config.source.clone());
+    app.bell = loaded.config.ui.bell;
     let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -101,6 +101,8 @@ pub enum Effect {
     /// Put text on the operator's clipboard (OSC 52, works over SSH).
     Copy(String),
     Replay(ReplayCmd),
+    /// An alert appeared: ring the bell if wanted, run `alert_command`.
+    AlertRaised(Alert),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,6 +197,10 @@ pub struct App {
     pub quit: bool,
     /// Set while a recording plays instead of a live fleet.
     pub replay: Option<Replay>,
+    /// Ring the terminal bell on new alerts (`ui.bell`).
+    pub bell: bool,
+    /// Alert ids already announced, so each fires once.
+    announced: HashSet<String>,
 }
 
 impl App {
@@ -231,6 +237,8 @@ impl App {
             size: (80, 24),
             quit: false,
             replay: None,
+            bell: false,
+            announced: HashSet::new(),
         }
     }
 
@@ -374,10 +382,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Msg::Snapshot(s) => {
-            snapshot(app, *s);
-            Vec::new()
-        }
+        Msg::Snapshot(s) => snapshot(app, *s),
         Msg::Event(e) => {
             if app.events.len() >= EVENTS_KEPT {
                 app.events.pop_front();
@@ -397,6 +402,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             let r = *r;
             app.theme = r.theme;
             app.keymap = r.keymap;
+            app.bell = r.config.ui.bell;
             app.notify(format!("reloaded {}", r.config.source.display()), false);
             vec![Effect::ApplyConfig(Box::new(r.config))]
         }
@@ -421,7 +427,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     }
 }
 
-fn snapshot(app: &mut App, s: FleetSnapshot) {
+fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
+    let raised: Vec<Effect> = s
+        .alerts
+        .iter()
+        .filter(|a| a.active && !a.acked && app.announced.insert(a.id.clone()))
+        .map(|a| Effect::AlertRaised(a.clone()))
+        .collect();
+    // An alert that cleared may fire again later.
+    app.announced
+        .retain(|id| s.alerts.iter().any(|a| &a.id == id && a.active));
     app.now = app.now.max(s.time.floor());
     for e in &s.endpoints {
         let h = app.lag_history.entry(e.name.clone()).or_default();
@@ -445,6 +460,7 @@ fn snapshot(app: &mut App, s: FleetSnapshot) {
     {
         app.tab = None;
     }
+    raised
 }
 
 fn key(app: &mut App, k: Key) -> Vec<Effect> {

@@ -8,7 +8,7 @@ use super::app::{App, Effect, Msg};
 use super::terminal::{self, Options, TuiError};
 use crate::config::Config;
 use crate::monitor::engine::{Engine, EngineOptions};
-use crate::monitor::{EndpointKind, FleetSnapshot};
+use crate::monitor::{Alert, EndpointKind, FleetSnapshot};
 
 /// Feed depth: snapshots come from a watch channel (only the newest matters) and
 /// events are few, so a short queue only ever waits on a busy UI, never loses state.
@@ -93,6 +93,15 @@ async fn drive(
                             })
                             .await;
                     }
+                }
+            }
+            Effect::AlertRaised(a) => {
+                if !config.ui.alert_command.is_empty() {
+                    tokio::spawn(alert_command(
+                        config.ui.alert_command.clone(),
+                        a,
+                        tx.clone(),
+                    ));
                 }
             }
             // The run loop carries out the rest itself; nothing replays here.
@@ -192,4 +201,59 @@ async fn raw_reply(config: &Config, snap: &FleetSnapshot, name: &str) -> Result<
     let v = reply?;
     let body = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
     Ok(format!("get_dynamic_global_properties →\n{body}"))
+}
+
+/// How long `alert_command` may run before it is killed.
+pub const ALERT_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `alert_command` for one alert: no shell (the message cannot inject
+/// anything), no terminal (it must not draw over the console), a timeout.
+async fn alert_command(cmd: Vec<String>, a: Alert, tx: mpsc::Sender<Msg>) {
+    let problem = match run_alert_command(&cmd, &a, ALERT_COMMAND_TIMEOUT).await {
+        Ok(()) => return,
+        Err(e) => e,
+    };
+    let _ = tx
+        .send(Msg::Notice {
+            text: format!("alert_command: {problem}"),
+            error: true,
+        })
+        .await;
+}
+
+/// Runs `cmd` with the alert's message as its last argument; `Err` says what went wrong.
+pub async fn run_alert_command(
+    cmd: &[String],
+    a: &Alert,
+    timeout: std::time::Duration,
+) -> Result<(), String> {
+    let (program, args) = cmd.split_first().ok_or("no program")?;
+    let kind = serde_json::to_value(a.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut child = tokio::process::Command::new(program)
+        .args(args)
+        .arg(&a.message)
+        .env("BTSOPS_ALERT_ID", &a.id)
+        .env("BTSOPS_ALERT_KIND", kind)
+        .env("BTSOPS_ALERT_ENDPOINT", &a.endpoint)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("cannot start {program}: {e}"))?;
+    match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(Ok(status)) if status.success() => Ok(()),
+        Ok(Ok(status)) => Err(format!("{program} exited with {status}")),
+        Ok(Err(e)) => Err(format!("{program}: {e}")),
+        Err(_) => {
+            let _ = child.kill().await;
+            Err(format!(
+                "{program} still running after {}s, killed",
+                timeout.as_secs()
+            ))
+        }
+    }
 }

@@ -236,6 +236,14 @@ fn carry_out<B: Backend + Write>(
     match e {
         Effect::Quit => return Ok(false),
         Effect::FullRedraw => painter.invalidate()?,
+        Effect::AlertRaised(a) => {
+            if app.bell {
+                painter.backend_mut().write_all(b"\x07")?;
+                Write::flush(painter.backend_mut())?;
+            }
+            // The integrator runs `alert_command`, if any.
+            let _ = effects.send(Effect::AlertRaised(a));
+        }
         Effect::Copy(text) => {
             let seq = osc52(&text);
             painter.backend_mut().write_all(seq.as_bytes())?;
