@@ -368,3 +368,19 @@ pub async fn run(
 fn signal(kind: tokio::signal::unix::SignalKind) -> io::Result<tokio::signal::unix::Signal> {
     tokio::signal::unix::signal(kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_carries_the_text_base64_encoded() {
+        assert_eq!(osc52("ok"), "\x1b]52;c;b2s=\x07");
+        // Control characters in an error message cannot escape the sequence.
+        assert!(
+            !osc52("a\x07b\x1b]")
+                .trim_end_matches('\x07')
+                .contains('\x07')
+        );
+    }
+}

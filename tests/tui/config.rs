@@ -128,3 +128,33 @@ fn console_without_a_terminal_points_to_check() {
         "{err}"
     );
 }
+
+#[test]
+fn reload_loads_what_start_loads_and_reports_errors_precisely() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, format!("[ui]\ntheme = \"mono\"\nbell = true\n{NET}")).unwrap();
+    let r = btsops::tui::load(&path, false).unwrap();
+    assert_eq!(r.theme.name, "mono");
+    assert!(r.config.ui.bell);
+    std::fs::write(&path, format!("{NET}\n[keys]\nquit = \"C-b\"\n")).unwrap();
+    let e = btsops::tui::load(&path, false).unwrap_err();
+    assert!(e.to_string().contains("keys.quit"), "{e}");
+    // The console keeps its old state and shows the error.
+    let mut app = super::fleet::app();
+    let before = app.keymap.clone();
+    btsops::tui::update(&mut app, btsops::tui::Msg::Reloaded(Err(e.to_string())));
+    assert_eq!(app.keymap, before);
+    assert!(app.notice.unwrap().text.contains("keys.quit"));
+}
+
+#[test]
+fn replay_without_a_terminal_points_to_check() {
+    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(["replay", "tests/fixtures/monitor_faults.jsonl"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
+}

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use btsops::monitor::{Record, Recording};
 use btsops::theme::Theme;
 use btsops::tui::{App, Keymap, Msg, update};
 
@@ -11,24 +10,11 @@ pub fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/monitor_faults.jsonl")
 }
 
-/// Messages of a recording: a tick at each record's time, then the record.
-pub fn messages(path: &std::path::Path) -> Vec<(f64, Msg)> {
-    let mut out = Vec::new();
-    for (t, r) in Recording::read_all(path).unwrap() {
-        match r {
-            Record::Start { .. } => {}
-            Record::Snapshot(s) => out.push((t, Msg::Snapshot(Box::new(s)))),
-            Record::Event(e) => out.push((t, Msg::Event(e))),
-        }
-    }
-    out
-}
-
 /// An app fed the fixture up to `until` (seconds after its first record), or all of it.
 pub fn replayed(theme: Theme, w: u16, h: u16, until: Option<f64>) -> App {
     let mut app = App::new(theme, Keymap::defaults());
     update(&mut app, Msg::Resize(w, h));
-    let msgs = messages(&fixture());
+    let msgs = btsops::tui::replay::messages(&fixture()).unwrap();
     let t0 = msgs.first().map(|(t, _)| *t).unwrap_or(0.0);
     for (t, m) in msgs {
         if until.is_some_and(|u| t - t0 > u) {
