@@ -10,13 +10,15 @@ use super::columns::{self, Column};
 use super::commands::{self, CommandId, Scope};
 use super::keymap::{Code, Key, Keymap};
 use crate::config::Config;
-use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot};
+use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
 use crate::theme::Theme;
 
 /// Events kept for the events pane; older ones fall off.
 pub const EVENTS_KEPT: usize = 2000;
 /// Samples of head lag kept per endpoint for the detail chart.
 pub const LAG_HISTORY: usize = 240;
+/// Errors kept per endpoint for the detail pane.
+pub const ERRORS_KEPT: usize = 10;
 /// How long a snooze lasts.
 pub const SNOOZE_S: f64 = 3600.0;
 /// Replay speed bounds.
@@ -167,6 +169,9 @@ pub struct App {
     pub fleet: FleetSnapshot,
     pub events: VecDeque<Event>,
     pub lag_history: HashMap<String, VecDeque<LagSample>>,
+    /// The last `ERRORS_KEPT` distinct errors of each endpoint, oldest first: the
+    /// engine publishes only the latest, the detail pane shows a few.
+    pub errors: HashMap<String, VecDeque<LastError>>,
     pub pane: Pane,
     back: Vec<Pane>,
     /// `None`: every network.
@@ -213,6 +218,7 @@ impl App {
             fleet: FleetSnapshot::empty(),
             events: VecDeque::new(),
             lag_history: HashMap::new(),
+            errors: HashMap::new(),
             pane: Pane::Overview,
             back: Vec::new(),
             tab: None,
@@ -439,6 +445,15 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
         .retain(|id| s.alerts.iter().any(|a| &a.id == id && a.active));
     app.now = app.now.max(s.time.floor());
     for e in &s.endpoints {
+        if let Some(err) = &e.last_error {
+            let h = app.errors.entry(e.name.clone()).or_default();
+            if h.back() != Some(err) {
+                if h.len() >= ERRORS_KEPT {
+                    h.pop_front();
+                }
+                h.push_back(err.clone());
+            }
+        }
         let h = app.lag_history.entry(e.name.clone()).or_default();
         if h.back().is_some_and(|l| l.time >= s.time) {
             continue;

@@ -272,3 +272,18 @@ fn replay_keys_work_only_while_replaying() {
         [Effect::Replay(ReplayCmd::Pause(false))]
     );
 }
+
+#[test]
+fn detail_keeps_the_last_distinct_errors() {
+    use btsops::tui::{Msg, update};
+    let mut a = app();
+    for i in 0..30 {
+        let mut s = super::fleet::snapshot(T0 + f64::from(i));
+        // The same error twice in a row counts once.
+        s.endpoints[3].last_error.as_mut().unwrap().time = T0 + f64::from(i / 2);
+        update(&mut a, Msg::Snapshot(Box::new(s)));
+    }
+    let errs = &a.errors["asia-1"];
+    assert_eq!(errs.len(), btsops::tui::app::ERRORS_KEPT);
+    assert_eq!(errs.back().unwrap().time, T0 + 14.0);
+}

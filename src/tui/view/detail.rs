@@ -54,22 +54,30 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             ))
             .render(right, buf);
     } else {
-        let text = match &e.last_error {
-            Some(x) => format!(
-                "{} ago ({}): {}",
-                fmt::age(app.now, x.time),
-                x.kind,
-                x.message
-            ),
-            None => "none".into(),
+        // Newest first, verbatim; the newest is what `copy` takes.
+        let lines: Vec<Line> = match app.errors.get(&e.name) {
+            Some(errs) if !errs.is_empty() => errs
+                .iter()
+                .rev()
+                .map(|x| {
+                    Line::from(vec![
+                        Span::styled(
+                            format!("{} ago ({}): ", fmt::age(app.now, x.time), x.kind),
+                            t.dim,
+                        ),
+                        Span::styled(x.message.clone(), t.text),
+                    ])
+                })
+                .collect(),
+            _ => vec![Line::styled("none", t.dim)],
         };
-        Paragraph::new(text)
+        Paragraph::new(lines)
             .style(t.text)
             .wrap(Wrap { trim: false })
             .block(titled(
                 app,
                 &format!(
-                    "last error ({} raw reply, {} copy)",
+                    "last errors ({} raw reply, {} copy)",
                     app.keymap.hint(CommandId::Raw),
                     app.keymap.hint(CommandId::Copy)
                 ),
