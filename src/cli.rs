@@ -44,6 +44,9 @@ pub enum Command {
     /// The console on a simulated fleet started in this process, with a scenario
     /// that stalls, slows, freezes and mis-chains nodes and then heals them.
     Demo,
+    /// Run the monitor headless and print each status change as it happens (one JSON
+    /// object per line with --json), until Ctrl-C or --for seconds.
+    Watch(WatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +62,21 @@ pub struct ReplayArgs {
     /// Take the theme and [keys] from this config (no fleet is contacted).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Events as JSON lines instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write snapshots and events as JSON lines to FILE, for replay.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Stop after S seconds instead of at Ctrl-C.
+    #[arg(long = "for", value_name = "S")]
+    pub for_s: Option<f64>,
 }
 
 #[derive(Debug, Args)]

@@ -261,6 +261,9 @@ pub struct Monitor {
     pub window_s: u64,
     /// Warn when the console host's clock seems off by more than this.
     pub clock_warn_s: f64,
+    /// How often each seed node is probed. Slower than API nodes: every probe is a P2P
+    /// connection the seed logs and drops (PROTOCOL.md §10: keep the probe rate low).
+    pub seed_interval_ms: u64,
 }
 
 impl Default for Monitor {
@@ -270,6 +273,7 @@ impl Default for Monitor {
             timeout_ms: 5000,
             window_s: 300,
             clock_warn_s: 2.0,
+            seed_interval_ms: 10_000,
         }
     }
 }
@@ -515,6 +519,7 @@ mod raw {
         pub timeout_ms: Option<Spanned<u64>>,
         pub window_s: Option<Spanned<u64>>,
         pub clock_warn_s: Option<Spanned<f64>>,
+        pub seed_interval_ms: Option<Spanned<u64>>,
     }
 
     #[derive(Deserialize)]
@@ -867,6 +872,12 @@ fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigErr
             .as_ref()
             .map(|v| *v.get_ref())
             .unwrap_or(d.clock_warn_s),
+        seed_interval_ms: positive(
+            ctx,
+            m.seed_interval_ms.as_ref(),
+            "monitor.seed_interval_ms",
+            d.seed_interval_ms,
+        )?,
     };
     if let Some(v) = &m.clock_warn_s {
         if v.get_ref().partial_cmp(&0.0) != Some(Ordering::Greater) {

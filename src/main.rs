@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use btsops::cli::{
     CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, ReplayArgs, TxCmd,
+    WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -61,6 +62,17 @@ fn run(cli: Cli) -> Result<u8> {
             let out = cmd::check::run(&cfg, json, timeout, record)?;
             print!("{}", out.text);
             Ok(out.code)
+        }
+        Command::Watch(WatchArgs {
+            config: cfg_arg,
+            json,
+            record,
+            for_s,
+        }) => {
+            let cfg = config::load(cfg_arg.config.as_deref())?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            cmd::watch::run(&cfg, json, record, for_s, &mut out)
         }
         Command::Keys(KeysCmd::Derive {
             account,

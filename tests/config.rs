@@ -75,6 +75,32 @@ fn good_config_parses_with_defaults() {
     assert_eq!(test.seeds[0].addr, "127.0.0.1:1776");
     assert_eq!(main.thresholds, config::Thresholds::default());
     assert_eq!(c.summary_lines().len(), 2);
+    assert_eq!(c.monitor, config::Monitor::default());
+}
+
+#[test]
+fn monitor_keys_parse_and_zero_intervals_are_errors() {
+    let text = format!(
+        "[monitor]\nprobe_interval_ms = 500\ntimeout_ms = 2000\nwindow_s = 60\nclock_warn_s = 1.5\nseed_interval_ms = 30000\n{GOOD}"
+    );
+    let m = parse(&text).unwrap().monitor;
+    assert_eq!(
+        (
+            m.probe_interval_ms,
+            m.timeout_ms,
+            m.window_s,
+            m.seed_interval_ms
+        ),
+        (500, 2000, 60, 30000)
+    );
+    assert_eq!(m.clock_warn_s, 1.5);
+    let text = format!("[monitor]\nseed_interval_ms = 0\n{GOOD}");
+    expect_err(
+        &text,
+        "seed_interval_ms = 0",
+        "monitor.seed_interval_ms",
+        "greater than 0",
+    );
 }
 
 #[test]

@@ -335,3 +335,50 @@ async fn peer_count_when_credentials_grant_network_node() {
     // Without network_node the count is unknown, not zero.
     assert!(endpoint(&doc, "a")["peer_count"].is_null());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_prints_events_and_records() {
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        dir.path(),
+        &config_text(&fleet, &["a", "victim"], &["seed-1"]),
+    );
+    let rec = dir.path().join("watch.jsonl");
+    let rec_arg = rec.to_str().unwrap().to_string();
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    // Freeze the victim partway through the run so a down event shows up.
+    let freezer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        faults.freeze();
+    });
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args([
+                "watch", "--json", "--for", "6", "--record", &rec_arg, "--config",
+            ])
+            .arg(&cfg)
+            .output()
+            .expect("run btsops")
+    })
+    .await
+    .unwrap();
+    freezer.await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let events: Vec<Value> = text.lines().map(json).collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["endpoint"] == "a" && e["to"] == "ok"),
+        "{text}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["endpoint"] == "victim" && e["to"] == "down"),
+        "{text}"
+    );
+    let records = btsops::monitor::Recording::read_all(&rec).expect("recording");
+    assert!(records.len() > 3);
+}

@@ -64,6 +64,25 @@ async fn healthy_fleet_reports_everything() {
     let seed = ep(&s, "seed-1");
     assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
     assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
+    // Heads arrive within moments of their timestamps on loopback: no clock warning.
+    assert!(s.clock.samples >= 1, "{:?}", s.clock);
+    assert!(
+        s.clock.offset_s.is_some_and(|o| o.abs() < 2.0),
+        "{:?}",
+        s.clock
+    );
+    assert!(!s.clock.warn);
+    // The first events() receiver saw every endpoint's first status, from the start.
+    let first = drain(&mut engine.events());
+    for e in &s.endpoints {
+        assert!(
+            first
+                .iter()
+                .any(|x| x.endpoint == e.name && x.from == Status::Unknown),
+            "no first event for {}: {first:?}",
+            e.name
+        );
+    }
     let lb = ep(&s, "lb-1");
     assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
     assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);
@@ -307,5 +326,169 @@ async fn mute_seed_is_down_and_recovers() {
         ep(s, "seed-1").status == Status::Ok
     })
     .await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_node_and_idle_consumers_never_stall_the_engine() {
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "victim"], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    // A consumer that subscribes to events and never reads them.
+    let _idle = engine.events();
+    wait_for(&engine, "all ok", LONG, |s| {
+        s.endpoints.iter().all(|e| e.status == Status::Ok)
+    })
+    .await;
+    let faults = fleet.faults("mainnet", "victim").expect("victim");
+    faults.malformed_frames();
+    let s = wait_for(&engine, "victim down on garbage", LONG, |s| {
+        ep(s, "victim").status == Status::Down
+    })
+    .await;
+    let v = ep(&s, "victim");
+    assert!(
+        v.last_error.as_ref().is_some_and(|e| !e.message.is_empty()),
+        "{:?}",
+        v.last_error
+    );
+    let a0 = ep(&s, "a").probes;
+    let seq0 = s.seq;
+    let later = wait_for(&engine, "a keeps probing", LONG, |s| {
+        ep(s, "a").probes >= a0 + 3 && s.seq > seq0
+    })
+    .await;
+    assert_eq!(ep(&later, "a").status, Status::Ok);
+    faults.recover();
+    wait_for(&engine, "victim back", LONG, |s| {
+        ep(s, "victim").status == Status::Ok
+    })
+    .await;
+    engine.shutdown().await;
+}
+
+/// A websocket proxy in front of `upstream` that rewrites every `head_block_id` it passes
+/// (replies and notices): a node on a fork at the same height.
+async fn forking_proxy(upstream: String) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    fn lie(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k == "head_block_id" {
+                        if let Some(s) = x.as_str() {
+                            // Keep the height prefix, change the hash part.
+                            let forged: String = s[..8].to_string() + &"f".repeat(s.len() - 8);
+                            *x = serde_json::Value::String(forged);
+                        }
+                    } else {
+                        lie(x);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(lie),
+            _ => {}
+        }
+    }
+
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(down) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let Ok((up, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
+                    return;
+                };
+                let (mut down_tx, mut down_rx) = down.split();
+                let (mut up_tx, mut up_rx) = up.split();
+                let to_up = async {
+                    while let Some(Ok(m)) = down_rx.next().await {
+                        if up_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let to_down = async {
+                    while let Some(Ok(m)) = up_rx.next().await {
+                        let m = match m {
+                            Message::Text(t) => match serde_json::from_str::<serde_json::Value>(&t)
+                            {
+                                Ok(mut v) => {
+                                    lie(&mut v);
+                                    Message::text(v.to_string())
+                                }
+                                Err(_) => Message::Text(t),
+                            },
+                            other => other,
+                        };
+                        if down_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = to_up => {}, _ = to_down => {} }
+            });
+        }
+    });
+    format!("ws://127.0.0.1:{port}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_on_a_fork_is_suspected() {
+    let fleet = start_fleet().await;
+    let upstream = fleet.endpoint("mainnet", "b").expect("b").url.clone();
+    let liar = forking_proxy(upstream).await;
+    let mut text = config_text(&fleet, &["a"], &[]);
+    text.push_str(&format!(
+        "\n  [[network.node]]\n  name = \"forked\"\n  url = \"{liar}\"\n"
+    ));
+    let cfg = parse(&text);
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "fork suspected", LONG, |s| {
+        ep(s, "forked").fork_suspect && ep(s, "forked").status == Status::Crit
+    })
+    .await;
+    assert!(!ep(&s, "a").fork_suspect);
+    assert_eq!(ep(&s, "a").status, Status::Ok, "{:?}", ep(&s, "a").reasons);
+    assert!(
+        ep(&s, "forked").reasons.iter().any(|r| r.contains("fork")),
+        "{:?}",
+        ep(&s, "forked").reasons
+    );
+    assert!(s.alerts.iter().any(|a| a.id == "fork_suspect:forked"));
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_endpoints_all_get_probed() {
+    let fleet = start_fleet().await;
+    let mut text = config_text(&fleet, &[], &[])
+        .replace("probe_interval_ms = 400", "probe_interval_ms = 1000");
+    for i in 0..100 {
+        let node = ["a", "b"][i % 2];
+        let url = &fleet.endpoint("mainnet", node).expect("node").url;
+        text.push_str(&format!(
+            "\n  [[network.node]]\n  name = \"n{i}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    let cfg = parse(&text);
+    let engine = start_engine(&cfg);
+    let s = engine.wait_rounds(2, Duration::from_secs(60)).await;
+    assert_eq!(s.endpoints.len(), 100);
+    let not_ok: Vec<_> = s
+        .endpoints
+        .iter()
+        .filter(|e| e.status != Status::Ok)
+        .map(|e| (&e.name, &e.reasons))
+        .collect();
+    assert!(not_ok.is_empty(), "{not_ok:?}");
+    assert!(s.endpoints.iter().all(|e| e.probes >= 2));
+    assert_eq!(s.networks[0].counts.ok, 100);
     engine.shutdown().await;
 }

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod keys;
 pub mod tx;
+pub mod watch;
 
 use std::io::Read;
 

@@ -198,6 +198,33 @@ mod tests {
     }
 
     #[test]
+    fn conditions_from_a_snapshot() {
+        use crate::monitor::model::{EndpointKind, EndpointSnapshot};
+        let mut s = FleetSnapshot::empty();
+        let mut e = EndpointSnapshot::new(EndpointKind::Node, "n", "a", "wss://x");
+        e.status = Status::Crit;
+        e.chain_mismatch = true;
+        e.fork_suspect = true;
+        e.reasons = vec!["certificate expires in 1.0 days (crit < 3)".into()];
+        s.endpoints.push(e);
+        s.clock.warn = true;
+        s.clock.offset_s = Some(-7.5);
+        let ids: Vec<String> = conditions(&s).iter().map(Condition::id).collect();
+        assert_eq!(
+            ids,
+            [
+                "status:a",
+                "chain_mismatch:a",
+                "fork_suspect:a",
+                "cert_expiring:a",
+                "clock_offset:"
+            ]
+        );
+        let clock = conditions(&s).pop().unwrap();
+        assert!(clock.message.contains("-7.5 s"), "{}", clock.message);
+    }
+
+    #[test]
     fn snoozed_alert_is_hidden_until_then() {
         let mut b = AlertBook::default();
         b.update(1.0, &[down("a")]);

@@ -32,6 +32,8 @@ pub struct EngineOptions {
     pub clock_warn_s: f64,
     /// Longest wait between reconnect attempts.
     pub backoff_max: Duration,
+    /// Interval of seed probes (`monitor.seed_interval_ms`).
+    pub seed_interval: Duration,
     /// `--record FILE`.
     pub record: Option<PathBuf>,
 }
@@ -46,6 +48,7 @@ impl EngineOptions {
             clock_warn_s: m.clock_warn_s,
             // Ten intervals, at most 30 s: a node back from a restart is seen quickly.
             backoff_max: (interval * 10).min(Duration::from_secs(30)),
+            seed_interval: Duration::from_millis(m.seed_interval_ms.max(10)),
             record: None,
         }
     }
@@ -68,7 +71,7 @@ pub fn targets(config: &Config) -> Vec<Target> {
                 kind: EndpointKind::Node,
                 network: n.name.clone(),
                 name: node.name.clone(),
-                url: node.url.to_string(),
+                url: ws_url(&node.url),
                 credentials: node.credentials.clone(),
                 ca_file: node.ca_file.clone(),
                 chain_id: n.chain_id.clone(),
@@ -94,13 +97,24 @@ pub fn targets(config: &Config) -> Vec<Target> {
             kind: EndpointKind::Lb,
             network: lb.network.clone(),
             name: lb.name.clone(),
-            url: url.to_string(),
+            url: ws_url(url),
             credentials: lb.credentials.clone(),
             ca_file: lb.ca_file.clone(),
             chain_id: net.chain_id.clone(),
         });
     }
     out
+}
+
+/// A node configured by its HTTP URL is watched over the websocket on the same port
+/// (graphene serves both there): subscriptions need a socket.
+fn ws_url(u: &url::Url) -> String {
+    let s = u.to_string();
+    match u.scheme() {
+        "http" => s.replacen("http", "ws", 1),
+        "https" => s.replacen("https", "wss", 1),
+        _ => s,
+    }
 }
 
 /// The rule settings of a config.
@@ -128,6 +142,9 @@ enum Command {
 pub struct Engine {
     snapshots: watch::Receiver<FleetSnapshot>,
     events: broadcast::Sender<Event>,
+    /// Subscribed before any task started, handed to the first `events()` caller so it
+    /// sees every event from the very first probe.
+    first_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     commands: mpsc::UnboundedSender<Command>,
     tasks: Vec<JoinHandle<()>>,
     aggregator: Option<JoinHandle<Option<Recorder>>>,
@@ -135,11 +152,10 @@ pub struct Engine {
 
 impl Engine {
     /// Starts watching every endpoint of `config`. Needs a tokio runtime.
-    pub fn start(config: &Config, mut opts: EngineOptions) -> Result<Engine, MonitorError> {
-        if opts.clock_warn_s <= 0.0 {
-            opts.clock_warn_s = config.monitor.clock_warn_s;
-        }
-        Engine::start_targets(targets(config), rules(config), opts)
+    pub fn start(config: &Config, opts: EngineOptions) -> Result<Engine, MonitorError> {
+        let mut rules = rules(config);
+        rules.clock_warn_s = opts.clock_warn_s;
+        Engine::start_targets(targets(config), rules, opts)
     }
 
     /// Starts watching `targets` under `rules`.
@@ -154,6 +170,7 @@ impl Engine {
             timeout: opts.timeout,
             window_s: opts.window_s,
             backoff_max: opts.backoff_max,
+            seed_interval: opts.seed_interval,
         };
         let notify = Arc::new(Notify::new());
         let mut receivers = Vec::with_capacity(targets.len());
@@ -173,7 +190,7 @@ impl Engine {
             rules::aggregate(unix_now(), &obs, &rules)
         };
         let (snap_tx, snap_rx) = watch::channel(first);
-        let (ev_tx, _) = broadcast::channel(EVENT_QUEUE);
+        let (ev_tx, first_events) = broadcast::channel(EVENT_QUEUE);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         if let Some(r) = &recorder {
             r.write(
@@ -200,6 +217,7 @@ impl Engine {
         Ok(Engine {
             snapshots: snap_rx,
             events: ev_tx,
+            first_events: std::sync::Mutex::new(Some(first_events)),
             commands: cmd_tx,
             tasks,
             aggregator: Some(aggregator),
@@ -216,9 +234,14 @@ impl Engine {
         self.snapshots.borrow().clone()
     }
 
-    /// A new receiver of status-change events (from now on).
+    /// A receiver of status-change events. The first call gets every event since the
+    /// engine started; later calls get events from now on.
     pub fn events(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.first_events
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| self.events.subscribe())
     }
 
     /// Acknowledges an alert by id; applied on the next aggregation.
@@ -347,5 +370,57 @@ impl Aggregator {
             let _ = self.ev_tx.send(e);
         }
         self.snap_tx.send_replace(snap);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_in_config_order_with_ws_urls() {
+        let text = r#"
+[[network]]
+name = "main"
+role = "mainnet"
+chain_id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8"
+prefix = "BTS"
+  [[network.node]]
+  name = "a"
+  url = "http://127.0.0.1:8090"
+  [[network.node]]
+  name = "b"
+  url = "https://node.example.org/ws"
+  [[network.seed]]
+  name = "s"
+  addr = "127.0.0.1:1776"
+[[lb]]
+name = "lb"
+network = "main"
+public_url = "wss://api.example.org/ws"
+runtime_api = "tcp:127.0.0.1:9999"
+backend = "bts"
+[[lb]]
+name = "lb-private"
+network = "main"
+runtime_api = "tcp:127.0.0.1:9998"
+backend = "bts"
+"#;
+        let cfg = crate::config::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let t = targets(&cfg);
+        let names: Vec<(&str, EndpointKind, &str)> = t
+            .iter()
+            .map(|t| (t.name.as_str(), t.kind, t.url.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", EndpointKind::Node, "ws://127.0.0.1:8090/"),
+                ("b", EndpointKind::Node, "wss://node.example.org/ws"),
+                ("s", EndpointKind::Seed, "127.0.0.1:1776"),
+                ("lb", EndpointKind::Lb, "wss://api.example.org/ws"),
+            ]
+        );
+        assert!(t.iter().all(|t| t.chain_id.len() == 64));
     }
 }

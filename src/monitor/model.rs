@@ -330,7 +330,8 @@ pub struct FleetSnapshot {
     pub endpoints: Vec<EndpointSnapshot>,
     pub networks: Vec<NetworkSummary>,
     pub clock: ClockEstimate,
-    /// Alerts not yet acknowledged, or acknowledged but still active.
+    /// Alerts not yet acknowledged, or acknowledged but still active, snoozed ones
+    /// included: a view hides those whose `snoozed_until` is after `time`.
     pub alerts: Vec<Alert>,
 }
 

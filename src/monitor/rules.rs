@@ -278,25 +278,6 @@ fn short(id: &str) -> &str {
 /// Builds the fleet snapshot (without alerts and sequence number) from the endpoints'
 /// observations, in the order given.
 pub fn aggregate(now: f64, obs: &[Observation], rules: &Rules) -> FleetSnapshot {
-    // Clock first: the lag rules use it.
-    let mins: Vec<f64> = obs
-        .iter()
-        .filter(|o| o.trusted_head().is_some())
-        .filter_map(|o| node_clock_min(&o.clock_samples, now))
-        .collect();
-    let offset = estimate_clock(&mins);
-    let clock_warn = offset.is_some_and(|o| o.abs() > rules.clock_warn_s);
-    let clock = ClockEstimate {
-        offset_s: offset.map(|o| (o * 1000.0).round() / 1000.0),
-        samples: mins.len() as u32,
-        warn: clock_warn,
-    };
-    let correction = if clock_warn {
-        offset.unwrap_or(0.0)
-    } else {
-        0.0
-    };
-
     // Best head per network among trusted nodes.
     let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
     for (i, o) in obs.iter().enumerate() {
@@ -307,6 +288,32 @@ pub fn aggregate(now: f64, obs: &[Observation], rules: &Rules) -> FleetSnapshot 
             }
         }
     }
+
+    // Clock from nodes at (or one block from) their network's best head: a node stuck
+    // behind would look like a host clock running ahead.
+    let mins: Vec<f64> = obs
+        .iter()
+        .filter(|o| {
+            o.trusted_head().is_some_and(|h| {
+                best.get(o.snap.network.as_str())
+                    .is_some_and(|(bh, _)| h + 1 >= *bh)
+            })
+        })
+        .filter_map(|o| node_clock_min(&o.clock_samples, now))
+        .collect();
+    let offset = estimate_clock(&mins);
+    let clock_warn = offset.is_some_and(|o| o.abs() > rules.clock_warn_s);
+    let clock = ClockEstimate {
+        offset_s: offset.map(|o| (o * 1000.0).round() / 1000.0),
+        samples: mins.len() as u32,
+        warn: clock_warn,
+    };
+    // The lag rules discount a known host clock offset.
+    let correction = if clock_warn {
+        offset.unwrap_or(0.0)
+    } else {
+        0.0
+    };
 
     let default_th = Thresholds::default();
     let mut endpoints = Vec::with_capacity(obs.len());
@@ -606,6 +613,19 @@ mod tests {
         // A network that stopped producing gives no fresh samples: no estimate.
         let s = aggregate(now + CLOCK_HORIZON_S + 5.0, &obs, &rules());
         assert_eq!(s.clock.offset_s, None);
+        assert!(!s.clock.warn);
+    }
+
+    #[test]
+    fn nodes_behind_best_do_not_skew_the_clock() {
+        let now = 1000.0;
+        let mut a = node("a", 100, 1000);
+        a.clock_samples = vec![(999.0, 0.2)];
+        let mut slow = node("slow", 90, 990);
+        slow.clock_samples = vec![(999.0, 10.2)];
+        let s = aggregate(now, &[a, slow], &rules());
+        assert_eq!(s.clock.samples, 1);
+        assert_eq!(s.clock.offset_s, Some(0.2));
         assert!(!s.clock.warn);
     }
 

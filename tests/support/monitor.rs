@@ -59,6 +59,7 @@ probe_interval_ms = 400
 timeout_ms = 1000
 window_s = 4
 clock_warn_s = 5.0
+seed_interval_ms = 400
 "#;
 
 /// A config watching the named nodes and seeds of the fleet.

@@ -1,0 +1,105 @@
+//! `btsops watch`: runs the monitor engine headless and prints every status change as it
+//! happens, until interrupted or for a fixed time. With `--record` it is the way to
+//! capture a recording of a live fleet for later replay.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, eyre};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::config::Config;
+use crate::monitor::{Engine, EngineOptions, Event};
+
+/// One event as a text line: `2026-11-25T22:40:01Z a ok -> down: reason`.
+pub fn event_line(e: &Event) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp(e.time.floor() as i64)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{:.0}", e.time));
+    format!("{t} {} {} -> {}: {}", e.endpoint, e.from, e.to, e.reason)
+}
+
+/// Runs until Ctrl-C/SIGTERM or `for_s` seconds; writes events to `out` as they come.
+pub fn run(
+    config: &Config,
+    json: bool,
+    record: Option<PathBuf>,
+    for_s: Option<f64>,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let mut opts = EngineOptions::from_config(&config.monitor);
+    opts.record = record;
+    let limit = match for_s {
+        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(_) => return Err(eyre!("--for must be a positive number of seconds")),
+        None => None,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(async {
+        let engine = Engine::start(config, opts)?;
+        let mut events = engine.events();
+        let stop = async {
+            match limit {
+                Some(d) => tokio::time::sleep(d).await,
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        };
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                e = events.recv() => match e {
+                    Ok(e) => {
+                        let line = if json {
+                            serde_json::to_string(&e)?
+                        } else {
+                            event_line(&e)
+                        };
+                        writeln!(out, "{line}")?;
+                        out.flush()?;
+                    }
+                    Err(RecvError::Lagged(n)) => {
+                        writeln!(out, "# {n} events dropped: output too slow")?;
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+            }
+        }
+        engine.shutdown().await;
+        Ok::<_, color_eyre::eyre::Report>(())
+    })?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::Status;
+
+    #[test]
+    fn text_line() {
+        let e = Event {
+            time: 1_704_067_200.5,
+            endpoint: "eu-1".into(),
+            network: "mainnet".into(),
+            from: Status::Ok,
+            to: Status::Down,
+            reason: "no answer".into(),
+        };
+        assert_eq!(
+            event_line(&e),
+            "2024-01-01T00:00:00Z eu-1 ok -> down: no answer"
+        );
+    }
+}
