@@ -98,7 +98,14 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
     let reasons = if e.reasons.is_empty() {
         String::new()
     } else {
-        format!(": {}", e.reasons.join("; "))
+        format!(
+            ": {}",
+            e.reasons
+                .iter()
+                .map(|r| fmt::without_url(r, &e.url))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
     };
     let head_age = e
         .head_time

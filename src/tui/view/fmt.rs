@@ -80,3 +80,41 @@ pub fn sparkline(values: &[Option<f64>], width: usize) -> String {
 pub fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("")
 }
+
+/// Drops a leading `<url>: ` from an endpoint's reason or error: the row already
+/// names the endpoint, and a narrow cell has no room for its address.
+pub fn without_url<'a>(text: &'a str, url: &str) -> &'a str {
+    let trimmed = url.trim_end_matches('/');
+    for prefix in [url, trimmed] {
+        if let Some(rest) = text.strip_prefix(prefix) {
+            let rest = rest.strip_prefix('/').unwrap_or(rest);
+            if let Some(rest) = rest.strip_prefix(": ") {
+                return rest;
+            }
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_prefix_goes() {
+        let url = "ws://127.0.0.1:1";
+        assert_eq!(
+            without_url("ws://127.0.0.1:1/: connect: refused", url),
+            "connect: refused"
+        );
+        assert_eq!(without_url("ws://127.0.0.1:1: timeout", url), "timeout");
+        assert_eq!(without_url("head 5 s old", url), "head 5 s old");
+    }
+
+    #[test]
+    fn ages_are_whole_units() {
+        assert_eq!(age(100.0, 99.4), "0s");
+        assert_eq!(age(200.0, 0.0), "3m");
+        assert_eq!(hms(3661.0), "01:01:01");
+    }
+}

@@ -193,12 +193,17 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
             .unwrap_or_else(|| "-".into()),
         Column::Version => e.version.label(),
         // Why it is not ok comes first; an old error of a healthy node still shows, aged.
-        Column::Error if !e.reasons.is_empty() => e.reasons.join("; "),
+        Column::Error if !e.reasons.is_empty() => e
+            .reasons
+            .iter()
+            .map(|r| fmt::without_url(r, &e.url))
+            .collect::<Vec<_>>()
+            .join("; "),
         Column::Error => match &e.last_error {
             Some(x) => format!(
                 "{} ago: {}",
                 fmt::age(app.now, x.time),
-                fmt::first_line(&x.message)
+                fmt::without_url(fmt::first_line(&x.message), &e.url)
             ),
             None => String::new(),
         },
