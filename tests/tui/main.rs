@@ -6,5 +6,6 @@ mod bytes;
 mod config;
 mod fleet;
 mod keys;
+mod pty;
 mod replay;
 mod screens;
