@@ -75,7 +75,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
     for sig in ["TERM", "HUP"] {
         let (out, _) = on_pty(
             &format!(
-                "timeout --foreground -s {sig} 2 BTSOPS replay tests/fixtures/monitor_faults.jsonl; echo AFTER=$?"
+                "timeout --foreground -s {sig} 3 BTSOPS replay tests/fixtures/monitor_faults.jsonl; echo AFTER=$?"
             ),
             b"",
             Duration::from_millis(100),
