@@ -16,8 +16,11 @@ pub const EXIT_FAILURE: i32 = 1;
     about = "Terminal operations console for BitShares infrastructure"
 )]
 pub struct Cli {
+    /// Without a subcommand: the console on the configured fleet.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 #[derive(Debug, Subcommand)]
@@ -35,12 +38,33 @@ pub enum Command {
     /// One probe round of every endpoint: a table, or JSON with --json. Exit 0 when all
     /// are ok, 1 when any warns, 2 when any is critical or down, 3 on a config error.
     Check(CheckArgs),
+    /// Play a recording (from `check --record` or the console) in the console, for
+    /// incident review: Space pauses, + and - change the speed, . steps.
+    Replay(ReplayArgs),
+    /// The console on a simulated fleet started in this process, with a scenario
+    /// that stalls, slows, freezes and mis-chains nodes and then heals them.
+    Demo,
     /// Run the monitor headless and print each status change as it happens (one JSON
     /// object per line with --json), until Ctrl-C or --for seconds.
     Watch(WatchArgs),
     /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
     /// line per endpoint, then {"ready":true}.
     Simnet(SimnetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The recording (JSON lines).
+    pub file: PathBuf,
+    /// Recording seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Start paused on the first record.
+    #[arg(long)]
+    pub paused: bool,
+    /// Take the theme and [keys] from this config (no fleet is contacted).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

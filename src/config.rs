@@ -235,6 +235,11 @@ pub struct Ui {
     pub theme: String,
     /// Disables every mutating action.
     pub read_only: bool,
+    /// Ring the terminal bell when an alert fires.
+    pub bell: bool,
+    /// Program and arguments run (without a shell, with a timeout) when an alert
+    /// fires; the alert's message is appended as the last argument. Empty: none.
+    pub alert_command: Vec<String>,
 }
 
 impl Default for Ui {
@@ -242,6 +247,8 @@ impl Default for Ui {
         Ui {
             theme: "default".into(),
             read_only: false,
+            bell: false,
+            alert_command: Vec::new(),
         }
     }
 }
@@ -282,6 +289,18 @@ pub struct Config {
     pub lbs: Vec<LoadBalancer>,
     pub faucet: Option<Faucet>,
     pub stress: Option<Stress>,
+    /// `[keys]` overrides as written; the console checks them against its command
+    /// registry (config stays below tui/ and does not know the commands).
+    pub keys: Vec<KeyBinding>,
+}
+
+/// One `[keys]` entry: a command name and the keys that replace its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBinding {
+    pub command: String,
+    pub keys: Vec<String>,
+    pub line: usize,
+    pub column: usize,
 }
 
 impl Config {
@@ -481,6 +500,7 @@ mod raw {
         pub lb: Vec<Lb>,
         pub faucet: Option<Faucet>,
         pub stress: Option<Stress>,
+        pub keys: Option<std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
     }
 
     #[derive(Deserialize)]
@@ -488,6 +508,8 @@ mod raw {
     pub struct Ui {
         pub theme: Option<String>,
         pub read_only: Option<bool>,
+        pub bell: Option<bool>,
+        pub alert_command: Option<Spanned<Vec<String>>>,
     }
 
     #[derive(Deserialize)]
@@ -587,13 +609,30 @@ mod raw {
 }
 
 fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
-    let ui = raw
-        .ui
-        .map(|u| Ui {
-            theme: u.theme.unwrap_or_else(|| Ui::default().theme),
-            read_only: u.read_only.unwrap_or(false),
-        })
-        .unwrap_or_default();
+    let ui = match raw.ui {
+        None => Ui::default(),
+        Some(u) => {
+            let alert_command = match u.alert_command {
+                None => Vec::new(),
+                Some(c) => {
+                    if c.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+                        return Err(ctx.at(
+                            &c,
+                            "ui.alert_command",
+                            "needs a program, e.g. [\"notify-send\", \"btsops\"] (run without a shell)",
+                        ));
+                    }
+                    c.into_inner()
+                }
+            };
+            Ui {
+                theme: u.theme.unwrap_or_else(|| Ui::default().theme),
+                read_only: u.read_only.unwrap_or(false),
+                bell: u.bell.unwrap_or(false),
+                alert_command,
+            }
+        }
+    };
     let monitor = match raw.monitor {
         Some(m) => validate_monitor(ctx, m)?,
         None => Monitor::default(),
@@ -752,6 +791,8 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         })
         .transpose()?;
 
+    let keys = key_bindings(ctx, raw.keys.unwrap_or_default())?;
+
     Ok(Config {
         source: ctx.file.to_path_buf(),
         ui,
@@ -760,7 +801,54 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         lbs,
         faucet,
         stress,
+        keys,
     })
+}
+
+/// Shapes `[keys]` (a key or a list of keys per command) in file order; what the
+/// names mean is checked by the console's keymap.
+fn key_bindings(
+    ctx: &Ctx<'_>,
+    table: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+) -> Result<Vec<KeyBinding>, ConfigError> {
+    let mut out = Vec::new();
+    for (name, value) in table {
+        let key = format!("keys.{}", name.get_ref());
+        let keys = match value.get_ref() {
+            toml::Value::String(k) => vec![k.clone()],
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ctx.at(&value, key.clone(), "expected a key or a list of keys"))?,
+            _ => return Err(ctx.at(&value, key, "expected a key or a list of keys")),
+        };
+        let (line, column) = line_col(ctx.text, name.span().start);
+        out.push(KeyBinding {
+            command: name.into_inner(),
+            keys,
+            line,
+            column,
+        });
+    }
+    out.sort_by_key(|b| (b.line, b.column));
+    Ok(out)
+}
+
+/// A `ConfigError` at a byte span of `text`, for other strict TOML files (themes).
+pub fn error_at(
+    file: &Path,
+    text: &str,
+    span: std::ops::Range<usize>,
+    key: impl Into<String>,
+    message: impl Into<String>,
+) -> ConfigError {
+    Ctx { file, text }.err(span, key, message)
+}
+
+/// A `ConfigError` from a TOML parse failure, located like config errors are.
+pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
+    Ctx { file, text }.toml_error(e)
 }
 
 fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigError> {

@@ -3,12 +3,13 @@
 use std::process::ExitCode;
 
 use btsops::cli::{
-    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, TxCmd, WatchArgs,
+    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, ReplayArgs, TxCmd,
+    WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
 use clap::Parser;
-use color_eyre::eyre::Result;
+use color_eyre::eyre::{Result, eyre};
 
 fn main() -> ExitCode {
     let _ = color_eyre::install();
@@ -28,9 +29,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return console(cli.config.config.as_deref());
+    };
+    match command {
+        Command::Replay(args) => replay(args),
+        Command::Demo => demo(),
         Command::Config(ConfigCmd::Check(args)) => {
             let cfg = config::load(args.config.as_deref())?;
+            // The theme and the keys are config too: a bad one must fail here, not
+            // when the console starts.
+            btsops::theme::load(&cfg.ui.theme, &cfg.source, false)?;
+            btsops::tui::Keymap::from_config(&cfg.source, &cfg.keys)?;
             println!("{}: ok", cfg.source.display());
             for line in cfg.summary_lines() {
                 println!("  {line}");
@@ -116,4 +126,96 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The console on the configured fleet, until the operator quits.
+fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
+    use btsops::tui;
+    // Say so before loading anything: a console without a terminal is a mistake.
+    tui::terminal::require_tty()?;
+    let path = config::locate(config_path)?;
+    let loaded = tui::load(&path, btsops::theme::no_color_env())?;
+    let mut app = tui::App::new(loaded.theme, loaded.keymap);
+    app.config_path = Some(loaded.config.source.clone());
+    app.bell = loaded.config.ui.bell;
+    let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(tui::live::run(
+        app,
+        loaded.config,
+        opts,
+        tui::Options::default(),
+    ))?;
+    // Probe tasks were stopped by the engine's shutdown; nothing can block here.
+    drop(rt);
+    Ok(0)
+}
+
+/// A recording played into the console.
+fn replay(args: ReplayArgs) -> Result<u8> {
+    use btsops::tui;
+    tui::terminal::require_tty()?;
+    let speed = args.speed;
+    if !(speed.is_finite() && (tui::app::MIN_SPEED..=tui::app::MAX_SPEED).contains(&speed)) {
+        return Err(eyre!(
+            "--speed must be between {} and {}",
+            tui::app::MIN_SPEED,
+            tui::app::MAX_SPEED
+        ));
+    }
+    let no_color = btsops::theme::no_color_env();
+    let (theme, keymap) = match &args.config {
+        Some(p) => {
+            let l = tui::load(p, no_color)?;
+            (l.theme, l.keymap)
+        }
+        None if no_color => (btsops::theme::Theme::mono(), tui::Keymap::defaults()),
+        None => (
+            btsops::theme::Theme::default_theme(),
+            tui::Keymap::defaults(),
+        ),
+    };
+    let records = tui::replay::messages(&args.file)?;
+    if records.is_empty() {
+        return Err(eyre!(
+            "{}: no snapshots or events to replay",
+            args.file.display()
+        ));
+    }
+    let app = tui::App::new(theme, keymap);
+    let start = tui::Replay {
+        paused: args.paused,
+        speed,
+        ended: false,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(tui::replay::run(app, records, start))?;
+    Ok(0)
+}
+
+/// The console on an in-process simulated fleet.
+fn demo() -> Result<u8> {
+    use btsops::tui;
+    tui::terminal::require_tty()?;
+    let theme = if btsops::theme::no_color_env() {
+        btsops::theme::Theme::mono()
+    } else {
+        btsops::theme::Theme::default_theme()
+    };
+    let app = tui::App::new(theme, tui::Keymap::defaults());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    rt.block_on(btsops::demo::run(app))?;
+    drop(rt);
+    Ok(0)
 }

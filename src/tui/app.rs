@@ -1,0 +1,803 @@
+//! Console state and the pure `update`: every input (key, engine data, clock tick)
+//! becomes a `Msg`, `update` folds it into `App` and returns the effects (I/O) the
+//! run loop or the integrator carries out. Nothing here reads the clock or does I/O,
+//! so key-sequence tests drive it directly.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::path::PathBuf;
+
+use super::columns::{self, Column};
+use super::commands::{self, CommandId, Scope};
+use super::keymap::{Code, Key, Keymap};
+use crate::config::Config;
+use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
+use crate::theme::Theme;
+
+/// Events kept for the events pane; older ones fall off.
+pub const EVENTS_KEPT: usize = 2000;
+/// Samples of head lag kept per endpoint for the detail chart.
+pub const LAG_HISTORY: usize = 240;
+/// Errors kept per endpoint for the detail pane.
+pub const ERRORS_KEPT: usize = 10;
+/// How long a snooze lasts.
+pub const SNOOZE_S: f64 = 3600.0;
+/// Replay speed bounds.
+pub const MIN_SPEED: f64 = 0.25;
+pub const MAX_SPEED: f64 = 64.0;
+/// How long a notice stays in the status bar.
+const NOTICE_S: f64 = 6.0;
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    /// Pasted text (bracketed paste): typed into the input line, never run as keys.
+    Paste(String),
+    /// Terminal size in cells.
+    Resize(u16, u16),
+    /// The wall clock, unix seconds. The loop sends whole seconds so clock-driven
+    /// fields change at most once a second.
+    Tick(f64),
+    Snapshot(Box<FleetSnapshot>),
+    Event(Event),
+    /// The raw last RPC reply of an endpoint, asked for with `Effect::FetchRaw`.
+    RawReply {
+        endpoint: String,
+        text: String,
+    },
+    /// Result of `Effect::Reload`.
+    Reloaded(Result<Box<Reloaded>, String>),
+    /// Bytes per second written to the terminal, shown in the status bar.
+    TermRate(u64),
+    /// Something the integrator wants the operator to read (e.g. a failed restart).
+    Notice {
+        text: String,
+        error: bool,
+    },
+    /// The replayed recording has no more records.
+    ReplayEnded,
+}
+
+/// Where a replay stands, as the operator set it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replay {
+    pub paused: bool,
+    /// Recording seconds per wall-clock second.
+    pub speed: f64,
+    pub ended: bool,
+}
+
+/// Orders to the replay driver.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplayCmd {
+    Pause(bool),
+    Speed(f64),
+    Step,
+}
+
+/// What a successful `:reload` produced.
+#[derive(Debug, Clone)]
+pub struct Reloaded {
+    pub config: Config,
+    pub theme: Theme,
+    pub keymap: Keymap,
+}
+
+/// I/O that `update` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Clear the terminal and draw everything again.
+    FullRedraw,
+    /// Re-read the config; answer with `Msg::Reloaded`.
+    Reload,
+    /// A reloaded config for the engine to apply.
+    ApplyConfig(Box<Config>),
+    Ack(String),
+    Snooze {
+        id: String,
+        until: f64,
+    },
+    /// Ask the engine for an endpoint's raw last reply; answer with `Msg::RawReply`.
+    FetchRaw(String),
+    /// Put text on the operator's clipboard (OSC 52, works over SSH).
+    Copy(String),
+    Replay(ReplayCmd),
+    /// An alert appeared: ring the bell if wanted, run `alert_command`.
+    AlertRaised(Alert),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Overview,
+    Detail,
+    Events,
+    Alerts,
+}
+
+impl Pane {
+    pub fn scope(self) -> Scope {
+        match self {
+            Pane::Overview => Scope::Overview,
+            Pane::Detail => Scope::Detail,
+            Pane::Events => Scope::Events,
+            Pane::Alerts => Scope::Alerts,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Overview => "overview",
+            Pane::Detail => "detail",
+            Pane::Events => "events",
+            Pane::Alerts => "alerts",
+        }
+    }
+}
+
+/// The line at the bottom that takes typed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    None,
+    Filter(String),
+    Command(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+    pub until: f64,
+}
+
+/// One head-lag sample for the detail chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LagSample {
+    pub time: f64,
+    pub blocks: Option<u64>,
+    pub seconds: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    /// Unix seconds, whole; the only clock views may use.
+    pub now: f64,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    /// The config file, for `:reload`; `None` when there is none (demo, replay).
+    pub config_path: Option<PathBuf>,
+    pub fleet: FleetSnapshot,
+    pub events: VecDeque<Event>,
+    pub lag_history: HashMap<String, VecDeque<LagSample>>,
+    /// The last `ERRORS_KEPT` distinct errors of each endpoint, oldest first: the
+    /// engine publishes only the latest, the detail pane shows a few.
+    pub errors: HashMap<String, VecDeque<LastError>>,
+    pub pane: Pane,
+    back: Vec<Pane>,
+    /// `None`: every network.
+    pub tab: Option<String>,
+    /// The selected overview row, by endpoint name so it survives re-sorting.
+    pub selected: Option<String>,
+    /// The endpoint the detail pane shows.
+    pub detail: Option<String>,
+    pub filter: String,
+    pub input: Input,
+    pub sort: Column,
+    pub sort_reversed: bool,
+    pub pinned: BTreeSet<String>,
+    /// Rows scrolled back from the newest event.
+    pub events_scroll: usize,
+    pub alert_selected: Option<String>,
+    pub acked: HashSet<String>,
+    pub snoozed: HashMap<String, f64>,
+    pub help: bool,
+    pub help_scroll: u16,
+    pub show_raw: bool,
+    pub raw: HashMap<String, String>,
+    pub notice: Option<Notice>,
+    pub term_rate: u64,
+    /// Rows a page moves; set from the terminal height.
+    pub page: usize,
+    pub size: (u16, u16),
+    pub quit: bool,
+    /// Set while a recording plays instead of a live fleet.
+    pub replay: Option<Replay>,
+    /// Ring the terminal bell on new alerts (`ui.bell`).
+    pub bell: bool,
+    /// Alert ids already announced, so each fires once.
+    announced: HashSet<String>,
+}
+
+impl App {
+    pub fn new(theme: Theme, keymap: Keymap) -> App {
+        App {
+            now: 0.0,
+            theme,
+            keymap,
+            config_path: None,
+            fleet: FleetSnapshot::empty(),
+            events: VecDeque::new(),
+            lag_history: HashMap::new(),
+            errors: HashMap::new(),
+            pane: Pane::Overview,
+            back: Vec::new(),
+            tab: None,
+            selected: None,
+            detail: None,
+            filter: String::new(),
+            input: Input::None,
+            sort: Column::Status,
+            sort_reversed: false,
+            pinned: BTreeSet::new(),
+            events_scroll: 0,
+            alert_selected: None,
+            acked: HashSet::new(),
+            snoozed: HashMap::new(),
+            help: false,
+            help_scroll: 0,
+            show_raw: false,
+            raw: HashMap::new(),
+            notice: None,
+            term_rate: 0,
+            page: 10,
+            size: (80, 24),
+            quit: false,
+            replay: None,
+            bell: false,
+            announced: HashSet::new(),
+        }
+    }
+
+    /// Network names for the tabs, in the engine's (config) order.
+    pub fn networks(&self) -> Vec<&str> {
+        self.fleet
+            .networks
+            .iter()
+            .map(|n| n.name.as_str())
+            .collect()
+    }
+
+    /// The overview's rows: current tab and filter, pinned first, then sorted worst
+    /// first (ties by name, so the order is stable).
+    pub fn rows(&self) -> Vec<&EndpointSnapshot> {
+        let needle = self.filter.to_lowercase();
+        let mut rows: Vec<&EndpointSnapshot> = self
+            .fleet
+            .endpoints
+            .iter()
+            .filter(|e| self.tab.as_ref().is_none_or(|t| *t == e.network))
+            .filter(|e| needle.is_empty() || matches_filter(e, &needle))
+            .collect();
+        rows.sort_by(|a, b| {
+            let pin = |e: &EndpointSnapshot| !self.pinned.contains(&e.name);
+            let mut o = self.sort.compare(a, b);
+            if self.sort_reversed {
+                o = o.reverse();
+            }
+            pin(a)
+                .cmp(&pin(b))
+                .then(o)
+                .then_with(|| Column::Lag.compare(a, b))
+                .then_with(|| a.network.cmp(&b.network))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        rows
+    }
+
+    pub fn selected_index(&self, rows: &[&EndpointSnapshot]) -> usize {
+        self.selected
+            .as_ref()
+            .and_then(|n| rows.iter().position(|e| &e.name == n))
+            .unwrap_or(0)
+    }
+
+    /// Alerts shown in the alerts list: not snoozed (by the engine or here).
+    pub fn alerts(&self) -> Vec<&Alert> {
+        self.fleet
+            .alerts
+            .iter()
+            .filter(|a| {
+                let until = a
+                    .snoozed_until
+                    .into_iter()
+                    .chain(self.snoozed.get(&a.id).copied())
+                    .fold(0.0, f64::max);
+                until <= self.now
+            })
+            .collect()
+    }
+
+    pub fn is_acked(&self, a: &Alert) -> bool {
+        a.acked || self.acked.contains(&a.id)
+    }
+
+    pub fn snoozed_count(&self) -> usize {
+        self.fleet.alerts.len() - self.alerts().len()
+    }
+
+    /// Events of one endpoint, or all, newest first.
+    pub fn events_of<'a>(&'a self, endpoint: Option<&'a str>) -> impl Iterator<Item = &'a Event> {
+        self.events
+            .iter()
+            .rev()
+            .filter(move |e| endpoint.is_none_or(|n| e.endpoint == n))
+    }
+
+    pub fn detail_endpoint(&self) -> Option<&EndpointSnapshot> {
+        self.detail.as_deref().and_then(|n| self.fleet.endpoint(n))
+    }
+
+    fn notify(&mut self, text: impl Into<String>, error: bool) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            error,
+            until: self.now + NOTICE_S,
+        });
+    }
+
+    fn go(&mut self, pane: Pane) {
+        if self.pane != pane {
+            self.back.push(self.pane);
+            self.pane = pane;
+        }
+    }
+}
+
+fn matches_filter(e: &EndpointSnapshot, needle: &str) -> bool {
+    let error = e
+        .last_error
+        .as_ref()
+        .map(|x| x.message.as_str())
+        .unwrap_or("");
+    [
+        e.name.as_str(),
+        e.network.as_str(),
+        e.url.as_str(),
+        e.status.as_str(),
+        error,
+    ]
+    .iter()
+    .any(|h| h.to_lowercase().contains(needle))
+}
+
+/// Folds one message into the state.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(k) => key(app, k),
+        Msg::Paste(text) => {
+            let line: String = text.chars().filter(|c| !c.is_control()).collect();
+            match &mut app.input {
+                Input::Filter(s) => {
+                    s.push_str(&line);
+                    app.filter = s.clone();
+                }
+                Input::Command(s) => s.push_str(&line),
+                Input::None => {}
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            app.size = (w, h);
+            app.page = usize::from(h.saturating_sub(8)).max(1);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = app.now.max(now.floor());
+            if app.notice.as_ref().is_some_and(|n| n.until <= app.now) {
+                app.notice = None;
+            }
+            Vec::new()
+        }
+        Msg::Snapshot(s) => snapshot(app, *s),
+        Msg::Event(e) => {
+            if app.events.len() >= EVENTS_KEPT {
+                app.events.pop_front();
+            }
+            // Keep the operator's place while they read back through the list.
+            if app.events_scroll > 0 {
+                app.events_scroll += 1;
+            }
+            app.events.push_back(e);
+            Vec::new()
+        }
+        Msg::RawReply { endpoint, text } => {
+            app.raw.insert(endpoint, text);
+            Vec::new()
+        }
+        Msg::Reloaded(Ok(r)) => {
+            let r = *r;
+            app.theme = r.theme;
+            app.keymap = r.keymap;
+            app.bell = r.config.ui.bell;
+            app.notify(format!("reloaded {}", r.config.source.display()), false);
+            vec![Effect::ApplyConfig(Box::new(r.config))]
+        }
+        Msg::Reloaded(Err(e)) => {
+            app.notify(format!("reload failed, old config kept: {e}"), true);
+            Vec::new()
+        }
+        Msg::TermRate(r) => {
+            app.term_rate = r;
+            Vec::new()
+        }
+        Msg::Notice { text, error } => {
+            app.notify(text, error);
+            Vec::new()
+        }
+        Msg::ReplayEnded => {
+            if let Some(r) = &mut app.replay {
+                r.ended = true;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
+    let raised: Vec<Effect> = s
+        .alerts
+        .iter()
+        .filter(|a| a.active && !a.acked && app.announced.insert(a.id.clone()))
+        .map(|a| Effect::AlertRaised(a.clone()))
+        .collect();
+    // An alert that cleared may fire again later.
+    app.announced
+        .retain(|id| s.alerts.iter().any(|a| &a.id == id && a.active));
+    app.now = app.now.max(s.time.floor());
+    for e in &s.endpoints {
+        if let Some(err) = &e.last_error {
+            let h = app.errors.entry(e.name.clone()).or_default();
+            if h.back() != Some(err) {
+                if h.len() >= ERRORS_KEPT {
+                    h.pop_front();
+                }
+                h.push_back(err.clone());
+            }
+        }
+        let h = app.lag_history.entry(e.name.clone()).or_default();
+        if h.back().is_some_and(|l| l.time >= s.time) {
+            continue;
+        }
+        if h.len() >= LAG_HISTORY {
+            h.pop_front();
+        }
+        h.push_back(LagSample {
+            time: s.time,
+            blocks: e.lag_blocks,
+            seconds: e.lag_s,
+        });
+    }
+    app.fleet = s;
+    if app
+        .tab
+        .as_ref()
+        .is_some_and(|t| !app.networks().contains(&t.as_str()))
+    {
+        app.tab = None;
+    }
+    raised
+}
+
+fn key(app: &mut App, k: Key) -> Vec<Effect> {
+    // Typed text goes to the input line first, so `q` in a filter is a letter.
+    let is_filter = matches!(app.input, Input::Filter(_));
+    match &mut app.input {
+        Input::None => {}
+        Input::Filter(s) | Input::Command(s) => {
+            match k.code {
+                Code::Esc => {
+                    if is_filter {
+                        app.filter.clear();
+                    }
+                    app.input = Input::None;
+                }
+                Code::Enter => {
+                    let text = std::mem::take(s);
+                    app.input = Input::None;
+                    if !is_filter {
+                        return command_line(app, text.trim());
+                    }
+                }
+                Code::Backspace => {
+                    s.pop();
+                    if is_filter {
+                        app.filter = s.clone();
+                    }
+                }
+                Code::Char(c) if !k.ctrl && !k.alt => {
+                    s.push(c);
+                    if is_filter {
+                        app.filter = s.clone();
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+    }
+    let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
+        return Vec::new();
+    };
+    if app.help {
+        return match id {
+            CommandId::Help | CommandId::Back => {
+                app.help = false;
+                Vec::new()
+            }
+            CommandId::Up => {
+                app.help_scroll = app.help_scroll.saturating_sub(1);
+                Vec::new()
+            }
+            CommandId::Down => {
+                app.help_scroll = app.help_scroll.saturating_add(1);
+                Vec::new()
+            }
+            CommandId::Quit | CommandId::Redraw => run(app, id, None),
+            _ => Vec::new(),
+        };
+    }
+    run(app, id, None)
+}
+
+/// Runs a `:` command line: a registry command with its argument, or a bare
+/// network, node or pane name to jump to.
+fn command_line(app: &mut App, line: &str) -> Vec<Effect> {
+    if line.is_empty() {
+        return Vec::new();
+    }
+    let (name, arg) = match line.split_once(char::is_whitespace) {
+        Some((n, a)) => (n, Some(a.trim()).filter(|a| !a.is_empty())),
+        None => (line, None),
+    };
+    if let Some(spec) = commands::by_name(name) {
+        if spec.arg.is_some_and(|a| !a.starts_with('[')) && arg.is_none() {
+            app.notify(
+                format!(":{} needs {}", spec.name, spec.arg.unwrap_or("")),
+                true,
+            );
+            return Vec::new();
+        }
+        return run(app, spec.id, arg);
+    }
+    if arg.is_none() {
+        if name == "all" || app.networks().contains(&name) {
+            return run(app, CommandId::Network, Some(name));
+        }
+        if app.fleet.endpoint(name).is_some() {
+            return run(app, CommandId::Node, Some(name));
+        }
+    }
+    app.notify(
+        format!("unknown command {name:?}: ? lists commands, or type a network or node name"),
+        true,
+    );
+    Vec::new()
+}
+
+fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect> {
+    use CommandId as C;
+    match id {
+        C::Quit => {
+            app.quit = true;
+            return vec![Effect::Quit];
+        }
+        C::Help => {
+            app.help = !app.help;
+            app.help_scroll = 0;
+        }
+        C::CommandLine => app.input = Input::Command(String::new()),
+        C::Redraw => return vec![Effect::FullRedraw],
+        C::Up => step(app, -1),
+        C::Down => step(app, 1),
+        C::PageUp => step(app, -(app.page as isize)),
+        C::PageDown => step(app, app.page as isize),
+        C::Top => step(app, isize::MIN / 2),
+        C::Bottom => step(app, isize::MAX / 2),
+        C::NextTab => tab(app, 1),
+        C::PrevTab => tab(app, -1),
+        C::Overview => {
+            app.back.clear();
+            app.pane = Pane::Overview;
+        }
+        C::Events => app.go(Pane::Events),
+        C::Alerts => app.go(Pane::Alerts),
+        C::Back => back(app),
+        C::Filter => app.input = Input::Filter(app.filter.clone()),
+        C::Sort => match arg {
+            None => {
+                app.sort = app.sort.next_sortable();
+                app.sort_reversed = false;
+            }
+            Some(a) => match columns::Column::from_key(a).filter(|c| c.sortable()) {
+                Some(c) => {
+                    app.sort = c;
+                    app.sort_reversed = false;
+                }
+                None => {
+                    let names: Vec<_> = columns::ALL
+                        .iter()
+                        .filter(|c| c.sortable())
+                        .map(|c| c.key())
+                        .collect();
+                    app.notify(
+                        format!("no column {a:?} (columns: {})", names.join(", ")),
+                        true,
+                    );
+                }
+            },
+        },
+        C::SortReverse => app.sort_reversed = !app.sort_reversed,
+        C::Pin => {
+            let rows = app.rows();
+            if let Some(name) = rows.get(app.selected_index(&rows)).map(|e| e.name.clone()) {
+                if !app.pinned.remove(&name) {
+                    app.pinned.insert(name.clone());
+                }
+                app.selected = Some(name);
+            }
+        }
+        C::Open => {
+            let rows = app.rows();
+            if let Some(name) = rows.get(app.selected_index(&rows)).map(|e| e.name.clone()) {
+                open_detail(app, name);
+            }
+        }
+        C::Raw => {
+            if let Some(name) = app.detail.clone() {
+                app.show_raw = !app.show_raw;
+                if app.show_raw {
+                    return vec![Effect::FetchRaw(name)];
+                }
+            }
+        }
+        C::Copy => {
+            let Some(e) = app.detail_endpoint() else {
+                return Vec::new();
+            };
+            let text = if app.show_raw {
+                app.raw.get(&e.name).cloned()
+            } else {
+                e.last_error.as_ref().map(|x| x.message.clone())
+            };
+            match text {
+                Some(t) => {
+                    app.notify(format!("copied {} bytes to the clipboard", t.len()), false);
+                    return vec![Effect::Copy(t)];
+                }
+                None => app.notify("nothing to copy", true),
+            }
+        }
+        C::Ack | C::Snooze => {
+            let list = app.alerts();
+            let i = alert_index(app, &list);
+            let Some(id_) = list.get(i).map(|a| a.id.clone()) else {
+                return Vec::new();
+            };
+            // The next alert takes the place of one that leaves the list.
+            let next = list
+                .get(i + 1)
+                .or_else(|| i.checked_sub(1).and_then(|j| list.get(j)))
+                .map(|a| a.id.clone());
+            if id == C::Ack {
+                app.acked.insert(id_.clone());
+                app.notify(format!("acknowledged {id_}"), false);
+                return vec![Effect::Ack(id_)];
+            }
+            let until = app.now + SNOOZE_S;
+            app.snoozed.insert(id_.clone(), until);
+            app.alert_selected = next;
+            app.notify(format!("snoozed {id_} for an hour"), false);
+            return vec![Effect::Snooze { id: id_, until }];
+        }
+        C::Reload => {
+            if app.config_path.is_none() {
+                app.notify("no config file to reload (demo or replay)", true);
+                return Vec::new();
+            }
+            return vec![Effect::Reload];
+        }
+        C::Network => match arg {
+            Some("all") | None => app.tab = None,
+            Some(n) if app.networks().contains(&n) => {
+                app.tab = Some(n.to_string());
+                app.back.clear();
+                app.pane = Pane::Overview;
+            }
+            Some(n) => app.notify(format!("no network {n:?}"), true),
+        },
+        C::Pause | C::Faster | C::Slower | C::Step => {
+            let Some(r) = &mut app.replay else {
+                app.notify("nothing is replaying", true);
+                return Vec::new();
+            };
+            let cmd = match id {
+                C::Pause => {
+                    r.paused = !r.paused;
+                    ReplayCmd::Pause(r.paused)
+                }
+                C::Faster => {
+                    r.speed = (r.speed * 2.0).min(MAX_SPEED);
+                    ReplayCmd::Speed(r.speed)
+                }
+                C::Slower => {
+                    r.speed = (r.speed / 2.0).max(MIN_SPEED);
+                    ReplayCmd::Speed(r.speed)
+                }
+                _ => {
+                    r.paused = true;
+                    ReplayCmd::Step
+                }
+            };
+            return vec![Effect::Replay(cmd)];
+        }
+        C::Node => match arg {
+            Some(n) if app.fleet.endpoint(n).is_some() => {
+                app.selected = Some(n.to_string());
+                open_detail(app, n.to_string());
+            }
+            Some(n) => app.notify(format!("no node {n:?}"), true),
+            None => {}
+        },
+    }
+    Vec::new()
+}
+
+fn open_detail(app: &mut App, name: String) {
+    if app.detail.as_ref() != Some(&name) {
+        app.show_raw = false;
+    }
+    app.detail = Some(name);
+    app.go(Pane::Detail);
+}
+
+fn back(app: &mut App) {
+    if app.pane == Pane::Overview && !app.filter.is_empty() {
+        app.filter.clear();
+        return;
+    }
+    app.pane = app.back.pop().unwrap_or(Pane::Overview);
+}
+
+fn tab(app: &mut App, dir: isize) {
+    let mut tabs: Vec<Option<String>> = vec![None];
+    tabs.extend(app.networks().into_iter().map(|n| Some(n.to_string())));
+    let i = tabs.iter().position(|t| *t == app.tab).unwrap_or(0) as isize;
+    let n = tabs.len() as isize;
+    app.tab = tabs[((i + dir).rem_euclid(n)) as usize].clone();
+}
+
+fn alert_index(app: &App, list: &[&Alert]) -> usize {
+    app.alert_selected
+        .as_ref()
+        .and_then(|id| list.iter().position(|a| &a.id == id))
+        .unwrap_or(0)
+}
+
+fn moved(i: usize, delta: isize, len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    (i as isize)
+        .saturating_add(delta)
+        .clamp(0, len as isize - 1) as usize
+}
+
+fn step(app: &mut App, delta: isize) {
+    match app.pane {
+        Pane::Overview => {
+            let rows = app.rows();
+            let i = moved(app.selected_index(&rows), delta, rows.len());
+            app.selected = rows.get(i).map(|e| e.name.clone());
+        }
+        Pane::Alerts => {
+            let list = app.alerts();
+            let i = moved(alert_index(app, &list), delta, list.len());
+            app.alert_selected = list.get(i).map(|a| a.id.clone());
+        }
+        // Scrolling back in time: down shows older events.
+        Pane::Events | Pane::Detail => {
+            let len = app.events.len();
+            app.events_scroll = moved(app.events_scroll, delta, len);
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! The one command registry. Key handling, the `?` help overlay and the `:` command
+//! line all read this table, so the documentation cannot drift from the keys.
+
+/// Where a command applies. `Global` commands work in every pane; the others only in
+/// their pane, where they may reuse a key another pane uses differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scope {
+    Global,
+    Overview,
+    Detail,
+    Events,
+    Alerts,
+    /// Active in every pane while a recording plays.
+    Replay,
+}
+
+impl Scope {
+    pub fn title(self) -> &'static str {
+        match self {
+            Scope::Global => "everywhere",
+            Scope::Overview => "overview",
+            Scope::Detail => "node detail",
+            Scope::Events => "events",
+            Scope::Alerts => "alerts",
+            Scope::Replay => "replay",
+        }
+    }
+
+    /// Two scopes conflict when one key in both would be ambiguous somewhere.
+    /// Replay keys work in every pane, so they clash with everything too.
+    pub fn overlaps(self, other: Scope) -> bool {
+        let everywhere = |s: Scope| matches!(s, Scope::Global | Scope::Replay);
+        self == other || everywhere(self) || everywhere(other)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CommandId {
+    Quit,
+    Help,
+    CommandLine,
+    Redraw,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    NextTab,
+    PrevTab,
+    Overview,
+    Events,
+    Alerts,
+    Back,
+    Filter,
+    Sort,
+    SortReverse,
+    Pin,
+    Open,
+    Raw,
+    Copy,
+    Ack,
+    Snooze,
+    Reload,
+    Network,
+    Node,
+    Pause,
+    Faster,
+    Slower,
+    Step,
+}
+
+/// One row of the registry.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandSpec {
+    pub id: CommandId,
+    /// Its name on the `:` command line and in `[keys]`.
+    pub name: &'static str,
+    /// Other names accepted on the command line.
+    pub aliases: &'static [&'static str],
+    /// Argument placeholder for the command line, e.g. `NAME`.
+    pub arg: Option<&'static str>,
+    pub keys: &'static [&'static str],
+    pub scope: Scope,
+    pub description: &'static str,
+    /// Changes the fleet (load balancer, faucet, stress). Such commands may never sit
+    /// on a single Ctrl key, where a slip of the finger would fire them.
+    pub mutates: bool,
+}
+
+const fn cmd(
+    id: CommandId,
+    name: &'static str,
+    keys: &'static [&'static str],
+    scope: Scope,
+    description: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        id,
+        name,
+        aliases: &[],
+        arg: None,
+        keys,
+        scope,
+        description,
+        mutates: false,
+    }
+}
+
+use CommandId as C;
+use Scope as S;
+
+pub const COMMANDS: &[CommandSpec] = &[
+    CommandSpec {
+        aliases: &["q", "exit"],
+        ..cmd(C::Quit, "quit", &["q", "C-c"], S::Global, "Quit btsops")
+    },
+    cmd(C::Help, "help", &["?"], S::Global, "Show or hide this help"),
+    cmd(
+        C::CommandLine,
+        "command",
+        &[":"],
+        S::Global,
+        "Command line: a command, or a network, node or pane name to jump to",
+    ),
+    cmd(
+        C::Redraw,
+        "redraw",
+        &["C-l"],
+        S::Global,
+        "Clear and redraw the whole screen",
+    ),
+    cmd(C::Up, "up", &["k", "Up"], S::Global, "Move up"),
+    cmd(C::Down, "down", &["j", "Down"], S::Global, "Move down"),
+    cmd(C::PageUp, "page-up", &["PageUp"], S::Global, "Page up"),
+    cmd(
+        C::PageDown,
+        "page-down",
+        &["PageDown"],
+        S::Global,
+        "Page down",
+    ),
+    cmd(
+        C::Top,
+        "top",
+        &["g", "Home"],
+        S::Global,
+        "Go to the first row",
+    ),
+    cmd(
+        C::Bottom,
+        "bottom",
+        &["G", "End"],
+        S::Global,
+        "Go to the last row",
+    ),
+    cmd(
+        C::NextTab,
+        "next-tab",
+        &["Tab", "]"],
+        S::Global,
+        "Next network tab",
+    ),
+    cmd(
+        C::PrevTab,
+        "prev-tab",
+        &["BackTab", "["],
+        S::Global,
+        "Previous network tab",
+    ),
+    cmd(
+        C::Overview,
+        "overview",
+        &["1"],
+        S::Global,
+        "Overview: every endpoint, worst first",
+    ),
+    cmd(C::Events, "events", &["2"], S::Global, "Events pane"),
+    cmd(C::Alerts, "alerts", &["3"], S::Global, "Alerts list"),
+    cmd(
+        C::Back,
+        "back",
+        &["Esc", "Backspace"],
+        S::Global,
+        "Back: close help, clear the filter, or leave a pane",
+    ),
+    cmd(
+        C::Filter,
+        "filter",
+        &["/"],
+        S::Overview,
+        "Filter rows by name, network, status or error",
+    ),
+    CommandSpec {
+        arg: Some("[COLUMN]"),
+        ..cmd(
+            C::Sort,
+            "sort",
+            &["s"],
+            S::Overview,
+            "Sort by the next column (or by COLUMN)",
+        )
+    },
+    cmd(
+        C::SortReverse,
+        "sort-reverse",
+        &["S"],
+        S::Overview,
+        "Reverse the sort order",
+    ),
+    cmd(
+        C::Pin,
+        "pin",
+        &["p"],
+        S::Overview,
+        "Pin or unpin the row: pinned rows stay on top",
+    ),
+    cmd(C::Open, "open", &["Enter"], S::Overview, "Open node detail"),
+    cmd(
+        C::Raw,
+        "raw",
+        &["r"],
+        S::Detail,
+        "Show or hide the node's raw last RPC reply",
+    ),
+    cmd(
+        C::Copy,
+        "copy",
+        &["y"],
+        S::Detail,
+        "Copy the last error (or raw reply when shown) to the clipboard",
+    ),
+    cmd(
+        C::Ack,
+        "ack",
+        &["a"],
+        S::Alerts,
+        "Acknowledge the selected alert",
+    ),
+    cmd(
+        C::Snooze,
+        "snooze",
+        &["z"],
+        S::Alerts,
+        "Snooze the selected alert for an hour",
+    ),
+    cmd(
+        C::Reload,
+        "reload",
+        &[],
+        S::Global,
+        "Re-read the config (on error the old one stays)",
+    ),
+    CommandSpec {
+        aliases: &["net"],
+        arg: Some("NAME"),
+        ..cmd(
+            C::Network,
+            "network",
+            &[],
+            S::Global,
+            "Show one network's tab (all: every network)",
+        )
+    },
+    CommandSpec {
+        arg: Some("NAME"),
+        ..cmd(C::Node, "node", &[], S::Global, "Open a node's detail")
+    },
+    cmd(
+        C::Pause,
+        "pause",
+        &["Space"],
+        S::Replay,
+        "Pause or resume the replay",
+    ),
+    cmd(
+        C::Faster,
+        "faster",
+        &["+"],
+        S::Replay,
+        "Replay twice as fast",
+    ),
+    cmd(
+        C::Slower,
+        "slower",
+        &["-"],
+        S::Replay,
+        "Replay half as fast",
+    ),
+    cmd(
+        C::Step,
+        "step",
+        &["."],
+        S::Replay,
+        "Paused: play up to the next snapshot",
+    ),
+];
+
+pub fn spec(id: CommandId) -> &'static CommandSpec {
+    // Every id has a row: `every_id_has_one_row` checks it.
+    COMMANDS.iter().find(|c| c.id == id).unwrap_or(&COMMANDS[0])
+}
+
+/// A command by its `:` name or alias.
+pub fn by_name(name: &str) -> Option<&'static CommandSpec> {
+    COMMANDS
+        .iter()
+        .find(|c| c.name == name || c.aliases.contains(&name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_has_one_row_and_names_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for c in COMMANDS {
+            assert_eq!(spec(c.id).name, c.name);
+            assert!(names.insert(c.name), "duplicate {}", c.name);
+            for a in c.aliases {
+                assert!(names.insert(a), "duplicate {a}");
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! The console: Elm-like. Inputs become `Msg`s, the pure `app::update` folds them
+//! into `App` and returns `Effect`s, and views draw `&App`. Background tasks never
+//! touch `App`: they send `Msg`s on the feed channel that `terminal::run` reads.
+//! This module knows the monitor's data types, never simnet.
+
+pub mod app;
+pub mod columns;
+pub mod commands;
+pub mod keymap;
+pub mod live;
+pub mod replay;
+pub mod terminal;
+pub mod view;
+
+use std::path::Path;
+
+pub use app::{App, Effect, Msg, Reloaded, Replay, ReplayCmd, update};
+pub use keymap::Keymap;
+pub use terminal::{Options, TuiError, run};
+
+use crate::config::{self, ConfigError};
+use crate::theme;
+
+/// Whether the environment forbids colour (`NO_COLOR`).
+pub fn theme_no_color() -> bool {
+    theme::no_color_env()
+}
+
+/// Reads the config at `path` with its theme and keymap, all checked: what startup
+/// and `:reload` both use, so a reload accepts exactly what a start accepts.
+pub fn load(path: &Path, no_color: bool) -> Result<Reloaded, ConfigError> {
+    let config = config::load(Some(path))?;
+    let theme = theme::load(&config.ui.theme, &config.source, no_color)?;
+    let keymap = Keymap::from_config(&config.source, &config.keys)?;
+    Ok(Reloaded {
+        config,
+        theme,
+        keymap,
+    })
+}

@@ -1,0 +1,304 @@
+//! Node detail: facts, handshake timings and API sets; latency chart and histogram;
+//! head-lag chart; the node's events; its last error verbatim, or the raw last reply.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
+
+use super::fmt;
+use crate::monitor::EndpointSnapshot;
+use crate::tui::app::App;
+use crate::tui::columns::status_label;
+use crate::tui::commands::CommandId;
+
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let Some(e) = app.detail_endpoint() else {
+        let name = app.detail.as_deref().unwrap_or("?");
+        buf.set_stringn(
+            area.x,
+            area.y,
+            format!("{name} is not in the fleet (any more); Esc goes back"),
+            area.width as usize,
+            t.dim,
+        );
+        return;
+    };
+    let wide = area.width >= 120;
+    let [facts, charts, rest] = Layout::vertical([
+        Constraint::Length(if wide { 8 } else { 7 }),
+        Constraint::Length(if area.height >= 40 { 10 } else { 5 }),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    draw_facts(app, e, facts, buf);
+    draw_charts(app, e, charts, buf);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+            .spacing(1)
+            .areas(rest);
+    draw_events(app, e, left, buf);
+    if app.show_raw {
+        let text = app
+            .raw
+            .get(&e.name)
+            .map(String::as_str)
+            .unwrap_or("fetching the last reply…");
+        Paragraph::new(text)
+            .style(t.text)
+            .wrap(Wrap { trim: false })
+            .block(titled(
+                app,
+                &format!("raw last reply ({} hides)", app.keymap.hint(CommandId::Raw)),
+            ))
+            .render(right, buf);
+    } else {
+        // Newest first, verbatim; the newest is what `copy` takes.
+        let lines: Vec<Line> = match app.errors.get(&e.name) {
+            Some(errs) if !errs.is_empty() => errs
+                .iter()
+                .rev()
+                .map(|x| {
+                    Line::from(vec![
+                        Span::styled(
+                            format!("{} ago ({}): ", fmt::age(app.now, x.time), x.kind),
+                            t.dim,
+                        ),
+                        Span::styled(x.message.clone(), t.text),
+                    ])
+                })
+                .collect(),
+            _ => vec![Line::styled("none", t.dim)],
+        };
+        Paragraph::new(lines)
+            .style(t.text)
+            .wrap(Wrap { trim: false })
+            .block(titled(
+                app,
+                &format!(
+                    "last errors ({} raw reply, {} copy)",
+                    app.keymap.hint(CommandId::Raw),
+                    app.keymap.hint(CommandId::Copy)
+                ),
+            ))
+            .render(right, buf);
+    }
+}
+
+fn titled<'a>(app: &App, title: &'a str) -> Block<'a> {
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(app.theme.border)
+        .title(Span::styled(title, app.theme.title))
+}
+
+fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let reasons = if e.reasons.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ": {}",
+            e.reasons
+                .iter()
+                .map(|r| fmt::without_url(r, &e.url))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    let head_age = e
+        .head_time
+        .map(|h| format!(" ({} old)", fmt::age(app.now, h as f64)))
+        .unwrap_or_default();
+    let lag = match (e.lag_blocks, e.lag_s) {
+        (None, None) => "-".into(),
+        (b, s) => format!(
+            "{} blocks, {}s",
+            fmt::opt(b),
+            s.map(|s| format!("{s:.0}")).unwrap_or("-".into())
+        ),
+    };
+    let mut flags = Vec::new();
+    if e.chain_mismatch {
+        flags.push(format!(
+            "WRONG CHAIN ID {}",
+            e.chain_id.as_deref().unwrap_or("?")
+        ));
+    }
+    if e.fork_suspect {
+        flags.push("fork suspected".into());
+    }
+    if e.in_maintenance {
+        flags.push("maintenance".into());
+    }
+    let left = vec![
+        Line::from(vec![
+            Span::styled(status_label(e.status), fmt::status_style(t, e.status)),
+            Span::styled(
+                format!(" {} · {} · {}{reasons}", e.name, e.network, e.url),
+                t.title,
+            ),
+        ]),
+        Line::styled(
+            format!("head   #{}{head_age}  lag {lag}", fmt::opt(e.head_num)),
+            t.text,
+        ),
+        Line::styled(
+            format!(
+                "LIB    #{} (lag {})  participation {}  missed {}",
+                fmt::opt(e.lib_num),
+                fmt::opt(e.lib_lag),
+                e.participation_pct
+                    .map(|p| format!("{p:.0}%"))
+                    .unwrap_or("-".into()),
+                fmt::opt(e.missed_slots)
+            ),
+            t.text,
+        ),
+        Line::styled(
+            format!(
+                "latency p50 {} p95 {} p99 {} max {} ms  avail {}",
+                fmt::ms(e.latency.p50_ms),
+                fmt::ms(e.latency.p95_ms),
+                fmt::ms(e.latency.p99_ms),
+                fmt::ms(e.latency.max_ms),
+                fmt::pct(e.availability_pct)
+            ),
+            t.text,
+        ),
+        Line::styled(
+            format!(
+                "handshake connect {} ms, login {} ms  {:?}, {} probes, last {} ago",
+                fmt::ms(e.connect_ms),
+                fmt::ms(e.login_ms),
+                e.state,
+                e.probes,
+                e.last_probe
+                    .map(|p| fmt::age(app.now, p))
+                    .unwrap_or("-".into())
+            ),
+            t.text,
+        ),
+        Line::styled(
+            format!(
+                "version {} {}  cert {}  peers {}",
+                e.version.label(),
+                e.version.evidence.join(", "),
+                e.cert_days
+                    .map(|d| format!("{d:.0} days"))
+                    .unwrap_or("-".into()),
+                fmt::opt(e.peer_count)
+            ),
+            t.text,
+        ),
+        Line::styled(
+            format!(
+                "APIs   {}",
+                if e.api_sets.is_empty() {
+                    "-".into()
+                } else {
+                    e.api_sets.join(" ")
+                }
+            ),
+            t.text,
+        ),
+    ];
+    let mut text = Text::from(left);
+    if !flags.is_empty() {
+        text.lines
+            .insert(1, Line::styled(flags.join(" · "), t.banner));
+    }
+    Paragraph::new(text).render(area, buf);
+}
+
+fn draw_charts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let [lat, hist, lag] = Layout::horizontal([
+        Constraint::Percentage(40),
+        Constraint::Percentage(25),
+        Constraint::Percentage(35),
+    ])
+    .areas(area);
+    let values: Vec<u64> = e
+        .latency
+        .history
+        .iter()
+        .map(|v| v.map(|v| v.round() as u64).unwrap_or(0))
+        .collect();
+    let tail = &values[values.len().saturating_sub(lat.width as usize)..];
+    Sparkline::default()
+        .data(tail)
+        .style(t.chart)
+        .block(titled(app, "latency ms"))
+        .render(lat, buf);
+    histogram(app, e, hist, buf);
+    let lags: Vec<u64> = app
+        .lag_history
+        .get(&e.name)
+        .map(|h| h.iter().map(|s| s.blocks.unwrap_or(0)).collect())
+        .unwrap_or_default();
+    let tail = &lags[lags.len().saturating_sub(lag.width as usize)..];
+    let max = tail.iter().copied().max().unwrap_or(0);
+    Sparkline::default()
+        .data(tail)
+        .style(t.chart)
+        .block(titled(app, &format!("head lag, blocks (max {max})")))
+        .render(lag, buf);
+}
+
+/// Latency histogram of the window's history in fixed buckets, as text bars.
+fn histogram(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
+    const EDGES: [(f64, &str); 6] = [
+        (50.0, "<50"),
+        (100.0, "<100"),
+        (250.0, "<250"),
+        (500.0, "<500"),
+        (1000.0, "<1k"),
+        (f64::INFINITY, "≥1k"),
+    ];
+    let mut counts = [0usize; 7];
+    for v in &e.latency.history {
+        match v {
+            Some(v) => {
+                let i = EDGES.iter().position(|(edge, _)| v < edge).unwrap_or(5);
+                counts[i] += 1;
+            }
+            None => counts[6] += 1,
+        }
+    }
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    let bar_w = area.width.saturating_sub(11) as usize;
+    let labels = EDGES.iter().map(|(_, l)| *l).chain(["fail"]);
+    let lines: Vec<Line> = labels
+        .zip(counts)
+        .map(|(l, n)| {
+            let bar = "█".repeat(n * bar_w / max);
+            Line::from(vec![
+                Span::styled(format!("{l:>4} {n:>4} "), app.theme.text),
+                Span::styled(bar, app.theme.chart),
+            ])
+        })
+        .collect();
+    Paragraph::new(lines)
+        .block(titled(app, "histogram"))
+        .render(area, buf);
+}
+
+fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let lines: Vec<Line> = app
+        .events_of(Some(&e.name))
+        .map(|ev| {
+            Line::from(vec![
+                Span::styled(format!("{} ", fmt::hms(ev.time)), t.dim),
+                Span::styled(status_label(ev.to), fmt::status_style(t, ev.to)),
+                Span::styled(format!(" {}", ev.reason), t.text),
+            ])
+        })
+        .collect();
+    let n = lines.len();
+    Paragraph::new(lines)
+        .block(titled(app, &format!("events ({n})")))
+        .render(area, buf);
+}

@@ -1,0 +1,66 @@
+//! Events pane: every status change, newest first, scrollable.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::fmt;
+use crate::tui::app::App;
+use crate::tui::columns::status_label;
+
+pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let total = app.events.len();
+    let title = if app.events_scroll > 0 {
+        format!(
+            "events ({total}), newest first, {} newer above",
+            app.events_scroll
+        )
+    } else {
+        format!("events ({total}), newest first")
+    };
+    buf.set_stringn(area.x, area.y, &title, area.width as usize, t.header);
+    if total == 0 {
+        if area.height > 1 {
+            buf.set_stringn(
+                area.x,
+                area.y + 1,
+                "no status changes yet",
+                area.width as usize,
+                t.dim,
+            );
+        }
+        return;
+    }
+    let rows = area.height.saturating_sub(1) as usize;
+    for (i, ev) in app
+        .events_of(None)
+        .skip(app.events_scroll)
+        .take(rows)
+        .enumerate()
+    {
+        let y = area.y + 1 + i as u16;
+        let mut x = area.x;
+        let right = area.right();
+        for (text, style) in [
+            (format!("{} ", fmt::hms(ev.time)), t.dim),
+            (format!("{:<8} ", ev.network), t.text),
+            (format!("{:<12} ", ev.endpoint), t.text),
+            (
+                format!("{:<6}", status_label(ev.from)),
+                fmt::status_style(t, ev.from),
+            ),
+            (" → ".to_string(), t.dim),
+            (
+                format!("{:<6} ", status_label(ev.to)),
+                fmt::status_style(t, ev.to),
+            ),
+            (ev.reason.clone(), t.text),
+        ] {
+            if x >= right {
+                break;
+            }
+            let (nx, _) = buf.set_stringn(x, y, &text, (right - x) as usize, style);
+            x = nx;
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The header (network tabs) and the bottom line (status bar, or the input line).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+
+use super::fmt;
+use crate::monitor::{Status, StatusCounts};
+use crate::tui::app::{App, Input};
+use crate::tui::commands::CommandId;
+
+pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    buf.set_style(area, t.text);
+    let mut x = area.x;
+    let right = area.right();
+    let mut put = |buf: &mut Buffer, s: &str, style| {
+        if x < right {
+            let (nx, _) = buf.set_stringn(x, area.y, s, (right - x) as usize, style);
+            x = nx;
+        }
+    };
+    put(buf, "btsops ", t.title);
+    let mut names: Vec<Option<&str>> = vec![None];
+    names.extend(app.networks().into_iter().map(Some));
+    for n in names {
+        let active = app.tab.as_deref() == n;
+        let label = match n {
+            None => " all ".to_string(),
+            Some(n) => {
+                let worst = app
+                    .fleet
+                    .networks
+                    .iter()
+                    .find(|s| s.name == n)
+                    .map(|s| s.status)
+                    .unwrap_or(Status::Unknown);
+                let mark = match worst {
+                    Status::Down | Status::Crit => "!",
+                    Status::Warn => "~",
+                    _ => "",
+                };
+                format!(" {n}{mark} ")
+            }
+        };
+        put(buf, &label, if active { t.tab_active } else { t.tab });
+        put(buf, "│", t.border);
+    }
+}
+
+fn counts_text(c: &StatusCounts) -> String {
+    format!("▼{} ✗{} ▲{} ✓{}", c.down, c.crit, c.warn, c.ok)
+}
+
+pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    match &app.input {
+        Input::Filter(s) => {
+            buf.set_style(area, t.input);
+            buf.set_stringn(
+                area.x,
+                area.y,
+                format!("/{s}"),
+                area.width as usize,
+                t.input,
+            );
+            return;
+        }
+        Input::Command(s) => {
+            buf.set_style(area, t.input);
+            buf.set_stringn(
+                area.x,
+                area.y,
+                format!(":{s}"),
+                area.width as usize,
+                t.input,
+            );
+            return;
+        }
+        Input::None => {}
+    }
+    buf.set_style(area, t.bar);
+    let mut counts = StatusCounts::default();
+    for e in &app.fleet.endpoints {
+        counts.add(e.status);
+    }
+    let replay = match &app.replay {
+        None => String::new(),
+        Some(r) if r.ended => " REPLAY END".into(),
+        Some(r) => format!(
+            " REPLAY {} x{}",
+            if r.paused { "PAUSED" } else { "▶" },
+            r.speed
+        ),
+    };
+    let right = format!(
+        "{replay} {}Z out {} {} help ",
+        fmt::hms(app.now),
+        fmt::rate(app.term_rate),
+        app.keymap.hint(CommandId::Help)
+    );
+    let left = match &app.notice {
+        Some(n) => format!(" {}", n.text),
+        None => {
+            let mut s = format!(" {} {}", app.pane.title(), counts_text(&counts));
+            if !app.filter.is_empty() {
+                s.push_str(&format!(" /{}", app.filter));
+            }
+            s.push_str(&format!(
+                " sort:{}{}",
+                app.sort.key(),
+                if app.sort_reversed { "↑" } else { "" }
+            ));
+            if !app.pinned.is_empty() {
+                s.push_str(&format!(" pinned:{}", app.pinned.len()));
+            }
+            s
+        }
+    };
+    let style = match &app.notice {
+        Some(n) if n.error => t.banner,
+        _ => t.bar,
+    };
+    let rw = right.chars().count() as u16;
+    let lw = area.width.saturating_sub(rw) as usize;
+    buf.set_stringn(area.x, area.y, &left, lw, style);
+    if rw <= area.width {
+        buf.set_stringn(area.right() - rw, area.y, &right, rw as usize, t.bar);
+    }
+}

@@ -1,0 +1,104 @@
+//! Alerting off-screen: each new alert fires once; `alert_command` runs without a
+//! shell, with the message as its last argument, and is killed after its timeout.
+
+use std::time::Duration;
+
+use btsops::monitor::{Alert, AlertKind};
+use btsops::tui::live::run_alert_command;
+use btsops::tui::{Effect, Msg, update};
+
+use super::fleet::{T0, app, snapshot};
+
+fn raised(effects: &[Effect]) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::AlertRaised(a) => Some(a.id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_alert_fires_once_and_again_after_it_cleared() {
+    let mut a = app();
+    // `app()` already saw the three active alerts.
+    let e = update(&mut a, Msg::Snapshot(Box::new(snapshot(T0 + 1.0))));
+    assert!(raised(&e).is_empty());
+    let mut s = snapshot(T0 + 2.0);
+    s.alerts[0].active = false;
+    assert!(raised(&update(&mut a, Msg::Snapshot(Box::new(s)))).is_empty());
+    let e = update(&mut a, Msg::Snapshot(Box::new(snapshot(T0 + 3.0))));
+    assert_eq!(raised(&e), ["status:asia-1"]);
+}
+
+#[test]
+fn config_takes_bell_and_alert_command() {
+    let net = "[[network]]\nname = \"m\"\nrole = \"mainnet\"\nchain_id = \"4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8\"\nprefix = \"BTS\"\n";
+    let p = std::path::Path::new("c.toml");
+    let c = btsops::config::parse(
+        p,
+        &format!("[ui]\nbell = true\nalert_command = [\"notify-send\", \"btsops\"]\n{net}"),
+    )
+    .unwrap();
+    assert!(c.ui.bell);
+    assert_eq!(c.ui.alert_command, ["notify-send", "btsops"]);
+    let e = btsops::config::parse(p, &format!("[ui]\n\nalert_command = []\n{net}")).unwrap_err();
+    assert_eq!((e.line, e.key.as_str()), (3, "ui.alert_command"));
+}
+
+fn alert() -> Alert {
+    Alert {
+        id: "status:eu-1".into(),
+        kind: AlertKind::Status,
+        endpoint: "eu-1".into(),
+        message: "eu-1 is down; $(touch /tmp/pwned)".into(),
+        raised: T0,
+        active: true,
+        acked: false,
+        snoozed_until: None,
+    }
+}
+
+fn cmd(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn alert_command_gets_the_message_verbatim_and_the_alert_in_its_environment() {
+    let check = cmd(&[
+        "sh",
+        "-c",
+        r#"test "$1" = 'eu-1 is down; $(touch /tmp/pwned)' && test "$BTSOPS_ALERT_ID" = status:eu-1 && test "$BTSOPS_ALERT_KIND" = status && test "$BTSOPS_ALERT_ENDPOINT" = eu-1"#,
+        "sh",
+    ]);
+    run_alert_command(&check, &alert(), Duration::from_secs(10))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn alert_command_failures_are_reported() {
+    let e = run_alert_command(&cmd(&["false"]), &alert(), Duration::from_secs(10))
+        .await
+        .unwrap_err();
+    assert!(e.contains("exited"), "{e}");
+    let e = run_alert_command(
+        &cmd(&["/nonexistent/notify"]),
+        &alert(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("cannot start"), "{e}");
+    let t = std::time::Instant::now();
+    let e = run_alert_command(
+        &cmd(&["sh", "-c", "sleep 30", "sh"]),
+        &alert(),
+        Duration::from_millis(200),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.contains("killed"), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(5));
+}

@@ -1,0 +1,11 @@
+//! Console tests: key sequences driving `update`, whole-screen snapshots on
+//! `TestBackend`, and the bytes the terminal would receive.
+
+mod alerts;
+mod bytes;
+mod config;
+mod fleet;
+mod keys;
+mod pty;
+mod replay;
+mod screens;
