@@ -66,6 +66,8 @@ pub struct Session {
     pub subscribed: BTreeSet<String>,
     pub auto_subscription: bool,
     pub block_callback: Option<Value>,
+    /// `set_pending_transaction_callback`: each accepted transaction is pushed to it.
+    pub pending_callback: Option<Value>,
     /// Broadcasts waiting for their block (synchronous replies and callback notices).
     pub deferred: Vec<Deferred>,
     /// Set by `broadcast_transaction_synchronous` so the reply is held back.
@@ -104,6 +106,7 @@ impl Session {
             subscribed: BTreeSet::new(),
             auto_subscription: true,
             block_callback: None,
+            pending_callback: None,
             deferred: Vec::new(),
             awaiting_block: None,
         }
@@ -527,8 +530,7 @@ fn database_call(
             Ok(Value::Null)
         }
         "set_pending_transaction_callback" => {
-            // Accepted; simnet has no pending-pool notices yet.
-            args.req(0)?;
+            session.pending_callback = Some(args.req(0)?.clone());
             Ok(Value::Null)
         }
         "set_auto_subscription" => {
@@ -539,6 +541,7 @@ fn database_call(
             session.subscribe_callback = None;
             session.subscribed.clear();
             session.block_callback = None;
+            session.pending_callback = None;
             Ok(Value::Null)
         }
         m if database_api::serves(m) => {
