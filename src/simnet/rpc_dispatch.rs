@@ -546,6 +546,17 @@ fn database_call(
         }
         m if database_api::serves(m) => {
             let result = database_api::call(&ctx.view, m, args)?;
+            if matches!(m, "get_accounts" | "get_full_accounts")
+                && session.subscribe_callback.is_some()
+            {
+                let subscribe = match args.opt(1) {
+                    Some(v) => as_bool(v)?,
+                    None => session.auto_subscription,
+                };
+                if subscribe {
+                    subscribe_accounts(session, ctx.view.state, &result, m == "get_full_accounts");
+                }
+            }
             if m == "get_objects" && session.subscribe_callback.is_some() {
                 let subscribe = match args.opt(1) {
                     Some(v) => as_bool(v)?,
@@ -564,6 +575,28 @@ fn database_call(
             Ok(result)
         }
         other => Err(not_simulated(other)),
+    }
+}
+
+/// `get_accounts` / `get_full_accounts` with `subscribe`: the account object, and for full
+/// accounts also its statistics and balance objects, join the session's subscriptions.
+fn subscribe_accounts(session: &mut Session, state: &ChainState, result: &Value, full: bool) {
+    let items = result.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    for item in items {
+        let account = if full { &item[1]["account"] } else { item };
+        let Some(id) = account["id"].as_str() else {
+            continue;
+        };
+        session.subscribed.insert(id.to_string());
+        if !full {
+            continue;
+        }
+        if let Some(instance) = super::json_args::parse_account_id(id) {
+            session.subscribed.insert(format!("2.6.{instance}"));
+            for ((_, _), b) in state.balances.range((instance, 0)..=(instance, u64::MAX)) {
+                session.subscribed.insert(format!("2.5.{}", b.instance));
+            }
+        }
     }
 }
 
