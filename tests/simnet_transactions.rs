@@ -214,17 +214,50 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
 async fn broadcast_with_callback_notifies_once_included() {
     let (fleet, c) = setup().await;
     let mut notices = c.take_notices().unwrap();
+    c.call(
+        Api::Database,
+        "set_pending_transaction_callback",
+        json!([11]),
+    )
+    .await
+    .unwrap();
+    c.set_subscribe_callback(12, false).await.unwrap();
+    c.call(
+        Api::Database,
+        "get_full_accounts",
+        json!([["nathan"], true]),
+    )
+    .await
+    .unwrap();
     let signed = tx(&c, vec![transfer_op(NATHAN, FAUCET, 1, 2_000_000)], 60)
         .await
         .sign(&key(), &chain_id());
     c.broadcast_transaction_with_callback(42, &signed)
         .await
         .unwrap();
-    let n = tokio::time::timeout(Duration::from_secs(5), notices.recv())
-        .await
+    // The pending-transaction notice, the changed objects of nathan's full account, and the
+    // inclusion notice.
+    let mut seen = std::collections::BTreeMap::new();
+    while seen.len() < 3 {
+        let n = tokio::time::timeout(Duration::from_secs(5), notices.recv())
+            .await
+            .expect("notices within 5 s")
+            .unwrap();
+        seen.entry(n.callback).or_insert(n);
+    }
+    assert_eq!(seen[&11].args[0]["signatures"], json!(signed.signatures));
+    let changed: Vec<&str> = seen[&12].args[0]
+        .as_array()
         .unwrap()
-        .unwrap();
-    assert_eq!(n.callback, 42);
+        .iter()
+        .filter_map(|o| o["id"].as_str())
+        .collect();
+    assert!(changed.contains(&"2.6.7"), "{changed:?}");
+    assert!(
+        changed.iter().any(|id| id.starts_with("2.5.")),
+        "{changed:?}"
+    );
+    let n = &seen[&42];
     assert_eq!(n.args[0]["id"], signed.id_hex());
     assert!(n.args[0]["block_num"].as_u64().unwrap() > 0);
     fleet.shutdown().await;

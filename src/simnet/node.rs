@@ -47,6 +47,8 @@ pub struct NetworkShared {
     recent: RwLock<VecDeque<Arc<ChainState>>>,
     keep: usize,
     head: watch::Sender<u32>,
+    /// Accepted transactions as sent, for `set_pending_transaction_callback`.
+    pending: tokio::sync::broadcast::Sender<Arc<Value>>,
 }
 
 impl BlockSource for NetworkShared {
@@ -58,7 +60,10 @@ impl BlockSource for NetworkShared {
 
 impl TxSink for NetworkShared {
     fn push(&self, tx: &Value) -> Result<String, FcError> {
-        self.with_chain(|c| push_transaction(c, tx))
+        let id = self.with_chain(|c| push_transaction(c, tx))?;
+        // Nobody listening is fine.
+        let _ = self.pending.send(Arc::new(tx.clone()));
+        Ok(id)
     }
 }
 
@@ -75,6 +80,7 @@ impl NetworkShared {
             recent: RwLock::new(recent),
             keep: max_lag as usize + 1,
             head: watch::Sender::new(0),
+            pending: tokio::sync::broadcast::Sender::new(256),
         })
     }
 
@@ -102,6 +108,10 @@ impl NetworkShared {
 
     pub fn subscribe_head(&self) -> watch::Receiver<u32> {
         self.head.subscribe()
+    }
+
+    pub fn subscribe_pending(&self) -> tokio::sync::broadcast::Receiver<Arc<Value>> {
+        self.pending.subscribe()
     }
 
     /// Runs `f` on the chain under its lock (transaction application, tests).
@@ -437,9 +447,24 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
         credentials.as_ref().map(|(u, p)| (u.as_str(), p.as_str())),
     );
     let mut head_rx = node.network.subscribe_head();
+    let mut pending_rx = node.network.subscribe_pending();
     let mut last_view = node.view();
     loop {
         tokio::select! {
+            tx = pending_rx.recv() => {
+                let tx = match tx {
+                    Ok(tx) => tx,
+                    // A lagging receiver just misses some; a real node may skip or repeat too.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                if let Some(cb) = &session.pending_callback {
+                    let text = super::rpc_dispatch::notice_text(cb, (*tx).clone());
+                    if !send_with_faults(&mut ws, text, &faults).await {
+                        break;
+                    }
+                }
+            }
             msg = ws.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t.as_str().to_string(),

@@ -66,6 +66,8 @@ pub struct Session {
     pub subscribed: BTreeSet<String>,
     pub auto_subscription: bool,
     pub block_callback: Option<Value>,
+    /// `set_pending_transaction_callback`: each accepted transaction is pushed to it.
+    pub pending_callback: Option<Value>,
     /// Broadcasts waiting for their block (synchronous replies and callback notices).
     pub deferred: Vec<Deferred>,
     /// Set by `broadcast_transaction_synchronous` so the reply is held back.
@@ -104,6 +106,7 @@ impl Session {
             subscribed: BTreeSet::new(),
             auto_subscription: true,
             block_callback: None,
+            pending_callback: None,
             deferred: Vec::new(),
             awaiting_block: None,
         }
@@ -527,8 +530,7 @@ fn database_call(
             Ok(Value::Null)
         }
         "set_pending_transaction_callback" => {
-            // Accepted; simnet has no pending-pool notices yet.
-            args.req(0)?;
+            session.pending_callback = Some(args.req(0)?.clone());
             Ok(Value::Null)
         }
         "set_auto_subscription" => {
@@ -539,10 +541,22 @@ fn database_call(
             session.subscribe_callback = None;
             session.subscribed.clear();
             session.block_callback = None;
+            session.pending_callback = None;
             Ok(Value::Null)
         }
         m if database_api::serves(m) => {
             let result = database_api::call(&ctx.view, m, args)?;
+            if matches!(m, "get_accounts" | "get_full_accounts")
+                && session.subscribe_callback.is_some()
+            {
+                let subscribe = match args.opt(1) {
+                    Some(v) => as_bool(v)?,
+                    None => session.auto_subscription,
+                };
+                if subscribe {
+                    subscribe_accounts(session, ctx.view.state, &result, m == "get_full_accounts");
+                }
+            }
             if m == "get_objects" && session.subscribe_callback.is_some() {
                 let subscribe = match args.opt(1) {
                     Some(v) => as_bool(v)?,
@@ -561,6 +575,28 @@ fn database_call(
             Ok(result)
         }
         other => Err(not_simulated(other)),
+    }
+}
+
+/// `get_accounts` / `get_full_accounts` with `subscribe`: the account object, and for full
+/// accounts also its statistics and balance objects, join the session's subscriptions.
+fn subscribe_accounts(session: &mut Session, state: &ChainState, result: &Value, full: bool) {
+    let items = result.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    for item in items {
+        let account = if full { &item[1]["account"] } else { item };
+        let Some(id) = account["id"].as_str() else {
+            continue;
+        };
+        session.subscribed.insert(id.to_string());
+        if !full {
+            continue;
+        }
+        if let Some(instance) = super::json_args::parse_account_id(id) {
+            session.subscribed.insert(format!("2.6.{instance}"));
+            for ((_, _), b) in state.balances.range((instance, 0)..=(instance, u64::MAX)) {
+                session.subscribed.insert(format!("2.5.{}", b.instance));
+            }
+        }
     }
 }
 
