@@ -47,6 +47,9 @@ pub enum Command {
     /// Run the monitor headless and print each status change as it happens (one JSON
     /// object per line with --json), until Ctrl-C or --for seconds.
     Watch(WatchArgs),
+    /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
+    /// line per endpoint, then {"ready":true}.
+    Simnet(SimnetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +95,19 @@ pub struct CheckArgs {
     /// Also write the round's snapshots and events as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimnetArgs {
+    /// Fleet description (TOML); default: a mainnet-like and a testnet-like chain.
+    #[arg(long, value_name = "FILE")]
+    pub fleet: Option<PathBuf>,
+    /// Faults to inject over time (TOML events: at, target, fault, duration).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Write a btsops config for the running fleet to this path.
+    #[arg(long, value_name = "PATH")]
+    pub write_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

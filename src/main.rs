@@ -113,6 +113,11 @@ fn run(cli: Cli) -> Result<u8> {
             print!("{}", cmd::tx::id(&tx, chain_id.as_deref())?);
             Ok(0)
         }
+        Command::Simnet(args) => cmd::simnet::run(
+            args.fleet.as_deref(),
+            args.scenario.as_deref(),
+            args.write_config.as_deref(),
+        ),
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.
             let keys = cmd::tx::read_wif_file(&wif_file)?;

@@ -226,11 +226,36 @@ impl BlockId {
     }
 }
 
+/// One operation of a pending transaction, for the history it will leave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingOp {
+    /// `[tag, {...}]` as sent.
+    pub op: serde_json::Value,
+    /// `operation_result`: `[0,{}]` or `[1,"1.2.N"]`.
+    pub result: serde_json::Value,
+    /// Accounts whose history gets this op (fee payer and the accounts it names).
+    pub accounts: Vec<u64>,
+}
+
 /// A transaction as included in a block: its id and its JSON (`processed_transaction`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncludedTx {
     pub id: String,
     pub json: serde_json::Value,
+    pub ops: Vec<PendingOp>,
+    /// `trx.expiration`, unix seconds: the id is remembered until then.
+    pub expiration: i64,
+}
+
+/// Operation history object 1.11.x.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpHistory {
+    pub op: serde_json::Value,
+    pub result: serde_json::Value,
+    pub block_num: u32,
+    pub trx_in_block: u16,
+    pub op_in_trx: u16,
+    pub block_time: i64,
 }
 
 /// A produced block.
@@ -270,6 +295,8 @@ pub struct ChainState {
     pub spec: Arc<ChainSpec>,
     pub genesis_time: i64,
     pub accounts: Arc<Vec<Account>>,
+    /// Name → account instance (registrations make names lookups hot).
+    pub names: Arc<BTreeMap<String, u64>>,
     pub stats: Arc<Vec<AccountStats>>,
     /// (account instance, asset instance) → balance.
     pub balances: Arc<BTreeMap<(u64, u64), Balance>>,
@@ -277,6 +304,12 @@ pub struct ChainState {
     pub core_supply: i64,
     pub accumulated_fees: i64,
     pub dgp: DynamicGlobals,
+    /// 1.11.x, index = instance.
+    pub history: Arc<Vec<OpHistory>>,
+    /// Account instance → its 1.11.x instances, oldest first.
+    pub account_history: Arc<BTreeMap<u64, Vec<u64>>>,
+    /// 2.9.x objects (account ↔ op links) created so far.
+    pub history_links: u64,
 }
 
 impl ChainState {
@@ -289,7 +322,14 @@ impl ChainState {
     }
 
     pub fn account_by_name(&self, name: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.name == name)
+        self.account(*self.names.get(name)?)
+    }
+
+    /// Adds an account (its instance must be the next one) with empty statistics.
+    pub fn push_account(&mut self, account: Account) {
+        Arc::make_mut(&mut self.names).insert(account.name.clone(), account.instance);
+        Arc::make_mut(&mut self.accounts).push(account);
+        Arc::make_mut(&mut self.stats).push(AccountStats::default());
     }
 
     pub fn stats(&self, instance: u64) -> Option<&AccountStats> {
@@ -342,6 +382,8 @@ pub struct Chain {
     /// Set right after a maintenance block: no block before this time (skipped slots).
     resume_at: i64,
     pending: Vec<IncludedTx>,
+    /// Ids of transactions in blocks or pending, with their expiration (duplicate check).
+    known_txs: BTreeMap<String, i64>,
 }
 
 fn align_up(t: i64, step: i64) -> i64 {
@@ -484,6 +526,10 @@ impl Chain {
             }
         }
         let stats = vec![AccountStats::default(); accounts.len()];
+        let names = accounts
+            .iter()
+            .map(|a| (a.name.clone(), a.instance))
+            .collect();
         let maintenance = i64::from(spec.maintenance_interval.max(1));
         let dgp = DynamicGlobals {
             head_block_number: 0,
@@ -505,16 +551,21 @@ impl Chain {
                 spec: Arc::new(spec),
                 genesis_time,
                 accounts: Arc::new(accounts),
+                names: Arc::new(names),
                 stats: Arc::new(stats),
                 balances: Arc::new(balances),
                 next_balance_instance,
                 core_supply: supply,
                 accumulated_fees: 0,
                 dgp,
+                history: Arc::new(Vec::new()),
+                account_history: Arc::new(BTreeMap::new()),
+                history_links: 0,
             },
             block_ids: Vec::new(),
             resume_at: i64::MIN,
             pending: Vec::new(),
+            known_txs: BTreeMap::new(),
         })
     }
 
@@ -534,7 +585,13 @@ impl Chain {
 
     /// Queues an already applied transaction for the next block.
     pub fn push_pending(&mut self, tx: IncludedTx) {
+        self.known_txs.insert(tx.id.clone(), tx.expiration);
         self.pending.push(tx);
+    }
+
+    /// Whether a transaction with this id is pending or in a block and not yet expired.
+    pub fn is_known_tx(&self, id: &str) -> bool {
+        self.known_txs.contains_key(id)
     }
 
     pub fn pending(&self) -> &[IncludedTx] {
@@ -568,6 +625,8 @@ impl Chain {
         let witness = 1 + (aslot % u64::from(spec.witness_count));
         let previous = self.state.dgp.head_block_id;
         let transactions = std::mem::take(&mut self.pending);
+        self.known_txs.retain(|_, exp| *exp >= slot_time);
+        self.record_history(num, slot_time, &transactions);
         let merkle = merkle_root(&transactions);
         let id = block_id(num, &previous, slot_time, witness, &merkle);
         let signature = fake_signature(&id);
@@ -615,6 +674,46 @@ impl Chain {
             witness_signature: signature,
             transactions,
         })
+    }
+}
+
+impl Chain {
+    /// Ops get their 1.11.x objects when their block is produced (position and time are
+    /// known only then); the accounts they touch count them in `total_ops`.
+    fn record_history(&mut self, block_num: u32, block_time: i64, txs: &[IncludedTx]) {
+        if txs.iter().all(|t| t.ops.is_empty()) {
+            return;
+        }
+        let st = &mut self.state;
+        let history = Arc::make_mut(&mut st.history);
+        let by_account = Arc::make_mut(&mut st.account_history);
+        let stats = Arc::make_mut(&mut st.stats);
+        for (trx_in_block, tx) in txs.iter().enumerate() {
+            for (op_in_trx, op) in tx.ops.iter().enumerate() {
+                let id = history.len() as u64;
+                history.push(OpHistory {
+                    op: op.op.clone(),
+                    result: op.result.clone(),
+                    block_num,
+                    trx_in_block: trx_in_block as u16,
+                    op_in_trx: op_in_trx as u16,
+                    block_time,
+                });
+                let mut seen = Vec::new();
+                for a in &op.accounts {
+                    if seen.contains(a) {
+                        continue;
+                    }
+                    seen.push(*a);
+                    by_account.entry(*a).or_default().push(id);
+                    if let Some(s) = stats.get_mut(*a as usize) {
+                        s.total_ops += 1;
+                        s.most_recent_op = st.history_links;
+                    }
+                    st.history_links += 1;
+                }
+            }
+        }
     }
 }
 

@@ -80,6 +80,10 @@ pub fn serves(method: &str) -> bool {
             | "lookup_asset_symbols"
             | "get_assets"
             | "get_asset_count"
+            | "get_required_fees"
+            | "get_potential_signatures"
+            | "get_transaction_hex"
+            | "get_transaction_hex_without_sig"
     )
 }
 
@@ -233,6 +237,19 @@ pub fn call(view: &ChainView<'_>, method: &str, args: Args<'_>) -> Result<Value,
             Ok(Value::Array(out))
         }
         "get_asset_count" => Ok(json!(1)),
+        "get_required_fees" => {
+            let ops = as_array(args.req(0)?)?;
+            let asset = as_object_id(args.req(1)?)?;
+            if (asset.space, asset.kind, asset.instance) != (1, 3, 0) {
+                return Err(not_simulated("fees in an asset other than 1.3.0"));
+            }
+            super::transactions::required_fees(s, ops)
+        }
+        "get_potential_signatures" => super::transactions::potential_signatures(s, args.req(0)?),
+        "get_transaction_hex" => super::transactions::transaction_hex(args.req(0)?, true),
+        "get_transaction_hex_without_sig" => {
+            super::transactions::transaction_hex(args.req(0)?, false)
+        }
         other => Err(not_simulated(other)),
     }
 }
@@ -352,6 +369,10 @@ pub fn object(view: &ChainView<'_>, id: ObjectId) -> Result<Value, FcError> {
             .account(id.instance)
             .and_then(|a| s.stats(id.instance).map(|st| stats_json(a, st))),
         (2, 8) => block_summary(view, id.instance),
+        (1, 11) => s
+            .history
+            .get(id.instance as usize)
+            .map(|h| super::history_api::op_history_json(id.instance, h)),
         (space, kind) if type_has_index(space, kind) => None,
         (space @ (1 | 2), kind) => {
             return Err(FcError::assert(

@@ -15,6 +15,7 @@ use super::chain_state::{
 use super::faults::FaultHandle;
 use super::node::{NetworkShared, NodeRuntime, run_chain, serve_connection, unix_now};
 use super::rpc_dispatch::{AccessEntry, ApiAccess};
+use super::scenario::Scenario;
 use super::seed::{SeedRuntime, serve_seed_connection};
 use super::server::{bind, run_listener};
 
@@ -306,6 +307,20 @@ pub struct FleetHandle {
 
 pub struct Fleet;
 
+fn resolve_in(table: &[(String, String, FaultHandle)], target: &str) -> Option<FaultHandle> {
+    if let Some((net, name)) = target.split_once('/') {
+        return table
+            .iter()
+            .find(|(n, e, _)| n == net && e == name)
+            .map(|(_, _, h)| h.clone());
+    }
+    let mut hits = table.iter().filter(|(_, e, _)| e == target);
+    match (hits.next(), hits.next()) {
+        (Some((_, _, h)), None) => Some(h.clone()),
+        _ => None,
+    }
+}
+
 impl Fleet {
     /// Builds every chain from genesis at the current second and binds every listener.
     pub async fn start(desc: &FleetDescription) -> Result<FleetHandle, FleetError> {
@@ -449,6 +464,37 @@ impl FleetHandle {
     /// The network's head block number (what an unlagged, unstalled node serves).
     pub fn head(&self, network: &str) -> Option<u32> {
         self.network(network).map(|n| n.head_num())
+    }
+
+    /// The fault handle of `"network/name"`, or of `"name"` when only one endpoint has it.
+    pub fn resolve(&self, target: &str) -> Option<FaultHandle> {
+        resolve_in(&self.fault_table(), target)
+    }
+
+    fn fault_table(&self) -> Vec<(String, String, FaultHandle)> {
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|(net, n)| (net.clone(), n.name.clone(), n.faults.clone()));
+        let seeds = self
+            .seeds
+            .iter()
+            .map(|(net, s)| (net.clone(), s.name.clone(), s.faults.clone()));
+        nodes.chain(seeds).collect()
+    }
+
+    /// Plays a scenario in the background (it stops with the fleet). Fails, starting
+    /// nothing, when an event names an unknown target.
+    pub fn play(&mut self, scenario: Scenario) -> Result<(), Vec<String>> {
+        let table = self.fault_table();
+        let unknown = scenario.unknown_targets(|t| resolve_in(&table, t));
+        if !unknown.is_empty() {
+            return Err(unknown);
+        }
+        self.tasks.spawn(super::scenario::play(scenario, move |t| {
+            resolve_in(&table, t)
+        }));
+        Ok(())
     }
 
     /// Stops every task and waits for them to end.

@@ -9,14 +9,18 @@ pub mod api_catalog;
 pub mod chain_objects;
 pub mod chain_state;
 pub mod database_api;
+pub mod default_fleet;
 pub mod faults;
 pub mod fc_error;
 pub mod fleet;
+pub mod history_api;
 pub mod json_args;
 pub mod node;
 pub mod rpc_dispatch;
+pub mod scenario;
 pub mod seed;
 pub mod server;
+pub mod transactions;
 
 pub use faults::{Fault, FaultHandle, FaultState};
 pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_tungstenite::WebSocketStream;
@@ -20,11 +20,15 @@ use super::chain_objects::fmt_time;
 use super::chain_state::{Block, Chain, ChainState};
 use super::database_api::{BlockSource, ChainView};
 use super::faults::{FaultHandle, FaultState, malform};
-use super::rpc_dispatch::{ApiAccess, NodeContext, Reply, Session, block_notices, handle_text};
+use super::fc_error::FcError;
+use super::rpc_dispatch::{
+    ApiAccess, NodeContext, Reply, Session, TxSink, block_notices, confirmations, handle_text,
+};
 use super::server::{
     ConnectionGuard, DripStream, MAX_BODY_BYTES, MAX_WS_MESSAGE_BYTES, PrefixedStream,
-    REQUEST_TIMEOUT, read_head, wait_while_frozen, write_http_reply,
+    REQUEST_TIMEOUT, RequestHead, read_head, wait_while_frozen, write_http_reply,
 };
+use super::transactions::push_transaction;
 
 /// Wall-clock unix seconds.
 pub fn unix_now() -> i64 {
@@ -49,6 +53,12 @@ impl BlockSource for NetworkShared {
     fn block(&self, num: u32) -> Option<Arc<Block>> {
         let idx = usize::try_from(num).ok()?.checked_sub(1)?;
         self.blocks.read().ok()?.get(idx).cloned()
+    }
+}
+
+impl TxSink for NetworkShared {
+    fn push(&self, tx: &Value) -> Result<String, FcError> {
+        self.with_chain(|c| push_transaction(c, tx))
     }
 }
 
@@ -261,6 +271,7 @@ impl NodeRuntime {
             access: &self.access,
             now,
             network_node_info: self.network_node_info(),
+            tx_sink: &*self.network,
         }
     }
 
@@ -302,32 +313,31 @@ pub async fn serve_connection(node: Arc<NodeRuntime>, mut stream: TcpStream) {
         let body_start = head.len.min(buf.len());
         let leftover = buf.split_off(body_start);
         let stream = DripStream::new(PrefixedStream::new(leftover, stream), faults.clone());
-        serve_http(
-            &node,
-            stream,
-            head.content_length,
-            head.chunked,
-            head.credentials,
-            faults,
-        )
-        .await;
+        serve_http(&node, stream, &head, faults).await;
     }
 }
 
 async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     node: &NodeRuntime,
     mut stream: S,
-    content_length: Option<usize>,
-    chunked: bool,
-    credentials: Option<(String, String)>,
+    head: &RequestHead,
     mut faults: watch::Receiver<FaultState>,
 ) {
-    let Some(len) = content_length.filter(|_| !chunked) else {
+    let credentials = head.credentials.clone();
+    let Some(len) = head.content_length.filter(|_| !head.chunked) else {
         let _ = write_http_reply(&mut stream, 411, None).await;
         return;
     };
     if len > MAX_BODY_BYTES {
         let _ = write_http_reply(&mut stream, 413, None).await;
+        return;
+    }
+    if head.expect_continue
+        && stream
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .is_err()
+    {
         return;
     }
     let mut body = vec![0u8; len];
@@ -352,7 +362,11 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         }
         return;
     }
-    let reply = node.answer(&text, &mut session, &state);
+    let before = node.view();
+    let mut reply = node.answer(&text, &mut session, &state);
+    if !session.deferred.is_empty() && reply.text.is_none() {
+        reply.text = wait_for_confirmation(node, &mut session, before).await;
+    }
     if let Some(d) = state.next_delay() {
         tokio::time::sleep(d).await;
     }
@@ -360,6 +374,34 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
         .text
         .map(|t| if state.malformed { malform(&t) } else { t });
     let _ = write_http_reply(&mut stream, reply.http_status, body.as_deref()).await;
+}
+
+/// Holds an HTTP `broadcast_transaction_synchronous` until its block is applied (a few
+/// blocks at most: accepted transactions go into the next one).
+async fn wait_for_confirmation(
+    node: &NodeRuntime,
+    session: &mut Session,
+    mut before: Arc<ChainState>,
+) -> Option<String> {
+    let mut head = node.network.subscribe_head();
+    let limit = Duration::from_secs(u64::from(before.spec.block_interval) * 10 + 5);
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, head.changed()).await {
+            Ok(Ok(())) => {}
+            _ => return None,
+        }
+        let view = node.view();
+        let now = fmt_time(unix_now());
+        let state = node.faults.state();
+        let ctx = node.context(&view, &now, &state);
+        if let Some(text) = confirmations(session, &before, &ctx).into_iter().next() {
+            return Some(text);
+        }
+        if view.head_num() > before.head_num() {
+            before = Arc::clone(&view);
+        }
+    }
 }
 
 /// Sends one frame with the fault state of the moment: delay, malformation; frozen sends
@@ -409,14 +451,14 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if state.frozen {
                     continue;
                 }
-                let had_notices = session.wants_notices();
+                let had_updates = session.wants_updates();
                 let view = node.view();
                 let now = fmt_time(unix_now());
                 let reply = {
                     let ctx = node.context(&view, &now, &state);
                     handle_text(&text, &mut session, &ctx).text
                 };
-                if !had_notices {
+                if !had_updates {
                     last_view = view;
                 }
                 if let Some(reply) = reply
@@ -433,12 +475,14 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if view.head_num() <= last_view.head_num() {
                     continue;
                 }
-                if session.wants_notices() {
+                if session.wants_updates() {
                     let state = faults.borrow().clone();
                     let now = fmt_time(unix_now());
                     let notices = {
                         let ctx = node.context(&view, &now, &state);
-                        block_notices(&session, &last_view, &ctx)
+                        let mut n = block_notices(&session, &last_view, &ctx);
+                        n.extend(confirmations(&mut session, &last_view, &ctx));
+                        n
                     };
                     for n in notices {
                         if !send_with_faults(&mut ws, n, &faults).await {

@@ -66,6 +66,31 @@ pub struct Session {
     pub subscribed: BTreeSet<String>,
     pub auto_subscription: bool,
     pub block_callback: Option<Value>,
+    /// Broadcasts waiting for their block (synchronous replies and callback notices).
+    pub deferred: Vec<Deferred>,
+    /// Set by `broadcast_transaction_synchronous` so the reply is held back.
+    awaiting_block: Option<String>,
+}
+
+/// What to send once a broadcast transaction is in a block the node has applied.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deferred {
+    pub tx_id: String,
+    pub kind: DeferredKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeferredKind {
+    /// The held reply of `broadcast_transaction_synchronous`.
+    Reply { id: Value, jsonrpc: bool },
+    /// The notice of `broadcast_transaction_with_callback`.
+    Notice { callback: Value },
+}
+
+/// Where accepted transactions go: the network's pending state.
+pub trait TxSink {
+    /// Checks and applies a signed transaction; its id on success.
+    fn push(&self, tx: &Value) -> Result<String, FcError>;
 }
 
 impl Session {
@@ -79,7 +104,14 @@ impl Session {
             subscribed: BTreeSet::new(),
             auto_subscription: true,
             block_callback: None,
+            deferred: Vec::new(),
+            awaiting_block: None,
         }
+    }
+
+    /// Whether new blocks may owe this session something.
+    pub fn wants_updates(&self) -> bool {
+        self.wants_notices() || !self.deferred.is_empty()
     }
 
     pub fn wants_notices(&self) -> bool {
@@ -108,6 +140,7 @@ pub struct NodeContext<'a> {
     pub now: &'a str,
     /// `network_node.get_info`.
     pub network_node_info: Value,
+    pub tx_sink: &'a dyn TxSink,
 }
 
 /// The outcome of one request text.
@@ -215,6 +248,21 @@ pub fn handle_text(text: &str, session: &mut Session, ctx: &NodeContext<'_>) -> 
         Some(Value::Null) => !jsonrpc,
         Some(_) => false,
     };
+    if let Some(tx_id) = session.awaiting_block.take() {
+        if !silent {
+            session.deferred.push(Deferred {
+                tx_id,
+                kind: DeferredKind::Reply {
+                    id: id.cloned().unwrap_or(Value::Null),
+                    jsonrpc,
+                },
+            });
+        }
+        return Reply {
+            text: None,
+            http_status: 200,
+        };
+    }
     if silent {
         return Reply {
             text: None,
@@ -301,6 +349,9 @@ fn resolve_api_name(
 ) -> Result<u64, RpcError> {
     match ApiSet::from_login_method(name) {
         Some(set) => grant(set, session).map_err(|e| fc(e, ctx)),
+        // The name is called as a login method without arguments; `login()` answers with
+        // the login API itself, id 1.
+        None if name == "login" => Ok(1),
         None => Err(method_not_found(name, LOGIN_METHODS, ctx.now)),
     }
 }
@@ -329,6 +380,8 @@ fn call_set(
     let r = match set {
         ApiSet::Login => login_call(method, args, session, ctx),
         ApiSet::Database => database_call(method, args, session, ctx),
+        ApiSet::NetworkBroadcast => broadcast_call(method, args, session, ctx),
+        ApiSet::History => super::history_api::call(ctx.view.state, method, args),
         ApiSet::NetworkNode => match method {
             "get_info" => Ok(ctx.network_node_info.clone()),
             "get_connected_peers" | "get_potential_peers" => Ok(json!([])),
@@ -337,6 +390,66 @@ fn call_set(
         _ => Err(not_simulated(method)),
     };
     r.map_err(|e| fc(e, ctx))
+}
+
+fn broadcast_call(
+    method: &str,
+    args: Args<'_>,
+    session: &mut Session,
+    ctx: &NodeContext<'_>,
+) -> Result<Value, FcError> {
+    match method {
+        "broadcast_transaction" => {
+            ctx.tx_sink.push(args.req(0)?)?;
+            Ok(Value::Null)
+        }
+        "broadcast_transaction_synchronous" => {
+            let tx_id = ctx.tx_sink.push(args.req(0)?)?;
+            session.awaiting_block = Some(tx_id);
+            Ok(Value::Null)
+        }
+        "broadcast_transaction_with_callback" => {
+            let callback = args.req(0)?.clone();
+            let tx_id = ctx.tx_sink.push(args.req(1)?)?;
+            session.deferred.push(Deferred {
+                tx_id,
+                kind: DeferredKind::Notice { callback },
+            });
+            Ok(Value::Null)
+        }
+        other => Err(not_simulated(other)),
+    }
+}
+
+/// Replies and notices for deferred broadcasts whose transaction is in a block the node
+/// applied between `before` and `ctx.view`.
+pub fn confirmations(
+    session: &mut Session,
+    before: &ChainState,
+    ctx: &NodeContext<'_>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if session.deferred.is_empty() {
+        return out;
+    }
+    for num in before.head_num() + 1..=ctx.view.state.head_num() {
+        let Some(block) = ctx.view.blocks.block(num) else {
+            continue;
+        };
+        for (trx_num, tx) in block.transactions.iter().enumerate() {
+            let Some(pos) = session.deferred.iter().position(|d| d.tx_id == tx.id) else {
+                continue;
+            };
+            let d = session.deferred.remove(pos);
+            let confirmation =
+                json!({"id": tx.id, "block_num": num, "trx_num": trx_num, "trx": tx.json});
+            out.push(match d.kind {
+                DeferredKind::Reply { id, jsonrpc } => reply_text(&id, jsonrpc, &Ok(confirmation)),
+                DeferredKind::Notice { callback } => notice_text(&callback, confirmation),
+            });
+        }
+    }
+    out
 }
 
 fn login_call(
@@ -457,12 +570,20 @@ pub fn notice_text(callback: &Value, arg: Value) -> String {
 }
 
 /// Notices owed to a session after its node's view moved from `before` to `ctx.view`: one
-/// batch of changed subscribed objects, and one block-applied notice per new block.
+/// block-applied notice per new block, then one batch of changed subscribed objects.
 pub fn block_notices(session: &Session, before: &ChainState, ctx: &NodeContext<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let after = ctx.view.state;
     if after.head_num() <= before.head_num() {
         return out;
+    }
+    // A real node sends the block-applied notice before the object batch.
+    if let Some(cb) = &session.block_callback {
+        for num in before.head_num() + 1..=after.head_num() {
+            if let Some(b) = ctx.view.blocks.block(num) {
+                out.push(notice_text(cb, json!(b.id.hex())));
+            }
+        }
     }
     if let Some(cb) = &session.subscribe_callback {
         let old_view = ChainView {
@@ -485,13 +606,6 @@ pub fn block_notices(session: &Session, before: &ChainState, ctx: &NodeContext<'
             out.push(notice_text(cb, Value::Array(changed)));
         }
     }
-    if let Some(cb) = &session.block_callback {
-        for num in before.head_num() + 1..=after.head_num() {
-            if let Some(b) = ctx.view.blocks.block(num) {
-                out.push(notice_text(cb, json!(b.id.hex())));
-            }
-        }
-    }
     out
 }
 
@@ -509,6 +623,13 @@ mod tests {
     impl BlockSource for Blocks {
         fn block(&self, num: u32) -> Option<Arc<Block>> {
             self.0.get((num as usize).checked_sub(1)?).cloned()
+        }
+    }
+
+    struct NoSink;
+    impl TxSink for NoSink {
+        fn push(&self, _tx: &Value) -> Result<String, FcError> {
+            Err(not_simulated("broadcast"))
         }
     }
 
@@ -557,6 +678,7 @@ mod tests {
                 access: &self.access,
                 now: "2024-01-01T00:00:00",
                 network_node_info: json!({"connection_count": 0}),
+                tx_sink: &NoSink,
             }
         }
 
@@ -840,12 +962,12 @@ mod tests {
         f.blocks.0.push(Arc::new(b));
         let notices = block_notices(&s, &before, &f.ctx());
         assert_eq!(notices.len(), 2);
-        let n: Value = serde_json::from_str(&notices[0]).unwrap();
+        let n: Value = serde_json::from_str(&notices[1]).unwrap();
         assert_eq!(n["method"], "notice");
         assert_eq!(n["params"][0], 5);
         assert_eq!(n["params"][1][0][0]["id"], "2.1.0");
         assert_eq!(n["params"][1][0][0]["head_block_number"], 3);
-        let n: Value = serde_json::from_str(&notices[1]).unwrap();
+        let n: Value = serde_json::from_str(&notices[0]).unwrap();
         assert_eq!(n["params"][0], 6);
         assert_eq!(n["params"][1][0].as_str().unwrap()[..8], *"00000003");
         f.ask(

@@ -36,6 +36,8 @@ pub struct RequestHead {
     pub websocket: bool,
     pub content_length: Option<usize>,
     pub chunked: bool,
+    /// `Expect: 100-continue` (curl sends it for bodies over 1 KiB and waits for it).
+    pub expect_continue: bool,
     /// `Authorization: Basic` user and password.
     pub credentials: Option<(String, String)>,
     /// Bytes of the head, including the blank line.
@@ -65,6 +67,7 @@ pub fn parse_head(bytes: &[u8]) -> Result<RequestHead, HeadError> {
         websocket: false,
         content_length: None,
         chunked: false,
+        expect_continue: false,
         credentials: None,
         len: end,
     };
@@ -80,6 +83,7 @@ pub fn parse_head(bytes: &[u8]) -> Result<RequestHead, HeadError> {
             }
             "transfer-encoding" => head.chunked = value.to_ascii_lowercase().contains("chunked"),
             "authorization" => head.credentials = basic_credentials(value),
+            "expect" => head.expect_continue = value.eq_ignore_ascii_case("100-continue"),
             _ => {}
         }
     }
@@ -423,6 +427,7 @@ mod tests {
         let raw = b"POST / HTTP/1.1\r\ncontent-length: 12\r\n\r\n{\"id\":1}";
         let h = parse_head(raw).unwrap();
         assert!(!h.websocket);
+        assert!(!h.expect_continue);
         assert_eq!(h.content_length, Some(12));
         assert_eq!(h.len, raw.len() - 8);
         assert_eq!(

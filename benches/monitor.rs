@@ -1,0 +1,176 @@
+//! The monitor at scale: `btsops watch` probing 10 and then 1,000 simnet nodes at a 1 s
+//! interval, with `btsops simnet` in its own process, so only the monitor's own CPU and
+//! memory are counted. Prints CPU-seconds per probe round and RSS per endpoint, and the
+//! 1,000-endpoint figures as ratios to the 10-endpoint run measured in the same bench
+//! (these machines are noisy: ratios, never absolute thresholds).
+//!
+//! `MONITOR_BENCH_SECONDS` (default 5) seconds of steady state are measured per run.
+//! Plain `main` rather than criterion's sampling loop: the figure of interest is CPU time
+//! per wall-clock round of a long-running process, not the duration of a closure.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Run {
+    endpoints: usize,
+    cpu_per_round: f64,
+    rss_kb: u64,
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// CPU time of every thread of `pid`, in nanoseconds.
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .sum()
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const MAINNET_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+
+fn run(n: usize, seconds: u64) -> Run {
+    let dir = std::env::temp_dir().join(format!("monitor-bench-{}-{n}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let fleet = dir.join("fleet.toml");
+    let mut text = "[[network]]\nname = \"mainnet\"\nblock_interval = 1\n".to_string();
+    for i in 0..n {
+        text.push_str(&format!("[[network.node]]\nname = \"n{i}\"\n"));
+    }
+    std::fs::write(&fleet, text).expect("write fleet file");
+    let mut sim = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(["simnet", "--fleet"])
+        .arg(&fleet)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn btsops simnet");
+    let sim_out = sim.stdout.take().expect("stdout");
+    let _sim = Killed(sim);
+    let mut config = format!(
+        "[monitor]\nprobe_interval_ms = 1000\ntimeout_ms = 5000\nwindow_s = 300\n\n\
+         [[network]]\nname = \"mainnet\"\nrole = \"mainnet\"\nchain_id = \"{MAINNET_ID}\"\nprefix = \"BTS\"\n"
+    );
+    for line in BufReader::new(sim_out).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
+        if v["ready"] == true {
+            break;
+        }
+        if let (Some(name), Some(url)) = (v["name"].as_str(), v["url"].as_str()) {
+            if v["kind"] == "node" {
+                config.push_str(&format!(
+                    "  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"
+                ));
+            }
+        }
+    }
+    let cfg = dir.join("config.toml");
+    std::fs::write(&cfg, config).expect("write config");
+
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(["watch", "--json", "--for", "600", "--config"])
+        .arg(&cfg)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn btsops watch");
+    let out = watch.stdout.take().expect("stdout");
+    let watch = Killed(watch);
+    let pid = watch.0.id();
+    // Warm up until every endpoint has reported its first status (connected, learned).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut first = 0usize;
+    let mut lines = BufReader::new(out).lines();
+    while first < n && Instant::now() < deadline {
+        let Some(Ok(l)) = lines.next() else { break };
+        if l.contains("\"from\":\"unknown\"") {
+            first += 1;
+        }
+    }
+    assert_eq!(first, n, "not every endpoint reported within the warm-up");
+    // Keep draining events so the watcher never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = cpu_ns(pid);
+    let w0 = Instant::now();
+    std::thread::sleep(Duration::from_secs(seconds));
+    let cpu = cpu_ns(pid).saturating_sub(t0) as f64 / 1e9;
+    let wall = w0.elapsed().as_secs_f64();
+    let rss = rss_kb(pid);
+    drop(watch);
+    let _ = std::fs::remove_dir_all(&dir);
+    Run {
+        endpoints: n,
+        // One round per second at a 1 s interval.
+        cpu_per_round: cpu / wall,
+        rss_kb: rss,
+    }
+}
+
+fn main() {
+    // `cargo test --benches` runs benches with no args; keep that quick.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("monitor: run with `cargo bench --bench monitor`");
+        return;
+    }
+    let seconds = env_u64("MONITOR_BENCH_SECONDS", 5);
+    let small = run(10, seconds);
+    let big = run(1000, seconds);
+    for r in [&small, &big] {
+        println!(
+            "monitor {:>5} endpoints: {:.4} CPU-s per probe round, RSS {} kB ({:.1} kB/endpoint)",
+            r.endpoints,
+            r.cpu_per_round,
+            r.rss_kb,
+            r.rss_kb as f64 / r.endpoints as f64
+        );
+    }
+    let marginal =
+        (big.rss_kb as f64 - small.rss_kb as f64) / (big.endpoints - small.endpoints) as f64;
+    let n_ratio = big.endpoints as f64 / small.endpoints as f64;
+    let cpu_ratio = big.cpu_per_round / small.cpu_per_round.max(1e-9);
+    println!(
+        "marginal RSS per endpoint: {marginal:.1} kB (target ≤ 64 kB); \
+         1000-endpoint CPU {:.4} s per 1 s round (target < 0.1)",
+        big.cpu_per_round
+    );
+    println!(
+        "ratios 1000/10: endpoints {n_ratio:.0}x, CPU per round {cpu_ratio:.1}x ({}linear), RSS {:.2}x",
+        if cpu_ratio <= n_ratio * 1.1 {
+            "≤ "
+        } else {
+            "ABOVE "
+        },
+        big.rss_kb as f64 / small.rss_kb.max(1) as f64
+    );
+}

@@ -1,0 +1,77 @@
+//! `btsops simnet`: run a simulated fleet headless until SIGINT/SIGTERM.
+//!
+//! stdout gets one JSON line per endpoint (`{"network","kind","name","url"}`) and then
+//! `{"ready":true}`, so scripts and tests can wait for the line and read the endpoints.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+
+use crate::simnet::default_fleet::{config_toml, default_fleet};
+use crate::simnet::scenario::Scenario;
+use crate::simnet::{Fleet, FleetDescription};
+
+pub fn run(
+    fleet: Option<&Path>,
+    scenario: Option<&Path>,
+    write_config: Option<&Path>,
+) -> Result<u8> {
+    let desc = match fleet {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            FleetDescription::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?
+        }
+        None => default_fleet(),
+    };
+    let scenario = match scenario {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            Some(Scenario::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?)
+        }
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
+    runtime.block_on(async move {
+        let mut handle = Fleet::start(&desc).await?;
+        if let Some(s) = scenario {
+            handle.play(s).map_err(|unknown| {
+                eyre!("scenario names unknown targets: {}", unknown.join(", "))
+            })?;
+        }
+        if let Some(p) = write_config {
+            std::fs::write(p, config_toml(&desc, &handle))
+                .wrap_err_with(|| format!("writing {}", p.display()))?;
+        }
+        // Handlers go in before "ready", so a signal sent right after it is not lost.
+        let stop = stop_signals()?;
+        let mut out = std::io::stdout().lock();
+        for e in handle.endpoints() {
+            writeln!(out, "{}", serde_json::to_string(e)?)?;
+        }
+        writeln!(out, "{{\"ready\":true}}")?;
+        out.flush()?;
+        drop(out);
+        stop.await;
+        handle.shutdown().await;
+        Ok(0)
+    })
+}
+
+/// Installs the SIGTERM and SIGINT handlers now; the future ends at the first signal.
+fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
+}
