@@ -349,11 +349,20 @@ impl Aggregator {
 
     fn step(&mut self, last: bool) {
         let now = unix_now();
-        let obs: Vec<Observation> = self.receivers.iter().map(|r| r.borrow().clone()).collect();
-        let mut snap = rules::aggregate(now, &obs, &self.rules);
-        let prev = self.snap_tx.borrow().clone();
-        snap.seq = prev.seq + 1;
-        let events = rules::status_events(&prev, &snap);
+        // Read the observations in place: cloning a thousand of them four times a
+        // second was most of the engine's CPU. Probe tasks wait for these read locks
+        // only while one snapshot is built.
+        let mut snap = {
+            let obs: Vec<watch::Ref<'_, Observation>> =
+                self.receivers.iter().map(|r| r.borrow()).collect();
+            let refs: Vec<&Observation> = obs.iter().map(|r| &**r).collect();
+            rules::aggregate(now, &refs, &self.rules)
+        };
+        let events = {
+            let prev = self.snap_tx.borrow();
+            snap.seq = prev.seq + 1;
+            rules::status_events(&prev, &snap)
+        };
         self.book.update(now, &conditions(&snap));
         snap.alerts = self.book.list();
         if let Some(r) = &self.recorder {

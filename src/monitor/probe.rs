@@ -295,6 +295,9 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         credentials: credentials.clone(),
         ca_file: target.ca_file.clone(),
         max_frame_bytes: MAX_FRAME_BYTES,
+        // Probe answers are a few KB; the default 128 KiB per connection would dominate
+        // the monitor's memory at a thousand endpoints.
+        read_buffer_bytes: 8 * 1024,
     };
     let t0 = Instant::now();
     let client = RpcClient::connect(&target.url, opts)

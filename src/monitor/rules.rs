@@ -1,6 +1,7 @@
 //! Pure aggregation: best head per network, lag, fork suspicion, the host clock
 //! estimate, and status rules from the configured thresholds. Time is an argument.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 
 use crate::config::Thresholds;
@@ -277,7 +278,8 @@ fn short(id: &str) -> &str {
 
 /// Builds the fleet snapshot (without alerts and sequence number) from the endpoints'
 /// observations, in the order given.
-pub fn aggregate(now: f64, obs: &[Observation], rules: &Rules) -> FleetSnapshot {
+pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> FleetSnapshot {
+    let obs: Vec<&Observation> = obs.iter().map(Borrow::borrow).collect();
     // Best head per network among trusted nodes.
     let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
     for (i, o) in obs.iter().enumerate() {
@@ -317,7 +319,7 @@ pub fn aggregate(now: f64, obs: &[Observation], rules: &Rules) -> FleetSnapshot 
 
     let default_th = Thresholds::default();
     let mut endpoints = Vec::with_capacity(obs.len());
-    for o in obs {
+    for o in &obs {
         let mut e = o.snap.clone();
         let th = rules
             .networks

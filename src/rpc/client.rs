@@ -103,7 +103,14 @@ pub struct ConnectOptions {
     pub ca_file: Option<PathBuf>,
     /// Largest websocket message accepted; bigger ones fail the connection.
     pub max_frame_bytes: usize,
+    /// Initial capacity of the websocket read buffer (it grows for bigger messages).
+    /// The default suits bulk traffic; a monitor holding a thousand idle connections
+    /// wants a few KB, since the buffer is allocated and touched per connection.
+    pub read_buffer_bytes: usize,
 }
+
+/// tungstenite's own default read buffer.
+pub const DEFAULT_READ_BUFFER_BYTES: usize = 128 * 1024;
 
 impl Default for ConnectOptions {
     fn default() -> ConnectOptions {
@@ -112,6 +119,7 @@ impl Default for ConnectOptions {
             credentials: None,
             ca_file: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
+            read_buffer_bytes: DEFAULT_READ_BUFFER_BYTES,
         }
     }
 }
@@ -232,7 +240,8 @@ impl RpcClient {
         }
         let ws_config = WebSocketConfig::default()
             .max_message_size(Some(opts.max_frame_bytes))
-            .max_frame_size(Some(opts.max_frame_bytes));
+            .max_frame_size(Some(opts.max_frame_bytes))
+            .read_buffer_size(opts.read_buffer_bytes.max(1024));
 
         let deadline = Instant::now() + opts.timeout;
         let connecting = tokio_tungstenite::connect_async_tls_with_config(

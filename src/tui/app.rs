@@ -6,8 +6,9 @@
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 
-use super::columns::{self, Column};
-use super::commands::{self, CommandId, Scope};
+use super::actions;
+use super::columns::Column;
+use super::commands::{CommandId, Scope};
 use super::keymap::{Code, Key, Keymap};
 use crate::config::Config;
 use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
@@ -173,7 +174,7 @@ pub struct App {
     /// engine publishes only the latest, the detail pane shows a few.
     pub errors: HashMap<String, VecDeque<LastError>>,
     pub pane: Pane,
-    back: Vec<Pane>,
+    pub(super) back: Vec<Pane>,
     /// `None`: every network.
     pub tab: Option<String>,
     /// The selected overview row, by endpoint name so it survives re-sorting.
@@ -327,7 +328,7 @@ impl App {
         self.detail.as_deref().and_then(|n| self.fleet.endpoint(n))
     }
 
-    fn notify(&mut self, text: impl Into<String>, error: bool) {
+    pub(super) fn notify(&mut self, text: impl Into<String>, error: bool) {
         self.notice = Some(Notice {
             text: text.into(),
             error,
@@ -335,7 +336,7 @@ impl App {
         });
     }
 
-    fn go(&mut self, pane: Pane) {
+    pub(super) fn go(&mut self, pane: Pane) {
         if self.pane != pane {
             self.back.push(self.pane);
             self.pane = pane;
@@ -495,7 +496,7 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
                     let text = std::mem::take(s);
                     app.input = Input::None;
                     if !is_filter {
-                        return command_line(app, text.trim());
+                        return actions::command_line(app, text.trim());
                     }
                 }
                 Code::Backspace => {
@@ -532,272 +533,9 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
                 app.help_scroll = app.help_scroll.saturating_add(1);
                 Vec::new()
             }
-            CommandId::Quit | CommandId::Redraw => run(app, id, None),
+            CommandId::Quit | CommandId::Redraw => actions::run(app, id, None),
             _ => Vec::new(),
         };
     }
-    run(app, id, None)
-}
-
-/// Runs a `:` command line: a registry command with its argument, or a bare
-/// network, node or pane name to jump to.
-fn command_line(app: &mut App, line: &str) -> Vec<Effect> {
-    if line.is_empty() {
-        return Vec::new();
-    }
-    let (name, arg) = match line.split_once(char::is_whitespace) {
-        Some((n, a)) => (n, Some(a.trim()).filter(|a| !a.is_empty())),
-        None => (line, None),
-    };
-    if let Some(spec) = commands::by_name(name) {
-        if spec.arg.is_some_and(|a| !a.starts_with('[')) && arg.is_none() {
-            app.notify(
-                format!(":{} needs {}", spec.name, spec.arg.unwrap_or("")),
-                true,
-            );
-            return Vec::new();
-        }
-        return run(app, spec.id, arg);
-    }
-    if arg.is_none() {
-        if name == "all" || app.networks().contains(&name) {
-            return run(app, CommandId::Network, Some(name));
-        }
-        if app.fleet.endpoint(name).is_some() {
-            return run(app, CommandId::Node, Some(name));
-        }
-    }
-    app.notify(
-        format!("unknown command {name:?}: ? lists commands, or type a network or node name"),
-        true,
-    );
-    Vec::new()
-}
-
-fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect> {
-    use CommandId as C;
-    match id {
-        C::Quit => {
-            app.quit = true;
-            return vec![Effect::Quit];
-        }
-        C::Help => {
-            app.help = !app.help;
-            app.help_scroll = 0;
-        }
-        C::CommandLine => app.input = Input::Command(String::new()),
-        C::Redraw => return vec![Effect::FullRedraw],
-        C::Up => step(app, -1),
-        C::Down => step(app, 1),
-        C::PageUp => step(app, -(app.page as isize)),
-        C::PageDown => step(app, app.page as isize),
-        C::Top => step(app, isize::MIN / 2),
-        C::Bottom => step(app, isize::MAX / 2),
-        C::NextTab => tab(app, 1),
-        C::PrevTab => tab(app, -1),
-        C::Overview => {
-            app.back.clear();
-            app.pane = Pane::Overview;
-        }
-        C::Events => app.go(Pane::Events),
-        C::Alerts => app.go(Pane::Alerts),
-        C::Back => back(app),
-        C::Filter => app.input = Input::Filter(app.filter.clone()),
-        C::Sort => match arg {
-            None => {
-                app.sort = app.sort.next_sortable();
-                app.sort_reversed = false;
-            }
-            Some(a) => match columns::Column::from_key(a).filter(|c| c.sortable()) {
-                Some(c) => {
-                    app.sort = c;
-                    app.sort_reversed = false;
-                }
-                None => {
-                    let names: Vec<_> = columns::ALL
-                        .iter()
-                        .filter(|c| c.sortable())
-                        .map(|c| c.key())
-                        .collect();
-                    app.notify(
-                        format!("no column {a:?} (columns: {})", names.join(", ")),
-                        true,
-                    );
-                }
-            },
-        },
-        C::SortReverse => app.sort_reversed = !app.sort_reversed,
-        C::Pin => {
-            let rows = app.rows();
-            if let Some(name) = rows.get(app.selected_index(&rows)).map(|e| e.name.clone()) {
-                if !app.pinned.remove(&name) {
-                    app.pinned.insert(name.clone());
-                }
-                app.selected = Some(name);
-            }
-        }
-        C::Open => {
-            let rows = app.rows();
-            if let Some(name) = rows.get(app.selected_index(&rows)).map(|e| e.name.clone()) {
-                open_detail(app, name);
-            }
-        }
-        C::Raw => {
-            if let Some(name) = app.detail.clone() {
-                app.show_raw = !app.show_raw;
-                if app.show_raw {
-                    return vec![Effect::FetchRaw(name)];
-                }
-            }
-        }
-        C::Copy => {
-            let Some(e) = app.detail_endpoint() else {
-                return Vec::new();
-            };
-            let text = if app.show_raw {
-                app.raw.get(&e.name).cloned()
-            } else {
-                e.last_error.as_ref().map(|x| x.message.clone())
-            };
-            match text {
-                Some(t) => {
-                    app.notify(format!("copied {} bytes to the clipboard", t.len()), false);
-                    return vec![Effect::Copy(t)];
-                }
-                None => app.notify("nothing to copy", true),
-            }
-        }
-        C::Ack | C::Snooze => {
-            let list = app.alerts();
-            let i = alert_index(app, &list);
-            let Some(id_) = list.get(i).map(|a| a.id.clone()) else {
-                return Vec::new();
-            };
-            // The next alert takes the place of one that leaves the list.
-            let next = list
-                .get(i + 1)
-                .or_else(|| i.checked_sub(1).and_then(|j| list.get(j)))
-                .map(|a| a.id.clone());
-            if id == C::Ack {
-                app.acked.insert(id_.clone());
-                app.notify(format!("acknowledged {id_}"), false);
-                return vec![Effect::Ack(id_)];
-            }
-            let until = app.now + SNOOZE_S;
-            app.snoozed.insert(id_.clone(), until);
-            app.alert_selected = next;
-            app.notify(format!("snoozed {id_} for an hour"), false);
-            return vec![Effect::Snooze { id: id_, until }];
-        }
-        C::Reload => {
-            if app.config_path.is_none() {
-                app.notify("no config file to reload (demo or replay)", true);
-                return Vec::new();
-            }
-            return vec![Effect::Reload];
-        }
-        C::Network => match arg {
-            Some("all") | None => app.tab = None,
-            Some(n) if app.networks().contains(&n) => {
-                app.tab = Some(n.to_string());
-                app.back.clear();
-                app.pane = Pane::Overview;
-            }
-            Some(n) => app.notify(format!("no network {n:?}"), true),
-        },
-        C::Pause | C::Faster | C::Slower | C::Step => {
-            let Some(r) = &mut app.replay else {
-                app.notify("nothing is replaying", true);
-                return Vec::new();
-            };
-            let cmd = match id {
-                C::Pause => {
-                    r.paused = !r.paused;
-                    ReplayCmd::Pause(r.paused)
-                }
-                C::Faster => {
-                    r.speed = (r.speed * 2.0).min(MAX_SPEED);
-                    ReplayCmd::Speed(r.speed)
-                }
-                C::Slower => {
-                    r.speed = (r.speed / 2.0).max(MIN_SPEED);
-                    ReplayCmd::Speed(r.speed)
-                }
-                _ => {
-                    r.paused = true;
-                    ReplayCmd::Step
-                }
-            };
-            return vec![Effect::Replay(cmd)];
-        }
-        C::Node => match arg {
-            Some(n) if app.fleet.endpoint(n).is_some() => {
-                app.selected = Some(n.to_string());
-                open_detail(app, n.to_string());
-            }
-            Some(n) => app.notify(format!("no node {n:?}"), true),
-            None => {}
-        },
-    }
-    Vec::new()
-}
-
-fn open_detail(app: &mut App, name: String) {
-    if app.detail.as_ref() != Some(&name) {
-        app.show_raw = false;
-    }
-    app.detail = Some(name);
-    app.go(Pane::Detail);
-}
-
-fn back(app: &mut App) {
-    if app.pane == Pane::Overview && !app.filter.is_empty() {
-        app.filter.clear();
-        return;
-    }
-    app.pane = app.back.pop().unwrap_or(Pane::Overview);
-}
-
-fn tab(app: &mut App, dir: isize) {
-    let mut tabs: Vec<Option<String>> = vec![None];
-    tabs.extend(app.networks().into_iter().map(|n| Some(n.to_string())));
-    let i = tabs.iter().position(|t| *t == app.tab).unwrap_or(0) as isize;
-    let n = tabs.len() as isize;
-    app.tab = tabs[((i + dir).rem_euclid(n)) as usize].clone();
-}
-
-fn alert_index(app: &App, list: &[&Alert]) -> usize {
-    app.alert_selected
-        .as_ref()
-        .and_then(|id| list.iter().position(|a| &a.id == id))
-        .unwrap_or(0)
-}
-
-fn moved(i: usize, delta: isize, len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    (i as isize)
-        .saturating_add(delta)
-        .clamp(0, len as isize - 1) as usize
-}
-
-fn step(app: &mut App, delta: isize) {
-    match app.pane {
-        Pane::Overview => {
-            let rows = app.rows();
-            let i = moved(app.selected_index(&rows), delta, rows.len());
-            app.selected = rows.get(i).map(|e| e.name.clone());
-        }
-        Pane::Alerts => {
-            let list = app.alerts();
-            let i = moved(alert_index(app, &list), delta, list.len());
-            app.alert_selected = list.get(i).map(|a| a.id.clone());
-        }
-        // Scrolling back in time: down shows older events.
-        Pane::Events | Pane::Detail => {
-            let len = app.events.len();
-            app.events_scroll = moved(app.events_scroll, delta, len);
-        }
-    }
+    actions::run(app, id, None)
 }

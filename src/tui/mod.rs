@@ -3,6 +3,7 @@
 //! touch `App`: they send `Msg`s on the feed channel that `terminal::run` reads.
 //! This module knows the monitor's data types, never simnet.
 
+mod actions;
 pub mod app;
 pub mod columns;
 pub mod commands;

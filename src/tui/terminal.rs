@@ -310,7 +310,10 @@ pub async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut feed_open = true;
     let mut dirty = true;
-    let mut last_draw = Instant::now() - FRAME_GAP;
+    // In the past, so the first frame goes out at once.
+    let mut last_draw = Instant::now()
+        .checked_sub(FRAME_GAP)
+        .unwrap_or_else(Instant::now);
     let mut last_count = 0u64;
     let mut rate = 0u64;
 
