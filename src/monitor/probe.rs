@@ -370,7 +370,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                 let Some(n) = n else {
                     return Err(("connect", format!("{}: connection closed", target.url)));
                 };
-                if let Some(d) = dgp_in_notice(&n.args) {
+                if let Some(d) = dgp_in_notice(n.args) {
                     p.apply_dgp(&d);
                     p.publish();
                 }
@@ -386,13 +386,17 @@ async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Optio
     }
 }
 
-/// The 2.1.0 object in a subscription notice (`[[obj, …]]`), if any.
-fn dgp_in_notice(args: &[Value]) -> Option<DynamicGlobalProperties> {
-    args.iter()
-        .filter_map(Value::as_array)
+/// The 2.1.0 object in a subscription notice (`[[obj, …]]`), if any. Takes the notice
+/// by value so the object is parsed without a copy (one per block per endpoint).
+fn dgp_in_notice(args: Vec<Value>) -> Option<DynamicGlobalProperties> {
+    args.into_iter()
+        .filter_map(|a| match a {
+            Value::Array(v) => Some(v),
+            _ => None,
+        })
         .flatten()
         .find(|o| o.get("id").and_then(Value::as_str) == Some("2.1.0"))
-        .and_then(|o| serde_json::from_value(o.clone()).ok())
+        .and_then(|o| serde_json::from_value(o).ok())
 }
 
 fn has_network_node(s: &EndpointSnapshot) -> bool {
@@ -610,8 +614,8 @@ mod tests {
             "recently_missed_count":0,"current_aslot":9,"recent_slots_filled":"1","last_irreversible_block_num":3},
             {"id":"1.2.3"}]),
         ];
-        let d = dgp_in_notice(&args).unwrap();
+        let d = dgp_in_notice(args).unwrap();
         assert_eq!(d.head_block_number, 5);
-        assert!(dgp_in_notice(&[json!([{"id":"1.2.3"}])]).is_none());
+        assert!(dgp_in_notice(vec![json!([{"id":"1.2.3"}])]).is_none());
     }
 }
