@@ -16,7 +16,7 @@ use crate::config;
 use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
-use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS};
+use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
 use super::version::{self, VersionEvidence};
 use super::window::Window;
 
@@ -210,7 +210,7 @@ impl Probe {
         if head_changed {
             let ids = &mut self.obs.recent_ids;
             ids.retain(|(h, _)| *h != d.head_block_number);
-            ids.push((d.head_block_number, d.head_block_id.clone()));
+            ids.push((d.head_block_number, id_key(&d.head_block_id)));
             if ids.len() > RECENT_IDS {
                 ids.remove(0);
             }
