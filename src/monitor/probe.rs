@@ -342,21 +342,38 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     let mut tick = tokio::time::interval(settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut cert_checked = Instant::now();
+    // Heads come by subscription; the probe call measures latency. While notices flow,
+    // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
+    // when they stop for a few block intervals (a broken subscription, or a stalled
+    // node), the probe asks for the head itself.
+    let block = Duration::from_secs(u64::from(p.obs.snap.block_interval_s.unwrap_or(3).max(1)));
+    let notice_grace = (block * 3).max(settings.interval * 3);
+    let mut last_notice: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                let fresh = last_notice.is_some_and(|t| t.elapsed() < notice_grace);
                 let t = Instant::now();
-                let dgp = client
-                    .get_dynamic_global_properties()
-                    .await
-                    .map_err(rpc_fail)?;
-                let took = t.elapsed();
-                p.apply_dgp(&dgp);
-                if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                let took = if fresh {
                     let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                    let took = t.elapsed();
                     p.obs.snap.chain_mismatch = id != target.chain_id;
                     p.obs.snap.chain_id = Some(id);
-                }
+                    took
+                } else {
+                    let dgp = client
+                        .get_dynamic_global_properties()
+                        .await
+                        .map_err(rpc_fail)?;
+                    let took = t.elapsed();
+                    p.apply_dgp(&dgp);
+                    if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                        let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                        p.obs.snap.chain_mismatch = id != target.chain_id;
+                        p.obs.snap.chain_id = Some(id);
+                    }
+                    took
+                };
                 if p.obs.snap.probes % PEER_EVERY == 0 && has_network_node(&p.obs.snap) {
                     peer_count(&client, p).await;
                 }
@@ -371,6 +388,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                     return Err(("connect", format!("{}: connection closed", target.url)));
                 };
                 if let Some(d) = dgp_in_notice(n.args) {
+                    last_notice = Some(Instant::now());
                     p.apply_dgp(&d);
                     p.publish();
                 }
