@@ -4,7 +4,9 @@
 //! 1,000-endpoint figures as ratios to the 10-endpoint run measured in the same bench
 //! (these machines are noisy: ratios, never absolute thresholds).
 //!
-//! `MONITOR_BENCH_SECONDS` (default 5) seconds of steady state are measured per run.
+//! `MONITOR_BENCH_SECONDS` (default 5) seconds of steady state are measured per run;
+//! `MONITOR_BENCH_BLOCK_INTERVAL` (default 3, the real chains' interval) sets the simnet
+//! block interval, i.e. how often each node pushes a head notice.
 //! Plain `main` rather than criterion's sampling loop: the figure of interest is CPU time
 //! per wall-clock round of a long-running process, not the duration of a closure.
 
@@ -61,11 +63,11 @@ impl Drop for Killed {
 
 const MAINNET_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
 
-fn run(n: usize, seconds: u64) -> Run {
+fn run(n: usize, seconds: u64, block_interval: u64) -> Run {
     let dir = std::env::temp_dir().join(format!("monitor-bench-{}-{n}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
     let fleet = dir.join("fleet.toml");
-    let mut text = "[[network]]\nname = \"mainnet\"\nblock_interval = 1\n".to_string();
+    let mut text = format!("[[network]]\nname = \"mainnet\"\nblock_interval = {block_interval}\n");
     for i in 0..n {
         text.push_str(&format!("[[network.node]]\nname = \"n{i}\"\n"));
     }
@@ -144,8 +146,10 @@ fn main() {
         return;
     }
     let seconds = env_u64("MONITOR_BENCH_SECONDS", 5);
-    let small = run(10, seconds);
-    let big = run(1000, seconds);
+    let block_interval = env_u64("MONITOR_BENCH_BLOCK_INTERVAL", 3);
+    println!("probe interval 1 s, block interval {block_interval} s, {seconds} s measured");
+    let small = run(10, seconds, block_interval);
+    let big = run(1000, seconds, block_interval);
     for r in [&small, &big] {
         println!(
             "monitor {:>5} endpoints: {:.4} CPU-s per probe round, RSS {} kB ({:.1} kB/endpoint)",

@@ -16,7 +16,7 @@ use crate::config;
 use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
-use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS};
+use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
 use super::version::{self, VersionEvidence};
 use super::window::Window;
 
@@ -210,7 +210,7 @@ impl Probe {
         if head_changed {
             let ids = &mut self.obs.recent_ids;
             ids.retain(|(h, _)| *h != d.head_block_number);
-            ids.push((d.head_block_number, d.head_block_id.clone()));
+            ids.push((d.head_block_number, id_key(&d.head_block_id)));
             if ids.len() > RECENT_IDS {
                 ids.remove(0);
             }
@@ -342,21 +342,38 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     let mut tick = tokio::time::interval(settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut cert_checked = Instant::now();
+    // Heads come by subscription; the probe call measures latency. While notices flow,
+    // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
+    // when they stop for a few block intervals (a broken subscription, or a stalled
+    // node), the probe asks for the head itself.
+    let block = Duration::from_secs(u64::from(p.obs.snap.block_interval_s.unwrap_or(3).max(1)));
+    let notice_grace = (block * 3).max(settings.interval * 3);
+    let mut last_notice: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                let fresh = last_notice.is_some_and(|t| t.elapsed() < notice_grace);
                 let t = Instant::now();
-                let dgp = client
-                    .get_dynamic_global_properties()
-                    .await
-                    .map_err(rpc_fail)?;
-                let took = t.elapsed();
-                p.apply_dgp(&dgp);
-                if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                let took = if fresh {
                     let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                    let took = t.elapsed();
                     p.obs.snap.chain_mismatch = id != target.chain_id;
                     p.obs.snap.chain_id = Some(id);
-                }
+                    took
+                } else {
+                    let dgp = client
+                        .get_dynamic_global_properties()
+                        .await
+                        .map_err(rpc_fail)?;
+                    let took = t.elapsed();
+                    p.apply_dgp(&dgp);
+                    if p.obs.snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                        let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                        p.obs.snap.chain_mismatch = id != target.chain_id;
+                        p.obs.snap.chain_id = Some(id);
+                    }
+                    took
+                };
                 if p.obs.snap.probes % PEER_EVERY == 0 && has_network_node(&p.obs.snap) {
                     peer_count(&client, p).await;
                 }
@@ -370,7 +387,8 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                 let Some(n) = n else {
                     return Err(("connect", format!("{}: connection closed", target.url)));
                 };
-                if let Some(d) = dgp_in_notice(&n.args) {
+                if let Some(d) = dgp_in_notice(n.args) {
+                    last_notice = Some(Instant::now());
                     p.apply_dgp(&d);
                     p.publish();
                 }
@@ -386,13 +404,17 @@ async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Optio
     }
 }
 
-/// The 2.1.0 object in a subscription notice (`[[obj, …]]`), if any.
-fn dgp_in_notice(args: &[Value]) -> Option<DynamicGlobalProperties> {
-    args.iter()
-        .filter_map(Value::as_array)
+/// The 2.1.0 object in a subscription notice (`[[obj, …]]`), if any. Takes the notice
+/// by value so the object is parsed without a copy (one per block per endpoint).
+fn dgp_in_notice(args: Vec<Value>) -> Option<DynamicGlobalProperties> {
+    args.into_iter()
+        .filter_map(|a| match a {
+            Value::Array(v) => Some(v),
+            _ => None,
+        })
         .flatten()
         .find(|o| o.get("id").and_then(Value::as_str) == Some("2.1.0"))
-        .and_then(|o| serde_json::from_value(o.clone()).ok())
+        .and_then(|o| serde_json::from_value(o).ok())
 }
 
 fn has_network_node(s: &EndpointSnapshot) -> bool {
@@ -610,8 +632,8 @@ mod tests {
             "recently_missed_count":0,"current_aslot":9,"recent_slots_filled":"1","last_irreversible_block_num":3},
             {"id":"1.2.3"}]),
         ];
-        let d = dgp_in_notice(&args).unwrap();
+        let d = dgp_in_notice(args).unwrap();
         assert_eq!(d.head_block_number, 5);
-        assert!(dgp_in_notice(&[json!([{"id":"1.2.3"}])]).is_none());
+        assert!(dgp_in_notice(vec![json!([{"id":"1.2.3"}])]).is_none());
     }
 }

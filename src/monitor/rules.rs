@@ -12,7 +12,7 @@ use super::model::{
 };
 
 /// Recent (height, block id) pairs an endpoint served; compared across nodes for forks.
-pub const RECENT_IDS: usize = 32;
+pub const RECENT_IDS: usize = 16;
 /// Fresh-head clock samples kept per endpoint.
 pub const CLOCK_SAMPLES: usize = 16;
 /// Clock samples older than this (seconds) are ignored: a network that stopped producing
@@ -25,8 +25,10 @@ pub struct Observation {
     /// Measured fields; the aggregate fields (lag, fork, status) are filled in by
     /// [`aggregate`].
     pub snap: EndpointSnapshot,
-    /// Heights and ids seen recently, oldest first.
-    pub recent_ids: Vec<(u32, String)>,
+    /// Heights and [`id_key`]s of the block ids seen recently, oldest first. Keys, not
+    /// strings: the observation is copied on every publish, thousands of times a second
+    /// in a big fleet.
+    pub recent_ids: Vec<(u32, u64)>,
     /// `(observed_at, observed_at − head_time)` for each head first seen, unix seconds.
     pub clock_samples: Vec<(f64, f64)>,
     /// The last `next_maintenance_time` that has passed (unix seconds).
@@ -383,8 +385,17 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
     }
 }
 
+/// A compact stand-in for a block id (a 64-bit hash): equal ids give equal keys, and two
+/// different ids at one height collide with negligible probability.
+pub fn id_key(id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    id.hash(&mut h);
+    h.finish()
+}
+
 /// Same height, different id, anywhere in the recent history both nodes hold.
-pub fn forked(a: &[(u32, String)], b: &[(u32, String)]) -> bool {
+pub fn forked(a: &[(u32, u64)], b: &[(u32, u64)]) -> bool {
     a.iter()
         .any(|(h, id)| b.iter().any(|(h2, id2)| h == h2 && id != id2))
 }
@@ -440,7 +451,7 @@ mod tests {
         s.head_time = Some(head_time);
         s.block_interval_s = Some(3);
         let mut o = Observation::new(s);
-        o.recent_ids = vec![(head, format!("{head:08x}"))];
+        o.recent_ids = vec![(head, id_key(&format!("{head:08x}")))];
         o
     }
 
@@ -544,7 +555,7 @@ mod tests {
     fn fork_is_suspected_at_a_common_height() {
         let a = node("a", 100, 999);
         let mut b = node("b", 100, 999);
-        b.recent_ids = vec![(100, "different".into())];
+        b.recent_ids = vec![(100, id_key("different"))];
         let s = aggregate(1000.0, &[a, b], &rules());
         assert!(s.endpoint("b").unwrap().fork_suspect);
         assert_eq!(status_of(&s, "b"), Status::Crit);

@@ -12,7 +12,7 @@ use hdrhistogram::Histogram;
 use super::model::Latency;
 
 /// Ring slots per window.
-pub const SLOTS: usize = 6;
+pub const SLOTS: usize = 4;
 /// Lowest and highest trackable latency, in microseconds (10 µs … 60 s).
 pub const LOW_US: u64 = 10;
 pub const HIGH_US: u64 = 60_000_000;
