@@ -173,10 +173,14 @@ impl Engine {
             seed_interval: opts.seed_interval,
         };
         let notify = Arc::new(Notify::new());
+        // The first snapshot comes from the initial observations, before any task runs:
+        // a probe that finished early must still produce its unknown → status event.
+        let initial: Vec<Observation> = targets.iter().map(probe::initial_observation).collect();
+        let first = rules::aggregate(unix_now(), &initial, &rules);
         let mut receivers = Vec::with_capacity(targets.len());
         let mut tasks = Vec::with_capacity(targets.len());
-        for t in targets {
-            let (tx, rx) = watch::channel(probe::initial_observation(&t));
+        for (t, obs) in targets.into_iter().zip(initial) {
+            let (tx, rx) = watch::channel(obs);
             receivers.push(rx);
             let n = Arc::clone(&notify);
             let s = settings.clone();
@@ -185,10 +189,6 @@ impl Engine {
                 EndpointKind::Node | EndpointKind::Lb => tokio::spawn(probe::run_node(t, s, tx, n)),
             });
         }
-        let first = {
-            let obs: Vec<Observation> = receivers.iter().map(|r| r.borrow().clone()).collect();
-            rules::aggregate(unix_now(), &obs, &rules)
-        };
         let (snap_tx, snap_rx) = watch::channel(first);
         let (ev_tx, first_events) = broadcast::channel(EVENT_QUEUE);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
