@@ -6,7 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// What went wrong below JSON-RPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,12 +125,17 @@ impl NodeError {
     /// (strings as-is, other values as compact JSON, unknown keys left alone).
     pub fn filled_format(&self) -> Option<String> {
         let format = self.format.as_deref()?;
-        Some(fill_format(format, self.format_data.as_ref()))
+        Some(fill_format(
+            format,
+            self.format_data.as_ref().and_then(Value::as_object),
+        ))
     }
 }
 
-/// fc's placeholder substitution.
-pub fn fill_format(format: &str, data: Option<&Value>) -> String {
+/// fc's placeholder substitution (its `format_string`): `${key}` → the value from `data`;
+/// strings verbatim, everything else as compact JSON; unknown keys stay as written.
+/// simnet builds its error messages with this too, so both sides fill alike.
+pub fn fill_format(format: &str, data: Option<&Map<String, Value>>) -> String {
     let mut out = String::with_capacity(format.len());
     let mut rest = format;
     while let Some(start) = rest.find("${") {
@@ -342,7 +347,7 @@ mod tests {
         assert_eq!(
             fill_format(
                 "Transaction '${txid}' n=${n} o=${o} ${missing} ${",
-                Some(&data)
+                data.as_object()
             ),
             "Transaction '53b9' n=5 o={\"a\":1} ${missing} ${"
         );

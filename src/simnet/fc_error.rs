@@ -190,36 +190,9 @@ impl RpcError {
     }
 }
 
-/// `${key}` → the value from `data`; strings verbatim, everything else as compact JSON;
-/// unknown keys stay as written (fc's `format_string`).
+/// fc's `format_string`, shared with the rpc client's reading of node errors.
 pub fn fill_format(format: &str, data: &Map<String, Value>) -> String {
-    let mut out = String::with_capacity(format.len());
-    let mut rest = format;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                let key = &after[..end];
-                match data.get(key) {
-                    Some(Value::String(s)) => out.push_str(s),
-                    Some(v) => out.push_str(&v.to_string()),
-                    None => {
-                        out.push_str("${");
-                        out.push_str(key);
-                        out.push('}');
-                    }
-                }
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::rpc::error::fill_format(format, Some(data))
 }
 
 /// Method not found on an API set: −32601 with the API's whole `[[name, index]]` list, which
