@@ -3,45 +3,12 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use btsops::monitor::{AlertKind, Status};
 use support::monitor::*;
+use support::tls::self_signed as tls;
 use tokio::net::{TcpListener, TcpStream};
-
-struct Tls {
-    acceptor: tokio_rustls::TlsAcceptor,
-    _dir: tempfile::TempDir,
-    ca_file: std::path::PathBuf,
-}
-
-/// A self-signed certificate for 127.0.0.1 that expires in `days`.
-fn tls(days: i64) -> Tls {
-    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
-    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, cert.pem()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    Tls {
-        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
-        _dir: dir,
-        ca_file,
-    }
-}
 
 /// Terminates TLS on a loopback port and pipes each connection to `backend`.
 async fn tls_proxy(acceptor: tokio_rustls::TlsAcceptor, backend: std::net::SocketAddr) -> u16 {

@@ -5,12 +5,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use btsops::chain::{
-    AccountId, Asset, ChainId, FutureExtensions, PrivateKey, SignedTransaction, TimePointSec,
-    Transaction, TransferOp, tapos_from_block_id,
-};
+use btsops::chain::{ChainId, PrivateKey, SignedTransaction, Transaction};
 use btsops::rpc::{Api, ConnectOptions, ErrorKind, RpcClient};
 use serde_json::json;
+use support::ops;
 use support::oracle::{CHAIN_ID, DEV_WIF, NATHAN, Oracle};
 
 const INIT0: &str = "1.2.6";
@@ -19,30 +17,12 @@ async fn balance(c: &RpcClient, account: &str) -> i64 {
     c.get_account_balances(account, &["1.3.0"]).await.unwrap()[0].amount
 }
 
-/// A transfer nathan → init0 referencing the node's head block, expiring a minute after it.
+/// A transfer nathan → init0 paying the node's required fee, referencing its head block and
+/// expiring a minute after it.
 async fn transfer(c: &RpcClient, amount: i64) -> Transaction {
-    let dgp = c.get_dynamic_global_properties().await.unwrap();
-    let tapos = tapos_from_block_id(&dgp.head_block_id).unwrap();
-    let head_time = dgp.time.0.assume_utc().unix_timestamp();
-    let op = TransferOp {
-        fee: Asset::core(0),
-        from: AccountId(17),
-        to: AccountId(6),
-        amount: Asset::core(amount),
-        memo: None,
-        extensions: FutureExtensions,
-    };
-    let ops = serde_json::to_value(vec![btsops::chain::Operation::from(op.clone())]).unwrap();
+    let ops = serde_json::to_value(vec![ops::transfer(17, 6, amount, 0)]).unwrap();
     let fee = c.get_required_fees(ops, "1.3.0").await.unwrap()[0].amount;
-    let op = TransferOp {
-        fee: Asset::core(fee),
-        ..op
-    };
-    Transaction::new(
-        &tapos,
-        TimePointSec((head_time + 60) as u32),
-        vec![op.into()],
-    )
+    ops::head_tx(c, vec![ops::transfer(17, 6, amount, fee)], 60).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,8 @@
 //! Loopback integration tests for the graphene JSON-RPC client. Every server here binds
 //! 127.0.0.1:0 and is scripted per test.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -10,6 +12,7 @@ use btsops::rpc::{
 };
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
+use support::tls::{Tls, self_signed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -642,36 +645,12 @@ struct TlsFixture {
     ca_file: std::path::PathBuf,
 }
 
-/// A self-signed certificate for 127.0.0.1, written to a PEM file used as `ca_file`.
-fn tls_acceptor() -> (
-    tokio_rustls::TlsAcceptor,
-    tempfile::TempDir,
-    std::path::PathBuf,
-) {
-    let rcgen::CertifiedKey { cert, key_pair } =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("node-ca.pem");
-    std::fs::write(&ca_file, cert.pem()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key_pair.serialize_der().into()),
-        )
-        .unwrap();
-    (
-        tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+async fn wss_server() -> TlsFixture {
+    let Tls {
+        acceptor,
         dir,
         ca_file,
-    )
-}
-
-async fn wss_server() -> TlsFixture {
-    let (acceptor, dir, ca_file) = tls_acceptor();
+    } = self_signed(30);
     let (l, port) = listener().await;
     tokio::spawn(async move {
         let (tcp, _) = l.accept().await.unwrap();
@@ -717,7 +696,11 @@ async fn wss_without_ca_file_is_a_tls_error() {
 
 #[tokio::test]
 async fn https_post_with_ca_file_works_and_fails_tls_without() {
-    let (acceptor, _dir, ca_file) = tls_acceptor();
+    let Tls {
+        acceptor,
+        dir: _dir,
+        ca_file,
+    } = self_signed(30);
     let (l, port) = listener().await;
     let (tx, _seen) = mpsc::unbounded_channel();
     tokio::spawn(async move {

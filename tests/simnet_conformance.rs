@@ -6,10 +6,10 @@
 mod support;
 
 use btsops::chain::{
-    AccountCreateOp, AccountId, AccountOptions, Asset, Authority, ChainId, FutureExtensions,
-    Operation, PrivateKey, TimePointSec, Transaction, TransferOp, tapos_from_block_id,
+    ChainId, Operation, PrivateKey, TimePointSec, Transaction, tapos_from_block_id,
 };
 use serde_json::{Map, Value, json};
+use support::ops::{create, transfer};
 use support::oracle::{self, Oracle};
 use support::simnet::{self, DEV_PUB, DEV_WIF, MAINNET_ID};
 
@@ -122,36 +122,6 @@ fn error_key(v: &Value) -> Option<(Value, Value, Value)> {
         e["data"]["name"].clone(),
         e["data"]["stack"][0]["format"].clone(),
     ))
-}
-
-fn transfer(from: u64, to: u64, amount: i64, fee: i64) -> Operation {
-    TransferOp {
-        fee: Asset::core(fee),
-        from: AccountId(from),
-        to: AccountId(to),
-        amount: Asset::core(amount),
-        memo: None,
-        extensions: FutureExtensions,
-    }
-    .into()
-}
-
-fn create(name: &str, registrar: u64, fee: i64) -> Operation {
-    let k = PrivateKey::from_password(name, "active", "pw")
-        .unwrap()
-        .public_key();
-    AccountCreateOp {
-        fee: Asset::core(fee),
-        registrar: AccountId(registrar),
-        referrer: AccountId(registrar),
-        referrer_percent: 0,
-        name: name.into(),
-        owner: Authority::single_key(k),
-        active: Authority::single_key(k),
-        options: AccountOptions::with_memo_key(k),
-        extensions: Default::default(),
-    }
-    .into()
 }
 
 /// The rejection cases of PROTOCOL §19 that need no funds, built for one target.

@@ -5,13 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use btsops::chain::{
-    AccountCreateOp, AccountId, AccountOptions, Asset, Authority, ChainId, FutureExtensions,
-    Operation, PrivateKey, SignedTransaction, TimePointSec, Transaction, TransferOp,
-    tapos_from_block_id,
-};
+use btsops::chain::{ChainId, PrivateKey, SignedTransaction};
 use btsops::rpc::{Api, RpcClient};
 use serde_json::{Value, json};
+use support::ops::{create, head_tx, transfer};
 use support::simnet::{self, DEV_WIF, MAINNET_ID};
 
 const FAUCET: u64 = 6;
@@ -23,43 +20,6 @@ fn key() -> PrivateKey {
 
 fn chain_id() -> ChainId {
     ChainId::from_hex(MAINNET_ID).unwrap()
-}
-
-fn transfer_op(from: u64, to: u64, amount: i64, fee: i64) -> Operation {
-    TransferOp {
-        fee: Asset::core(fee),
-        from: AccountId(from),
-        to: AccountId(to),
-        amount: Asset::core(amount),
-        memo: None,
-        extensions: FutureExtensions,
-    }
-    .into()
-}
-
-fn create_op(name: &str, registrar: u64, fee: i64) -> Operation {
-    let k = PrivateKey::from_password(name, "active", "pw")
-        .unwrap()
-        .public_key();
-    AccountCreateOp {
-        fee: Asset::core(fee),
-        registrar: AccountId(registrar),
-        referrer: AccountId(registrar),
-        referrer_percent: 0,
-        name: name.to_string(),
-        owner: Authority::single_key(k),
-        active: Authority::single_key(k),
-        options: AccountOptions::with_memo_key(k),
-        extensions: Default::default(),
-    }
-    .into()
-}
-
-async fn tx(c: &RpcClient, ops: Vec<Operation>, expires_in: i64) -> Transaction {
-    let dgp = c.get_dynamic_global_properties().await.unwrap();
-    let tapos = tapos_from_block_id(&dgp.head_block_id).unwrap();
-    let head = dgp.time.0.assume_utc().unix_timestamp();
-    Transaction::new(&tapos, TimePointSec((head + expires_in) as u32), ops)
 }
 
 async fn balance(c: &RpcClient, account: u64) -> i64 {
@@ -106,7 +66,7 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
     let (fleet, c) = setup().await;
     let fee = c
         .get_required_fees(
-            serde_json::to_value(vec![transfer_op(NATHAN, FAUCET, 1, 0)]).unwrap(),
+            serde_json::to_value(vec![transfer(NATHAN, FAUCET, 1, 0)]).unwrap(),
             "1.3.0",
         )
         .await
@@ -114,7 +74,7 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
         .amount;
     assert_eq!(fee, 2_000_000);
     let (n0, f0) = (balance(&c, NATHAN).await, balance(&c, FAUCET).await);
-    let signed = tx(&c, vec![transfer_op(NATHAN, FAUCET, 12_345, fee)], 60)
+    let signed = head_tx(&c, vec![transfer(NATHAN, FAUCET, 12_345, fee)], 60)
         .await
         .sign(&key(), &chain_id());
     let node_hex = c
@@ -229,7 +189,7 @@ async fn broadcast_with_callback_notifies_once_included() {
     )
     .await
     .unwrap();
-    let signed = tx(&c, vec![transfer_op(NATHAN, FAUCET, 1, 2_000_000)], 60)
+    let signed = head_tx(&c, vec![transfer(NATHAN, FAUCET, 1, 2_000_000)], 60)
         .await
         .sign(&key(), &chain_id());
     c.broadcast_transaction_with_callback(42, &signed)
@@ -267,14 +227,14 @@ async fn broadcast_with_callback_notifies_once_included() {
 async fn account_create_by_a_lifetime_member() {
     let (fleet, c) = setup().await;
     let f0 = balance(&c, FAUCET).await;
-    let op = create_op("alice-test1", FAUCET, 0);
+    let op = create("alice-test1", FAUCET, 0);
     let fee = c
         .get_required_fees(serde_json::to_value(vec![op]).unwrap(), "1.3.0")
         .await
         .unwrap()[0]
         .amount;
     assert!(fee >= 500_000, "basic fee plus data fee: {fee}");
-    let signed = tx(&c, vec![create_op("alice-test1", FAUCET, fee)], 60)
+    let signed = head_tx(&c, vec![create("alice-test1", FAUCET, fee)], 60)
         .await
         .sign(&key(), &chain_id());
     let conf = c
@@ -300,7 +260,7 @@ async fn account_create_by_a_lifetime_member() {
     // (credited at once in simnet; rounding leftovers go to the registrar).
     assert_eq!(balance(&c, FAUCET).await, f0 - fee * 2000 / 10000);
     // Same name again: taken.
-    let again = tx(&c, vec![create_op("alice-test1", FAUCET, fee)], 61)
+    let again = head_tx(&c, vec![create("alice-test1", FAUCET, fee)], 61)
         .await
         .sign(&key(), &chain_id());
     let (code, _, format, message) = reject(&c, &again).await;
@@ -324,7 +284,7 @@ async fn rejections_match_the_real_node() {
     let fee = 2_000_000;
 
     // Expired.
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 1, fee)], -5)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 1, fee)], -5)
         .await
         .sign(&k, &cid);
     let (code, _, format, message) = reject(&c, &s).await;
@@ -335,7 +295,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Too far ahead.
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 2, fee)], 86_400 + 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 2, fee)], 86_400 + 60)
         .await
         .sign(&k, &cid);
     let (_, _, format, _) = reject(&c, &s).await;
@@ -345,7 +305,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Bad TaPoS.
-    let mut t = tx(&c, vec![transfer_op(NATHAN, FAUCET, 3, fee)], 60).await;
+    let mut t = head_tx(&c, vec![transfer(NATHAN, FAUCET, 3, fee)], 60).await;
     t.ref_block_prefix ^= 1;
     let (_, _, format, _) = reject(&c, &t.sign(&k, &cid)).await;
     assert_eq!(
@@ -355,7 +315,7 @@ async fn rejections_match_the_real_node() {
 
     // Signed by a stranger: missing active authority.
     let stranger = PrivateKey::from_password("x", "active", "y").unwrap();
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 4, fee)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 4, fee)], 60)
         .await
         .sign(&stranger, &cid);
     let (code, name, format, message) = reject(&c, &s).await;
@@ -374,13 +334,13 @@ async fn rejections_match_the_real_node() {
 
     // Wrong chain id in the digest reads the same.
     let other = ChainId::from_hex(&"11".repeat(32)).unwrap();
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 5, fee)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 5, fee)], 60)
         .await
         .sign(&k, &other);
     assert_eq!(reject(&c, &s).await.0, 4010001);
 
     // An extra, unneeded signature.
-    let mut s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 6, fee)], 60)
+    let mut s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 6, fee)], 60)
         .await
         .sign(&k, &cid);
     s.sign(&stranger, &cid);
@@ -395,7 +355,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // The same key twice.
-    let mut s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 7, fee)], 60)
+    let mut s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 7, fee)], 60)
         .await
         .sign(&k, &cid);
     let dup = s.signatures[0];
@@ -407,7 +367,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Non-canonical signature.
-    let mut s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 8, fee)], 60)
+    let mut s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 8, fee)], 60)
         .await
         .sign(&k, &cid);
     s.signatures[0].0[1] |= 0x80;
@@ -418,7 +378,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Recovery byte out of range.
-    let mut s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 9, fee)], 60)
+    let mut s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 9, fee)], 60)
         .await
         .sign(&k, &cid);
     s.signatures[0].0[0] = 26;
@@ -433,7 +393,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Fee below the schedule.
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, 10, fee - 1)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, 10, fee - 1)], 60)
         .await
         .sign(&k, &cid);
     let (code, name, format, message) = reject(&c, &s).await;
@@ -448,7 +408,7 @@ async fn rejections_match_the_real_node() {
 
     // Amount above the balance.
     let n = balance(&c, NATHAN).await;
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, n + 1, fee)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, n + 1, fee)], 60)
         .await
         .sign(&k, &cid);
     let (code, _, format, message) = reject(&c, &s).await;
@@ -466,7 +426,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Enough for the amount, not for amount + fee.
-    let s = tx(&c, vec![transfer_op(NATHAN, FAUCET, n - 1, fee)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, n - 1, fee)], 60)
         .await
         .sign(&k, &cid);
     let (code, _, format, _) = reject(&c, &s).await;
@@ -477,13 +437,13 @@ async fn rejections_match_the_real_node() {
     );
 
     // validate(): from == to.
-    let s = tx(&c, vec![transfer_op(NATHAN, NATHAN, 1, fee)], 60)
+    let s = head_tx(&c, vec![transfer(NATHAN, NATHAN, 1, fee)], 60)
         .await
         .sign(&k, &cid);
     assert_eq!(reject(&c, &s).await.2, "from != to: ");
 
     // Unknown account.
-    let s = tx(&c, vec![transfer_op(999, FAUCET, 1, fee)], 60)
+    let s = head_tx(&c, vec![transfer(999, FAUCET, 1, fee)], 60)
         .await
         .sign(&k, &cid);
     let (_, _, format, message) = reject(&c, &s).await;
@@ -494,11 +454,11 @@ async fn rejections_match_the_real_node() {
     assert!(message.ends_with("Unable to find Object 1.2.999"));
 
     // account_create: invalid name, registrar not a lifetime member.
-    let s = tx(&c, vec![create_op("Bad_Name", FAUCET, 100_000_000)], 60)
+    let s = head_tx(&c, vec![create("Bad_Name", FAUCET, 100_000_000)], 60)
         .await
         .sign(&k, &cid);
     assert_eq!(reject(&c, &s).await.2, "is_valid_name( name ): ");
-    let s = tx(&c, vec![create_op("bob-test1", NATHAN, 100_000_000)], 60)
+    let s = head_tx(&c, vec![create("bob-test1", NATHAN, 100_000_000)], 60)
         .await
         .sign(&k, &cid);
     let (_, _, format, _) = reject(&c, &s).await;
@@ -515,7 +475,7 @@ async fn rejections_match_the_real_node() {
 #[tokio::test]
 async fn potential_signatures_and_hex_without_sig() {
     let (fleet, c) = setup().await;
-    let t = tx(&c, vec![transfer_op(NATHAN, FAUCET, 1, 2_000_000)], 60).await;
+    let t = head_tx(&c, vec![transfer(NATHAN, FAUCET, 1, 2_000_000)], 60).await;
     let s = t.sign(&key(), &chain_id());
     let keys = c
         .call(Api::Database, "get_potential_signatures", json!([s]))

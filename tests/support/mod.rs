@@ -1,6 +1,8 @@
 //! Helpers shared by integration tests.
 
 pub mod monitor;
+pub mod ops;
 pub mod oracle;
 pub mod pybitshares;
 pub mod simnet;
+pub mod tls;
