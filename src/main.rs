@@ -139,11 +139,7 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     app.config_path = Some(loaded.config.source.clone());
     app.bell = loaded.config.ui.bell;
     let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::live::run(
         app,
         loaded.config,
@@ -192,10 +188,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         speed,
         ended: false,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::replay::run(app, records, start))?;
     Ok(0)
 }
@@ -210,11 +203,7 @@ fn demo() -> Result<u8> {
         btsops::theme::Theme::default_theme()
     };
     let app = tui::App::new(theme, tui::Keymap::defaults());
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(btsops::demo::run(app))?;
     drop(rt);
     Ok(0)

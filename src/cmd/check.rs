@@ -96,11 +96,7 @@ pub fn run(
     }
     opts.record = record;
     let deadline = opts.timeout * 3 + Duration::from_secs(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     let snap = rt.block_on(async {
         let engine = Engine::start(config, opts)?;
         let snap = engine.wait_rounds(1, deadline).await;

@@ -39,11 +39,7 @@ pub fn run(
         Some(_) => return Err(eyre!("--for must be a positive number of seconds")),
         None => None,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| eyre!("starting the runtime: {e}"))?;
+    let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(async {
         let engine = Engine::start(config, opts)?;
         let mut events = engine.events();

@@ -17,7 +17,7 @@ pub mod rules;
 pub mod version;
 pub mod window;
 
-pub use engine::{Engine, EngineOptions, MonitorError, rules as rules_of, targets};
+pub use engine::{Engine, EngineOptions, MonitorError, rules as rules_of, runtime, targets};
 pub use model::{
     Alert, AlertKind, ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event,
     FleetSnapshot, LastError, Latency, NetworkSummary, Status, StatusCounts, VersionBracket,

@@ -139,21 +139,27 @@ pub fn classify(value: Value) -> Result<Incoming, String> {
         return Err(format!("reply without id{detail}"));
     }
     match obj.get("method").and_then(Value::as_str) {
-        Some("notice") => parse_notice(obj.get("params")).map(Incoming::Notice),
+        Some("notice") => parse_notice(obj.remove("params")).map(Incoming::Notice),
         Some(_) => Ok(Incoming::Ignored),
         None => Err("frame has no id, no method and no result".to_owned()),
     }
 }
 
-fn parse_notice(params: Option<&Value>) -> Result<Notice, String> {
+/// Takes the params by value: a notice carries a block's objects, once per block per
+/// connection, and copying them showed in the monitor's profile.
+fn parse_notice(params: Option<Value>) -> Result<Notice, String> {
     let bad = || "malformed notice: params must be [callback, [args]]".to_owned();
-    let params = params.and_then(Value::as_array).ok_or_else(bad)?;
+    let Some(Value::Array(params)) = params else {
+        return Err(bad());
+    };
+    let mut params = params.into_iter();
     let callback = params
-        .first()
+        .next()
+        .as_ref()
         .and_then(int_from_value::<u64>)
         .ok_or_else(bad)?;
-    let args = match params.get(1) {
-        Some(Value::Array(a)) => a.clone(),
+    let args = match params.next() {
+        Some(Value::Array(a)) => a,
         None | Some(Value::Null) => Vec::new(),
         Some(_) => return Err(bad()),
     };
