@@ -465,6 +465,35 @@ async fn node_on_a_fork_is_suspected() {
     engine.shutdown().await;
 }
 
+/// The forked node listed first, where the operator's primary node goes: the two honest
+/// nodes behind it outvote it, so only it is flagged and it is not the best head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_majority_outvotes_a_forked_first_node() {
+    let fleet = start_fleet().await;
+    let upstream = fleet.endpoint("mainnet", "b").expect("b").url.clone();
+    let liar = forking_proxy(upstream).await;
+    let mut text = config_text(&fleet, &[], &[]);
+    text.push_str(&format!(
+        "\n  [[network.node]]\n  name = \"forked\"\n  url = \"{liar}\"\n"
+    ));
+    for n in ["a", "victim"] {
+        let url = &fleet.endpoint("mainnet", n).expect("node").url;
+        text.push_str(&format!(
+            "\n  [[network.node]]\n  name = \"{n}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    let engine = start_engine(&parse(&text));
+    let s = wait_for(&engine, "the forked node flagged", LONG, |s| {
+        ep(s, "forked").fork_suspect && ep(s, "a").status == Status::Ok
+    })
+    .await;
+    for honest in ["a", "victim"] {
+        assert!(!ep(&s, honest).fork_suspect, "{honest} flagged");
+    }
+    assert_ne!(s.networks[0].best_node.as_deref(), Some("forked"));
+    engine.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hundred_endpoints_all_get_probed() {
     let fleet = start_fleet().await;

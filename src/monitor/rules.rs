@@ -157,7 +157,7 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (St
     if e.fork_suspect {
         flag(
             Status::Crit,
-            "fork suspected: different block id at a common height".into(),
+            "fork suspected: a recent block differs from the one the network agrees on".into(),
         );
     }
     if let Some(lag) = e.lag_s.map(|l| l - clock_offset) {
@@ -282,11 +282,25 @@ fn short(id: &str) -> &str {
 /// observations, in the order given.
 pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> FleetSnapshot {
     let obs: Vec<&Observation> = obs.iter().map(Borrow::borrow).collect();
-    // Best head per network among trusted nodes.
+    let agreed = consensus(&obs);
+    let forked: Vec<bool> = obs
+        .iter()
+        .map(|o| o.is_api() && !o.snap.chain_mismatch && disagrees(o, &agreed))
+        .collect();
+    // Best head per network among trusted nodes that agree with their network; if none
+    // does, among all trusted nodes. A node ahead on a minority fork is not "best".
     let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
-    for (i, o) in obs.iter().enumerate() {
-        if let Some(h) = o.trusted_head() {
-            let e = best.entry(o.snap.network.as_str()).or_insert((h, i));
+    for pass_forked in [false, true] {
+        for (i, o) in obs.iter().enumerate() {
+            let Some(h) = o.trusted_head() else { continue };
+            if forked[i] != pass_forked {
+                continue;
+            }
+            let net = o.snap.network.as_str();
+            if pass_forked && best.get(net).is_some_and(|(_, bi)| !forked[*bi]) {
+                continue;
+            }
+            let e = best.entry(net).or_insert((h, i));
             if h > e.0 {
                 *e = (h, i);
             }
@@ -321,7 +335,7 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
 
     let default_th = Thresholds::default();
     let mut endpoints = Vec::with_capacity(obs.len());
-    for o in &obs {
+    for (i, o) in obs.iter().enumerate() {
         let mut e = o.snap.clone();
         let th = rules
             .networks
@@ -334,11 +348,10 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
             .map(|t| ((now - t as f64) * 1000.0).round() / 1000.0);
         e.in_maintenance = in_maintenance(o, now);
         e.lag_blocks = None;
-        e.fork_suspect = false;
+        e.fork_suspect = forked[i];
         if o.is_api() && !e.chain_mismatch {
-            if let (Some(h), Some((bh, bi))) = (e.head_num, best.get(e.network.as_str())) {
+            if let (Some(h), Some((bh, _))) = (e.head_num, best.get(e.network.as_str())) {
                 e.lag_blocks = Some(u64::from(bh.saturating_sub(h)));
-                e.fork_suspect = forked(&o.recent_ids, &obs[*bi].recent_ids);
             }
         }
         let (status, reasons) = evaluate(&e, th, correction);
@@ -394,10 +407,49 @@ pub fn id_key(id: &str) -> u64 {
     h.finish()
 }
 
-/// Same height, different id, anywhere in the recent history both nodes hold.
-pub fn forked(a: &[(u32, u64)], b: &[(u32, u64)]) -> bool {
-    a.iter()
-        .any(|(h, id)| b.iter().any(|(h2, id2)| h == h2 && id != id2))
+/// Where a network's block ids disagree, the id it agrees on at a height: the one most
+/// of its trusted nodes hold; on a tie, the one held by the node with the highest head
+/// (earliest in config order, so the operator's primary node settles a two-node
+/// fleet). Heights where every node holds the same id are left out.
+pub fn consensus<'a>(obs: &[&'a Observation]) -> HashMap<(&'a str, u32), u64> {
+    // Per (network, height): (id, holders, best holder's rank), where a lower rank is a
+    // higher head, then an earlier endpoint.
+    type Tally = Vec<(u64, u32, (std::cmp::Reverse<u32>, usize))>;
+    let mut tally: HashMap<(&str, u32), Tally> = HashMap::new();
+    for (i, o) in obs.iter().enumerate() {
+        let Some(head) = o.trusted_head() else {
+            continue;
+        };
+        let rank = (std::cmp::Reverse(head), i);
+        for &(h, id) in &o.recent_ids {
+            let ids = tally.entry((o.snap.network.as_str(), h)).or_default();
+            match ids.iter_mut().find(|t| t.0 == id) {
+                Some(t) => {
+                    t.1 += 1;
+                    t.2 = t.2.min(rank);
+                }
+                None => ids.push((id, 1, rank)),
+            }
+        }
+    }
+    tally
+        .into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .filter_map(|(k, ids)| {
+            ids.into_iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)))
+                .map(|t| (k, t.0))
+        })
+        .collect()
+}
+
+/// The endpoint served, at some recent height, a block other than the one its network
+/// agrees on.
+fn disagrees(o: &Observation, agreed: &HashMap<(&str, u32), u64>) -> bool {
+    let net = o.snap.network.as_str();
+    o.recent_ids
+        .iter()
+        .any(|(h, id)| agreed.get(&(net, *h)).is_some_and(|a| a != id))
 }
 
 /// Status-change events between two snapshots, by endpoint name.
@@ -557,8 +609,52 @@ mod tests {
         let mut b = node("b", 100, 999);
         b.recent_ids = vec![(100, id_key("different"))];
         let s = aggregate(1000.0, &[a, b], &rules());
+        // Two nodes, one each: the first-listed node's block is taken as agreed.
+        assert!(!s.endpoint("a").unwrap().fork_suspect);
         assert!(s.endpoint("b").unwrap().fork_suspect);
         assert_eq!(status_of(&s, "b"), Status::Crit);
+    }
+
+    /// The majority decides, not the node with the highest head: a lone node ahead on
+    /// its own fork is the one flagged, and it is not the network's best head either.
+    #[test]
+    fn the_minority_is_forked_even_when_it_is_ahead() {
+        let mut liar = node("liar", 101, 999);
+        liar.recent_ids = vec![(100, id_key("other-100")), (101, id_key("other-101"))];
+        let a = node("a", 100, 999);
+        let b = node("b", 100, 999);
+        let s = aggregate(1000.0, &[liar, a, b], &rules());
+        assert!(s.endpoint("liar").unwrap().fork_suspect);
+        assert!(!s.endpoint("a").unwrap().fork_suspect);
+        assert!(!s.endpoint("b").unwrap().fork_suspect);
+        assert_eq!(s.networks[0].best_head, Some(100));
+        assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
+        assert_eq!(s.endpoint("a").unwrap().lag_blocks, Some(0));
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+    }
+
+    /// Nodes that never held a block at the same height cannot disagree, and a network
+    /// whose every node is on its own fork still has a best head.
+    #[test]
+    fn no_common_height_no_fork_and_best_falls_back() {
+        let a = node("a", 100, 999);
+        let b = node("b", 101, 999);
+        let s = aggregate(1000.0, &[a, b], &rules());
+        assert!(s.endpoints.iter().all(|e| !e.fork_suspect));
+        assert_eq!(s.networks[0].best_head, Some(101));
+
+        let mut x = node("x", 100, 999);
+        x.recent_ids = vec![(100, id_key("x"))];
+        let mut y = node("y", 100, 999);
+        y.recent_ids = vec![(100, id_key("y"))];
+        let mut z = node("z", 102, 999);
+        z.recent_ids = vec![(100, id_key("z"))];
+        let s = aggregate(1000.0, &[x, y, z], &rules());
+        // Three ids, one holder each: z (highest head) settles the tie.
+        assert!(!s.endpoint("z").unwrap().fork_suspect);
+        assert!(s.endpoint("x").unwrap().fork_suspect);
+        assert!(s.endpoint("y").unwrap().fork_suspect);
+        assert_eq!(s.networks[0].best_head, Some(102));
     }
 
     #[test]
