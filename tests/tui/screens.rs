@@ -79,8 +79,13 @@ fn style_text(s: Style) -> String {
     out.join(" ")
 }
 
-fn themes() -> [(&'static str, Theme); 2] {
-    [("default", Theme::default_theme()), ("mono", Theme::mono())]
+fn themes() -> [(&'static str, Theme); 3] {
+    let high_contrast = Theme::builtin("high-contrast").expect("stock theme parses");
+    [
+        ("default", Theme::default_theme()),
+        ("mono", Theme::mono()),
+        ("high-contrast", high_contrast),
+    ]
 }
 
 /// Each pane: its name and the keys that open it from a fresh app.
