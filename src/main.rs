@@ -183,10 +183,15 @@ fn replay(args: ReplayArgs) -> Result<u8> {
         ));
     }
     let app = tui::App::new(theme, keymap);
+    let span = (
+        records.first().map_or(0.0, |(t, _)| *t),
+        records.last().map_or(0.0, |(t, _)| *t),
+    );
     let start = tui::Replay {
         paused: args.paused,
         speed,
         ended: false,
+        span,
     };
     let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::replay::run(app, records, start))?;

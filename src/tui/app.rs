@@ -66,6 +66,9 @@ pub struct Replay {
     /// Recording seconds per wall-clock second.
     pub speed: f64,
     pub ended: bool,
+    /// Unix times of the recording's first and last record, for the position shown in
+    /// the status bar.
+    pub span: (f64, f64),
 }
 
 /// Orders to the replay driver.

@@ -244,6 +244,7 @@ fn replay_keys_work_only_while_replaying() {
         paused: false,
         speed: 1.0,
         ended: false,
+        span: (0.0, 0.0),
     });
     assert_eq!(
         press(&mut a, "Space"),

@@ -38,17 +38,23 @@ fn fixture_replays_to_its_last_state() {
 #[test]
 fn paused_replay_screen_shows_its_state() {
     let mut app = replayed(Theme::mono(), 80, 24, Some(3.0));
+    let msgs = btsops::tui::replay::messages(&fixture()).unwrap();
+    let (first, last) = (msgs[0].0, msgs[msgs.len() - 1].0);
     app.replay = Some(btsops::tui::Replay {
         paused: true,
         speed: 4.0,
         ended: false,
+        span: (first, last),
     });
     let s = super::screens::render(&app);
+    // Paused at most three seconds into the recording, with its whole length beside.
+    let at = (app.now - first) as u64;
+    assert!(at <= 3, "{at}");
+    let len = (last - first) as u64;
+    let position = format!("REPLAY PAUSED x4 0:{at:02}/{}:{:02}", len / 60, len % 60);
     assert!(
-        s.lines()
-            .nth(23)
-            .is_some_and(|l| l.contains("REPLAY PAUSED x4")),
-        "{s}"
+        s.lines().nth(23).is_some_and(|l| l.contains(&position)),
+        "{position} missing:\n{s}"
     );
     super::fleet::press(&mut app, "?");
     for _ in 0..40 {

@@ -22,6 +22,16 @@ pub fn hms(t: f64) -> String {
     format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// `m:ss`, or `h:mm:ss` from an hour: a position or length within a recording.
+pub fn duration(secs: f64) -> String {
+    let s = secs.max(0.0) as u64;
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
 /// `5s`, `3m`, `2h`, `4d`: how long ago `then` was, from `now`.
 pub fn age(now: f64, then: f64) -> String {
     let s = (now - then).max(0.0) as u64;
@@ -99,6 +109,14 @@ pub fn without_url<'a>(text: &'a str, url: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_as_clock_positions() {
+        assert_eq!(duration(0.0), "0:00");
+        assert_eq!(duration(-3.0), "0:00");
+        assert_eq!(duration(65.9), "1:05");
+        assert_eq!(duration(3600.0 + 62.0), "1:01:02");
+    }
 
     #[test]
     fn url_prefix_goes() {

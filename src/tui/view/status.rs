@@ -83,21 +83,31 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
     for e in &app.fleet.endpoints {
         counts.add(e.status);
     }
-    let replay = match &app.replay {
-        None => String::new(),
-        Some(r) if r.ended => " REPLAY END".into(),
-        Some(r) => format!(
-            " REPLAY {} x{}",
-            if r.paused { "PAUSED" } else { "▶" },
-            r.speed
+    let right = match &app.replay {
+        None => format!(
+            " {}Z out {} {} help ",
+            fmt::hms(app.now),
+            fmt::rate(app.term_rate),
+            app.keymap.hint(CommandId::Help)
         ),
+        // Where playback stands in the recording takes the place of the output rate,
+        // which says nothing about a file being played.
+        Some(r) => {
+            let (first, last) = r.span;
+            let state = if r.ended {
+                "END".to_string()
+            } else {
+                format!("{} x{}", if r.paused { "PAUSED" } else { "▶" }, r.speed)
+            };
+            format!(
+                " REPLAY {state} {}/{} {}Z {} help ",
+                fmt::duration(app.now - first),
+                fmt::duration(last - first),
+                fmt::hms(app.now),
+                app.keymap.hint(CommandId::Help)
+            )
+        }
     };
-    let right = format!(
-        "{replay} {}Z out {} {} help ",
-        fmt::hms(app.now),
-        fmt::rate(app.term_rate),
-        app.keymap.hint(CommandId::Help)
-    );
     let left = match &app.notice {
         Some(n) => format!(" {}", n.text),
         None => {
