@@ -382,3 +382,59 @@ async fn watch_prints_events_and_records() {
     let records = btsops::monitor::Recording::read_all(&rec).expect("recording");
     assert!(records.len() > 3);
 }
+
+/// One `check` round sees each head once, at an unknown point of its block interval.
+/// Taken late in a 6 s block, the head is over 3 s old: that is the head's age, not the
+/// host clock running ahead, and must not raise the clock warning (exit 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_check_round_is_no_clock_warning() {
+    use btsops::rpc::{ConnectOptions, RpcClient};
+    use btsops::simnet::{Fleet, FleetDescription};
+    let desc = FleetDescription::from_toml(&format!(
+        "[[network]]\nname = \"mainnet\"\nchain_id = \"{CHAIN_ID}\"\nblock_interval = 6\n\
+         [[network.node]]\nname = \"a\"\n[[network.node]]\nname = \"b\"\n"
+    ))
+    .expect("fleet parses");
+    let fleet = Fleet::start(&desc).await.expect("fleet starts");
+    let mut text = String::from(
+        "[monitor]\nprobe_interval_ms = 400\ntimeout_ms = 2000\nwindow_s = 60\nclock_warn_s = 2.0\n\
+         [[network]]\nname = \"mainnet\"\nrole = \"mainnet\"\n",
+    );
+    text.push_str(&format!(
+        "chain_id = \"{CHAIN_ID}\"\nprefix = \"BTS\"\nlag_warn_s = 30\nlag_crit_s = 60\n"
+    ));
+    for n in ["a", "b"] {
+        let url = &fleet.endpoint("mainnet", n).expect("node").url;
+        text.push_str(&format!(
+            "  [[network.node]]\n  name = \"{n}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &text);
+    let client = RpcClient::connect(
+        &fleet.endpoint("mainnet", "a").expect("a").url,
+        ConnectOptions::default(),
+    )
+    .await
+    .expect("connect");
+    // Wait (bounded) until the head is 3.2–4.5 s old, two seconds before the next block.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let d = client.get_dynamic_global_properties().await.expect("dgp");
+        let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() as f64 / 1e9;
+        let age = now - d.time.unix_timestamp() as f64;
+        if (3.2..4.5).contains(&age) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the head never aged into the window"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (code, out, err) = check_async(cfg, &["--json"]).await;
+    let doc = json(&out);
+    assert_eq!(doc["clock"]["warn"], false, "{}\n{err}", doc["clock"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    fleet.shutdown().await;
+}

@@ -117,6 +117,10 @@ struct Probe {
     /// The window changed since the latency summary was last computed. Notices publish
     /// every block, and merging the histograms for each is wasted work at 1,000 endpoints.
     window_dirty: bool,
+    /// A head was already seen on this connection. The first one is of unknown age (up
+    /// to a block interval old), so only a head seen to change samples the host clock:
+    /// one `check` round taken late in a block must not read as a clock running ahead.
+    head_seen: bool,
 }
 
 impl Probe {
@@ -129,6 +133,7 @@ impl Probe {
             next_maintenance: None,
             successes: 0,
             window_dirty: false,
+            head_seen: false,
         }
     }
 
@@ -202,6 +207,8 @@ impl Probe {
         let o = &mut *o;
         let s = &mut o.snap;
         let head_changed = s.head_num != Some(d.head_block_number);
+        let fresh_head = head_changed && self.head_seen;
+        self.head_seen = true;
         s.head_num = Some(d.head_block_number);
         s.head_id = Some(d.head_block_id.clone());
         s.head_time = Some(d.time.unix_timestamp());
@@ -239,6 +246,8 @@ impl Probe {
             if ids.len() > RECENT_IDS {
                 ids.remove(0);
             }
+        }
+        if fresh_head {
             let c = &mut o.clock_samples;
             c.push((now, now - d.time.unix_timestamp() as f64));
             if c.len() > CLOCK_SAMPLES {
@@ -249,6 +258,7 @@ impl Probe {
 
     /// Clears what only a live connection can know.
     fn disconnected(&mut self) {
+        self.head_seen = false;
         let s = &mut self.obs().snap;
         s.connect_ms = None;
         s.login_ms = None;
@@ -665,5 +675,43 @@ mod tests {
         let d = dgp_in_notice(args).unwrap();
         assert_eq!(d.head_block_number, 5);
         assert!(dgp_in_notice(vec![json!([{"id":"1.2.3"}])]).is_none());
+    }
+
+    fn dgp(head: u32, age_s: i64) -> DynamicGlobalProperties {
+        let t = time::OffsetDateTime::from_unix_timestamp(unix_now() as i64 - age_s).unwrap();
+        let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        serde_json::from_value(json!({"id":"2.1.0","head_block_number":head,
+            "head_block_id":format!("{head:08x}00000000000000000000000000000000"),
+            "time":t.format(f).unwrap(),"current_witness":"1.6.1","next_maintenance_time":"2030-01-01T00:00:00",
+            "recently_missed_count":0,"current_aslot":head,"recent_slots_filled":"1","last_irreversible_block_num":1}))
+        .unwrap()
+    }
+
+    /// Only a head seen to change on the same connection samples the host clock; the
+    /// first head of each connection may be a block interval old.
+    #[test]
+    fn first_head_of_a_connection_is_no_clock_sample() {
+        let shared: SharedObservation = Arc::new(Mutex::new(Observation::new(
+            EndpointSnapshot::new(EndpointKind::Node, "net", "n", "ws://x"),
+        )));
+        let settings = ProbeSettings {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            window_s: 60.0,
+            backoff_max: Duration::from_secs(10),
+            seed_interval: Duration::from_secs(1),
+        };
+        let mut p = Probe::new(&settings, Arc::clone(&shared), Arc::new(Notify::new()));
+        p.apply_dgp(&dgp(10, 3));
+        p.apply_dgp(&dgp(10, 3));
+        assert!(lock(&shared).clock_samples.is_empty());
+        p.apply_dgp(&dgp(11, 0));
+        let samples = lock(&shared).clock_samples.clone();
+        assert_eq!(samples.len(), 1);
+        assert!(samples[0].1 < 2.0, "{samples:?}");
+        p.disconnected();
+        p.apply_dgp(&dgp(14, 3));
+        assert_eq!(lock(&shared).clock_samples.len(), 1);
+        assert_eq!(lock(&shared).recent_ids.len(), 3);
     }
 }
