@@ -77,8 +77,8 @@ pub struct WatchArgs {
     /// Also write snapshots and events as JSON lines to FILE, for replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Stop after S seconds instead of at Ctrl-C.
-    #[arg(long = "for", value_name = "S")]
+    /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
+    #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
     pub for_s: Option<f64>,
 }
 
@@ -89,8 +89,9 @@ pub struct CheckArgs {
     /// One JSON document (see README, "check --json") instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Per-call timeout in seconds (default: monitor.timeout_ms from the config).
-    #[arg(long, value_name = "S")]
+    /// Per-call timeout in seconds, at most 3600 (default: monitor.timeout_ms from the
+    /// config).
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = timeout_seconds)]
     pub timeout: Option<f64>,
     /// Also write the round's snapshots and events as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
@@ -176,4 +177,27 @@ pub struct ConfigArg {
 pub enum ConfigCmd {
     /// Check the config and print one line per network. Exit 0 when valid, 3 when not.
     Check(ConfigArg),
+}
+
+/// `check --timeout`.
+fn timeout_seconds(s: &str) -> Result<f64, String> {
+    positive_seconds(s, crate::cmd::check::MAX_TIMEOUT_S)
+}
+
+/// `watch --for`: anything up to about thirty years.
+fn run_seconds(s: &str) -> Result<f64, String> {
+    positive_seconds(s, 1e9)
+}
+
+/// A number of seconds in (0, max], refused by clap like any other usage error (exit 2).
+fn positive_seconds(s: &str, max: f64) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= max {
+        Ok(v)
+    } else {
+        Err(format!("must be more than 0 and at most {max} seconds"))
+    }
 }

@@ -29,14 +29,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<u8> {
+    // `btsops --config F check` and `btsops check --config F` mean the same; given
+    // both ways, the subcommand's own wins.
+    let top = cli.config.config;
     let Some(command) = cli.command else {
-        return console(cli.config.config.as_deref());
+        return console(top.as_deref());
     };
     match command {
-        Command::Replay(args) => replay(args),
+        Command::Replay(mut args) => {
+            args.config = args.config.or(top);
+            replay(args)
+        }
         Command::Demo => demo(),
         Command::Config(ConfigCmd::Check(args)) => {
-            let cfg = config::load(args.config.as_deref())?;
+            let cfg = config::load(args.config.or(top).as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
             // when the console starts.
             btsops::theme::load(&cfg.ui.theme, &cfg.source, false)?;
@@ -58,7 +64,7 @@ fn run(cli: Cli) -> Result<u8> {
             timeout,
             record,
         }) => {
-            let cfg = config::load(cfg_arg.config.as_deref())?;
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
             let out = cmd::check::run(&cfg, json, timeout, record)?;
             print!("{}", out.text);
             Ok(out.code)
@@ -69,7 +75,7 @@ fn run(cli: Cli) -> Result<u8> {
             record,
             for_s,
         }) => {
-            let cfg = config::load(cfg_arg.config.as_deref())?;
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             cmd::watch::run(&cfg, json, record, for_s, &mut out)

@@ -438,3 +438,114 @@ async fn a_late_check_round_is_no_clock_warning() {
     assert_eq!(code, 0, "{out}\n{err}");
     fleet.shutdown().await;
 }
+
+/// `btsops --config F check` is `btsops check --config F`; bad numbers are usage errors
+/// (exit 2 with the reason), never a panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_before_the_subcommand_and_bad_numbers() {
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &[]));
+    let run = |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(args)
+                .output()
+                .expect("run btsops")
+        })
+    };
+    let c = cfg.to_str().unwrap().to_string();
+    let out = run(vec![
+        "--config".into(),
+        c.clone(),
+        "check".into(),
+        "--json".into(),
+    ])
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(endpoint(&json(&text), "a")["status"], "ok");
+    for (sub, flag, value) in [
+        ("check", "--timeout", "1e20"),
+        ("check", "--timeout", "-1"),
+        ("check", "--timeout", "soon"),
+        ("watch", "--for", "1e30"),
+        ("watch", "--for", "0"),
+    ] {
+        let args = vec![
+            sub.into(),
+            "--config".into(),
+            c.clone(),
+            flag.into(),
+            value.into(),
+        ];
+        let out = run(args).await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sub} {flag} {value}: {err}");
+        assert!(err.contains(flag) && err.contains(value), "{err}");
+    }
+    fleet.shutdown().await;
+}
+
+/// A service manager stops `watch` with SIGTERM: it exits 0 and the recording ends
+/// with the final snapshot, as after Ctrl-C.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &[]));
+    let rec = dir.path().join("watch.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .arg("watch")
+        .arg("--json")
+        .arg("--record")
+        .arg(&rec)
+        .arg("--config")
+        .arg(&cfg)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn watch");
+    let stdout = child.stdout.take().expect("stdout");
+    let pid = child.id();
+    let code = tokio::task::spawn_blocking(move || {
+        // Running: the first event is out.
+        let mut lines = BufReader::new(stdout).lines();
+        let first = lines.next().expect("an event").expect("a line");
+        assert!(first.contains("\"to\":\"ok\""), "{first}");
+        let st = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(st) = child.try_wait().expect("wait") {
+                return st.code();
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("watch still running 10 s after SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(0));
+    let records = btsops::monitor::Recording::read_all(&rec).expect("recording");
+    assert!(
+        matches!(
+            records.last(),
+            Some((_, btsops::monitor::Record::Snapshot(_)))
+        ),
+        "the recording does not end with the final snapshot"
+    );
+    fleet.shutdown().await;
+}

@@ -81,6 +81,10 @@ pub fn finalize(mut s: FleetSnapshot, waited: Duration) -> FleetSnapshot {
 
 /// Runs one round against `config`. `timeout_s` overrides `monitor.timeout_ms` per call;
 /// the round as a whole is bounded by three timeouts plus a second.
+/// Longest `--timeout`: a round takes up to three timeouts, and a cron job that waits
+/// hours for one is a mistake.
+pub const MAX_TIMEOUT_S: f64 = 3600.0;
+
 pub fn run(
     config: &Config,
     json: bool,
@@ -89,8 +93,10 @@ pub fn run(
 ) -> Result<CheckOutput> {
     let mut opts = EngineOptions::from_config(&config.monitor);
     if let Some(t) = timeout_s {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(eyre!("--timeout must be a positive number of seconds"));
+        if !(t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_S) {
+            return Err(eyre!(
+                "--timeout must be more than 0 and at most {MAX_TIMEOUT_S} seconds, not {t}"
+            ));
         }
         opts.timeout = Duration::from_secs_f64(t);
     }
@@ -103,8 +109,9 @@ pub fn run(
         engine.shutdown().await;
         Ok::<_, color_eyre::eyre::Report>(snap)
     })?;
-    // The probe tasks were aborted above; dropping the runtime now cannot block.
-    drop(rt);
+    // The probe tasks were aborted above. A DNS lookup runs on a blocking thread that
+    // cannot be aborted; don't wait for a slow resolver past the deadline.
+    rt.shutdown_timeout(Duration::from_millis(100));
     let snap = finalize(snap, deadline);
     let code = exit_code(&snap);
     let text = if json {

@@ -9,7 +9,7 @@ pub mod watch;
 
 use std::io::Read;
 
-use color_eyre::eyre::{Result, bail, eyre};
+use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use zeroize::Zeroizing;
 
 /// Largest stdin btsops accepts: the node's hard limit on a packed transaction is
@@ -39,6 +39,20 @@ fn read_limited(input: impl Read, what: &str) -> Result<Zeroizing<String>> {
 pub fn first_line(text: &str) -> &str {
     let line = text.split('\n').next().unwrap_or("");
     line.strip_suffix('\r').unwrap_or(line)
+}
+
+/// Installs the SIGTERM and SIGINT handlers now (needs a runtime); the future ends at
+/// the first signal, so a service manager's stop ends a run as cleanly as Ctrl-C.
+pub fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    })
 }
 
 #[cfg(test)]

@@ -49,7 +49,7 @@ pub fn run(
                 .wrap_err_with(|| format!("writing {}", p.display()))?;
         }
         // Handlers go in before "ready", so a signal sent right after it is not lost.
-        let stop = stop_signals()?;
+        let stop = super::stop_signals()?;
         let mut out = std::io::stdout().lock();
         for e in handle.endpoints() {
             writeln!(out, "{}", serde_json::to_string(e)?)?;
@@ -60,18 +60,5 @@ pub fn run(
         stop.await;
         handle.shutdown().await;
         Ok(0)
-    })
-}
-
-/// Installs the SIGTERM and SIGINT handlers now; the future ends at the first signal.
-fn stop_signals() -> Result<impl std::future::Future<Output = ()>> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).wrap_err("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).wrap_err("installing the SIGINT handler")?;
-    Ok(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
     })
 }

@@ -35,20 +35,26 @@ pub fn run(
     let mut opts = EngineOptions::from_config(&config.monitor);
     opts.record = record;
     let limit = match for_s {
-        Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
+        Some(s) if s.is_finite() && s > 0.0 => {
+            Some(Duration::try_from_secs_f64(s).map_err(|_| eyre!("--for {s} is too long"))?)
+        }
         Some(_) => return Err(eyre!("--for must be a positive number of seconds")),
         None => None,
     };
     let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(async {
+        let signals = super::stop_signals()?;
         let engine = Engine::start(config, opts)?;
         let mut events = engine.events();
         let stop = async {
             match limit {
-                Some(d) => tokio::time::sleep(d).await,
-                None => {
-                    let _ = tokio::signal::ctrl_c().await;
+                Some(d) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(d) => {}
+                        _ = signals => {}
+                    }
                 }
+                None => signals.await,
             }
         };
         tokio::pin!(stop);

@@ -11,6 +11,9 @@ pub struct Condition {
     pub kind: AlertKind,
     pub endpoint: String,
     pub message: String,
+    /// How bad it is; an acknowledged alert whose condition gets worse (crit → down)
+    /// asks for attention again.
+    pub severity: Status,
 }
 
 impl Condition {
@@ -40,6 +43,7 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
                 kind: AlertKind::Status,
                 endpoint: e.name.clone(),
                 message: format!("{} is {}: {}", e.name, e.status, e.reasons.join("; ")),
+                severity: e.status,
             });
         }
         if e.chain_mismatch {
@@ -52,13 +56,18 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
                     e.chain_id.as_deref().unwrap_or("?"),
                     e.network
                 ),
+                severity: Status::Crit,
             });
         }
         if e.fork_suspect {
             out.push(Condition {
                 kind: AlertKind::ForkSuspect,
                 endpoint: e.name.clone(),
-                message: format!("{} serves a different block id at a common height", e.name),
+                message: format!(
+                    "{} serves a block other than the one its network agrees on",
+                    e.name
+                ),
+                severity: Status::Crit,
             });
         }
         if let Some(r) = e
@@ -70,6 +79,7 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
                 kind: AlertKind::CertExpiring,
                 endpoint: e.name.clone(),
                 message: format!("{}: {r}", e.name),
+                severity: e.status,
             });
         }
     }
@@ -81,6 +91,7 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
                 "this host's clock looks off by {:+.1} s against the chain heads",
                 snap.clock.offset_s.unwrap_or(0.0)
             ),
+            severity: Status::Warn,
         });
     }
     out
@@ -90,11 +101,25 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
 #[derive(Debug, Clone, Default)]
 pub struct AlertBook {
     alerts: BTreeMap<String, Alert>,
+    /// Per alert: the severity of its condition now, and when it was acknowledged.
+    severity: BTreeMap<String, Severity>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Severity {
+    now: Status,
+    acked: Option<Status>,
 }
 
 impl AlertBook {
     /// Folds in the conditions of a new snapshot taken at `now`.
     pub fn update(&mut self, now: f64, conds: &[Condition]) {
+        let was_active: std::collections::BTreeSet<String> = self
+            .alerts
+            .values()
+            .filter(|a| a.active)
+            .map(|a| a.id.clone())
+            .collect();
         for a in self.alerts.values_mut() {
             a.active = false;
         }
@@ -110,12 +135,30 @@ impl AlertBook {
                 acked: false,
                 snoozed_until: None,
             });
+            if !was_active.contains(&a.id) {
+                // New, or back after clearing: `raised` dates this episode, not the
+                // first one (the earlier one is in the event log).
+                a.raised = now;
+            }
             a.active = true;
+            let sev = self.severity.entry(a.id.clone()).or_insert(Severity {
+                now: c.severity,
+                acked: None,
+            });
+            sev.now = c.severity;
+            if a.acked && sev.acked.is_some_and(|was| c.severity.worst(was) != was) {
+                // Acknowledged as crit, now down: that is news.
+                a.acked = false;
+                a.raised = now;
+                sev.acked = None;
+            }
             a.message.clone_from(&c.message);
         }
         // An acknowledged alert leaves once its condition clears; an unacknowledged one
         // stays so a flapping node is still seen in the morning.
         self.alerts.retain(|_, a| a.active || !a.acked);
+        let alerts = &self.alerts;
+        self.severity.retain(|id, _| alerts.contains_key(id));
     }
 
     /// Acknowledges an alert; false when there is no such alert.
@@ -123,8 +166,13 @@ impl AlertBook {
         match self.alerts.get_mut(id) {
             Some(a) => {
                 a.acked = true;
-                if !a.active {
+                if a.active {
+                    if let Some(sev) = self.severity.get_mut(id) {
+                        sev.acked = Some(sev.now);
+                    }
+                } else {
                     self.alerts.remove(id);
+                    self.severity.remove(id);
                 }
                 true
             }
@@ -167,7 +215,54 @@ mod tests {
             kind: AlertKind::Status,
             endpoint: name.into(),
             message: format!("{name} is down"),
+            severity: Status::Down,
         }
+    }
+
+    fn crit(name: &str) -> Condition {
+        Condition {
+            severity: Status::Crit,
+            message: format!("{name} is crit"),
+            ..down(name)
+        }
+    }
+
+    /// An alert that cleared unacknowledged and fires again is dated by its new
+    /// episode.
+    #[test]
+    fn a_re_raised_alert_gets_a_new_raised_time() {
+        let mut b = AlertBook::default();
+        b.update(7_200.0, &[down("a")]);
+        b.update(7_260.0, &[]);
+        assert_eq!(b.list()[0].raised, 7_200.0);
+        b.update(32_400.0, &[down("a")]);
+        let a = &b.list()[0];
+        assert!(a.active);
+        assert_eq!(a.raised, 32_400.0);
+        b.update(32_401.0, &[down("a")]);
+        assert_eq!(
+            b.list()[0].raised,
+            32_400.0,
+            "an ongoing episode keeps its time"
+        );
+    }
+
+    /// Acknowledged while crit, the node then goes down: the alert asks again. Getting
+    /// better (down → crit) or staying the same keeps the acknowledgement.
+    #[test]
+    fn escalation_undoes_an_acknowledgement() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[crit("a")]);
+        assert!(b.ack("status:a"));
+        b.update(2.0, &[crit("a")]);
+        assert!(b.list()[0].acked);
+        b.update(3.0, &[down("a")]);
+        let a = &b.list()[0];
+        assert!(!a.acked, "crit → down after the ack must be seen");
+        assert_eq!(a.raised, 3.0);
+        assert!(b.ack("status:a"));
+        b.update(4.0, &[crit("a")]);
+        assert!(b.list()[0].acked);
     }
 
     #[test]

@@ -121,6 +121,12 @@ struct Probe {
     /// to a block interval old), so only a head seen to change samples the host clock:
     /// one `check` round taken late in a block must not read as a clock running ahead.
     head_seen: bool,
+    /// The probe interval, the unit of availability.
+    interval: Duration,
+    /// Largest weight one outcome can carry: the window, in probe intervals.
+    max_weight: u32,
+    /// When the last probe outcome was recorded, and whether it was a success.
+    last_outcome: Option<(Instant, bool)>,
 }
 
 impl Probe {
@@ -134,7 +140,28 @@ impl Probe {
             successes: 0,
             window_dirty: false,
             head_seen: false,
+            interval: settings.interval,
+            max_weight: (settings.window_s / settings.interval.as_secs_f64().max(1e-3)).ceil()
+                as u32,
+            last_outcome: None,
         }
+    }
+
+    /// How many probe intervals this outcome stands for in the availability figure:
+    /// the time since the previous outcome, except that an outage is counted from its
+    /// first failed probe (when between the last success and it the endpoint went away
+    /// is unknown). So a node in reconnect backoff, probed once every few intervals,
+    /// is unavailable for the whole time, and a seed probed every ten intervals that
+    /// fails once and answers the retry one interval later loses one interval, not ten.
+    fn weight(&mut self, ok: bool) -> u32 {
+        let w = match self.last_outcome {
+            Some((at, prev_ok)) if ok || !prev_ok => {
+                (at.elapsed().as_secs_f64() / self.interval.as_secs_f64().max(1e-3)).round()
+            }
+            _ => 1.0,
+        };
+        self.last_outcome = Some((Instant::now(), ok));
+        (w as u32).clamp(1, self.max_weight.max(1))
     }
 
     /// The observation, locked for the rest of the statement (or the guard's scope).
@@ -181,7 +208,8 @@ impl Probe {
             s.probes += 1;
             s.last_probe = Some(now);
         }
-        self.window.record_failure(now);
+        let weight = self.weight(false);
+        self.window.record_failure_weighted(now, weight);
         self.window_dirty = true;
         self.publish();
     }
@@ -195,7 +223,8 @@ impl Probe {
             s.probes += 1;
             s.last_probe = Some(now);
         }
-        self.window.record_ok(now, ms(latency));
+        let weight = self.weight(true);
+        self.window.record_ok_weighted(now, ms(latency), weight);
         self.window_dirty = true;
         self.publish();
     }
@@ -260,6 +289,9 @@ impl Probe {
     fn disconnected(&mut self) {
         self.head_seen = false;
         let s = &mut self.obs().snap;
+        // Unknown until the next connection asks again; a down node's alert says down,
+        // not a chain mismatch seen on a connection that no longer exists.
+        s.chain_mismatch = false;
         s.connect_ms = None;
         s.login_ms = None;
         s.peer_count = None;
@@ -290,18 +322,42 @@ pub async fn run_node(
     let mut p = Probe::new(&settings, shared, notify);
     let salt = salt(&target.name);
     let mut failures: u32 = 0;
+    // The attempt under way is the immediate retry after a serving connection closed.
+    let mut retrying = false;
     loop {
-        p.set_state(ConnState::Connecting);
+        if !retrying {
+            p.set_state(ConnState::Connecting);
+        }
         let before = p.successes;
+        let started = Instant::now();
         let result = session(&target, &settings, &mut p).await;
         p.disconnected();
-        if let Err((kind, message)) = result {
-            p.fail(kind, message);
-        }
+        let served = p.successes > before;
         // A session that got as far as a successful probe starts the backoff afresh.
-        if p.successes > before {
+        if served {
             failures = 0;
+            retrying = false;
         }
+        match result {
+            // A connection that served for a while and was then closed (a proxy
+            // reloading, a node restarting behind a balancer) is retried at once and
+            // the endpoint keeps its status meanwhile: down means no answer, and one
+            // reconnect tells. A timeout already is no answer; a node that closes every
+            // connection straight away gets the backoff.
+            Err((kind, message))
+                if served
+                    && !retrying
+                    && kind == "connect"
+                    && started.elapsed() >= settings.interval =>
+            {
+                p.error(kind, message);
+                retrying = true;
+                continue;
+            }
+            Err((kind, message)) => p.fail(kind, message),
+            Ok(()) => {}
+        }
+        retrying = false;
         let delay = backoff_delay(settings.interval, settings.backoff_max, failures, salt);
         failures = failures.saturating_add(1);
         tokio::time::sleep(delay).await;
@@ -379,10 +435,12 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     let mut cert_checked = Instant::now();
     // Heads come by subscription; the probe call measures latency. While notices flow,
     // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
-    // when they stop for a few block intervals (a broken subscription, or a stalled
-    // node), the probe asks for the head itself.
+    // when one is more than a probe interval late (a broken subscription, a stalled
+    // node, a missed slot), the probe asks for the head itself. Any later and a
+    // healthy node whose subscription broke would show a head older than the lag
+    // warning (6 s against 3 s blocks) before polling took over.
     let block = Duration::from_secs(u64::from(p.obs().snap.block_interval_s.unwrap_or(3).max(1)));
-    let notice_grace = (block * 3).max(settings.interval * 3);
+    let notice_grace = block + settings.interval;
     let mut last_notice: Option<Instant> = None;
     loop {
         tokio::select! {
@@ -590,21 +648,31 @@ pub async fn run_seed(
     notify: Arc<Notify>,
 ) {
     let mut p = Probe::new(&settings, shared, notify);
-    let mut tick = tokio::time::interval(settings.seed_interval);
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
-        match seed_probe(&target.url, settings.timeout).await {
+        let ok = match seed_probe(&target.url, settings.timeout).await {
             Ok((connect, key)) => {
-                p.obs().snap.connect_ms = Some(ms(connect));
-                p.obs().snap.seed_key = Some(hex::encode(key));
+                {
+                    let s = &mut p.obs().snap;
+                    s.connect_ms = Some(ms(connect));
+                    s.seed_key = Some(hex::encode(key));
+                }
                 p.succeed(connect);
+                true
             }
             Err((kind, message)) => {
                 p.obs().snap.connect_ms = None;
                 p.fail(kind, format!("{}: {message}", target.url));
+                false
             }
-        }
+        };
+        // A failing seed is asked again every probe interval, so its outage is measured
+        // in probe intervals rather than in seed intervals.
+        let next = if ok {
+            settings.seed_interval
+        } else {
+            settings.interval.min(settings.seed_interval)
+        };
+        tokio::time::sleep(next).await;
     }
 }
 

@@ -59,9 +59,11 @@ impl Observation {
         matches!(self.snap.kind, EndpointKind::Node | EndpointKind::Lb)
     }
 
-    /// Counts towards a network's best head and the clock estimate.
+    /// Counts towards a network's best head, its agreed block ids and the clock
+    /// estimate. API nodes only: a load balancer's public URL proxies one of them, and
+    /// counting it too would give that node two votes.
     fn trusted_head(&self) -> Option<u32> {
-        if self.is_api() && self.ok() && !self.snap.chain_mismatch {
+        if self.snap.kind == EndpointKind::Node && self.ok() && !self.snap.chain_mismatch {
             self.snap.head_num
         } else {
             None
@@ -601,6 +603,25 @@ mod tests {
         assert_eq!(s.networks[0].best_head, Some(100));
         assert_eq!(s.networks[0].status, Status::Down);
         assert_eq!(s.worst(), Status::Down);
+    }
+
+    /// An LB routed to the forked node must not outvote the healthy one, nor be the
+    /// best node or a second clock sample; it is still checked against the network.
+    #[test]
+    fn a_load_balancer_has_no_vote() {
+        let a = node("a", 100, 999);
+        let mut b = node("b", 100, 999);
+        b.recent_ids = vec![(100, id_key("fork-100"))];
+        let mut lb = node("lb", 101, 999);
+        lb.snap.kind = EndpointKind::Lb;
+        lb.recent_ids = vec![(100, id_key("fork-100"))];
+        lb.clock_samples = vec![(999.0, 0.5)];
+        let s = aggregate(1000.0, &[a, b, lb], &rules());
+        assert!(!s.endpoint("a").unwrap().fork_suspect);
+        assert!(s.endpoint("b").unwrap().fork_suspect);
+        assert!(s.endpoint("lb").unwrap().fork_suspect);
+        assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
+        assert_eq!(s.clock.samples, 0);
     }
 
     #[test]

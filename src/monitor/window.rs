@@ -103,10 +103,17 @@ impl Window {
 
     /// A successful probe that took `ms` milliseconds, at unix time `now`.
     pub fn record_ok(&mut self, now: f64, ms: f64) {
+        self.record_ok_weighted(now, ms, 1);
+    }
+
+    /// A successful probe standing for `weight` probe intervals of availability: a
+    /// seed probed every ten intervals stands for ten, so one failed seed probe among
+    /// thirty is not 3 % of the window's time.
+    pub fn record_ok_weighted(&mut self, now: f64, ms: f64, weight: u32) {
         let us = (ms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64;
         let slot = self.slot(now);
         slot.hist.saturating_record(us);
-        slot.ok = slot.ok.saturating_add(1);
+        slot.ok = slot.ok.saturating_add(weight.max(1));
         self.merged.saturating_record(us);
         self.last_ms = Some(ms);
         self.push_history(Some(ms as f32));
@@ -114,8 +121,14 @@ impl Window {
 
     /// A failed probe at unix time `now`.
     pub fn record_failure(&mut self, now: f64) {
+        self.record_failure_weighted(now, 1);
+    }
+
+    /// A failed probe standing for `weight` probe intervals of unavailability: the
+    /// time spent in reconnect backoff since the previous failure.
+    pub fn record_failure_weighted(&mut self, now: f64, weight: u32) {
         let slot = self.slot(now);
-        slot.failed = slot.failed.saturating_add(1);
+        slot.failed = slot.failed.saturating_add(weight.max(1));
         self.push_history(None);
     }
 
@@ -226,6 +239,25 @@ mod tests {
         assert!(l.max_ms.unwrap() < 6.0);
         assert_eq!(w.availability_pct(100.0), Some(100.0));
         assert_eq!(w.availability_pct(1000.0), None);
+    }
+
+    #[test]
+    fn availability_weighs_probes_by_the_time_they_stand_for() {
+        let mut w = Window::new(600.0);
+        // A seed: 29 probes ten intervals apart, then one failure retried a probe
+        // interval later.
+        for i in 0..29 {
+            w.record_ok_weighted(1000.0 + f64::from(i) * 10.0, 1.0, 10);
+        }
+        w.record_failure_weighted(1290.0, 1);
+        w.record_ok_weighted(1291.0, 1.0, 1);
+        let a = w.availability_pct(1291.0).unwrap();
+        assert!((a - 100.0 * 291.0 / 292.0).abs() < 1e-9, "{a}");
+        // The latency histogram still holds one sample per probe.
+        assert_eq!(w.latency(1291.0).samples, 30);
+        // A weight of zero counts as one.
+        w.record_failure_weighted(1292.0, 0);
+        assert!(w.availability_pct(1292.0).unwrap() < a);
     }
 
     #[test]
