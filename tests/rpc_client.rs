@@ -917,3 +917,35 @@ async fn http_post_unanswered_times_out() {
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
     holder.abort();
 }
+
+/// A notice consumer sees its channel end; `close_reason` then tells it why, with the
+/// peer's close code and reason, instead of a bare "closed".
+#[tokio::test]
+async fn close_reason_names_the_peers_close_frame() {
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+    let url = ws_server(|mut ws| async move {
+        let _ = ws
+            .close(Some(CloseFrame {
+                code: CloseCode::Away,
+                reason: "node restarting for upgrade".into(),
+            }))
+            .await;
+    })
+    .await;
+    let client = RpcClient::connect(&url, opts(TIMEOUT)).await.unwrap();
+    assert!(client.close_reason().is_none() || client.is_closed());
+    let mut notices = client.take_notices().expect("notice receiver");
+    let ended = tokio::time::timeout(TIMEOUT, notices.recv()).await;
+    assert!(
+        matches!(ended, Ok(None)),
+        "the notice channel ends with the connection"
+    );
+    let why = client.close_reason().expect("a reason once closed");
+    assert_eq!(why.transport_kind(), Some(TransportKind::Closed), "{why}");
+    let text = why.to_string();
+    assert!(
+        text.contains("1001") && text.contains("node restarting for upgrade"),
+        "{text}"
+    );
+}

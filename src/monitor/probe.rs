@@ -482,7 +482,9 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
             }
             n = recv(&mut notices) => {
                 let Some(n) = n else {
-                    return Err(("connect", format!("{}: connection closed", target.url)));
+                    return Err(client.close_reason().map(rpc_fail).unwrap_or_else(|| {
+                        ("connect", format!("{}: connection closed", target.url))
+                    }));
                 };
                 if let Some(d) = dgp_in_notice(n.args) {
                     last_notice = Some(Instant::now());

@@ -313,6 +313,17 @@ impl RpcClient {
         self.inner.shared.lock().closed.is_some()
     }
 
+    /// Why the connection died, as the error the next call would get; `None` while it
+    /// is up. Lets a notice consumer that saw the channel end report the cause (a
+    /// close frame's reason, an oversize frame) rather than just "closed".
+    pub fn close_reason(&self) -> Option<RpcError> {
+        let state = self.inner.shared.lock();
+        state
+            .closed
+            .clone()
+            .map(|f| f.into_error(&self.inner.endpoint, "subscription"))
+    }
+
     /// The notice receiver. Only the first caller gets it; it yields `None` once the
     /// connection is gone, so a consumer learns about disconnects too.
     pub fn take_notices(&self) -> Option<mpsc::Receiver<Notice>> {
