@@ -137,7 +137,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         C::Ack | C::Snooze => {
             let list = app.alerts();
             let i = alert_index(app, &list);
-            let Some(id_) = list.get(i).map(|a| a.id.clone()) else {
+            let Some((id_, raised)) = list.get(i).map(|a| (a.id.clone(), a.raised)) else {
                 return Vec::new();
             };
             // The next alert takes the place of one that leaves the list.
@@ -146,7 +146,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 .or_else(|| i.checked_sub(1).and_then(|j| list.get(j)))
                 .map(|a| a.id.clone());
             if id == C::Ack {
-                app.acked.insert(id_.clone());
+                app.acked.insert(id_.clone(), raised);
                 app.notify(format!("acknowledged {id_}"), false);
                 return vec![Effect::Ack(id_)];
             }

@@ -192,7 +192,11 @@ pub struct App {
     /// Rows scrolled back from the newest event.
     pub events_scroll: usize,
     pub alert_selected: Option<String>,
-    pub acked: HashSet<String>,
+    /// Alerts acknowledged here, by id, with the `raised` time of the episode that was
+    /// acknowledged: an ack covers one incident, never the next one on the same node.
+    /// Shown at once (the engine confirms on its next snapshot) and kept for replays,
+    /// where no engine takes the ack.
+    pub acked: HashMap<String, f64>,
     pub snoozed: HashMap<String, f64>,
     pub help: bool,
     pub help_scroll: u16,
@@ -235,7 +239,7 @@ impl App {
             pinned: BTreeSet::new(),
             events_scroll: 0,
             alert_selected: None,
-            acked: HashSet::new(),
+            acked: HashMap::new(),
             snoozed: HashMap::new(),
             help: false,
             help_scroll: 0,
@@ -312,7 +316,7 @@ impl App {
     }
 
     pub fn is_acked(&self, a: &Alert) -> bool {
-        a.acked || self.acked.contains(&a.id)
+        a.acked || self.acked.get(&a.id) == Some(&a.raised)
     }
 
     pub fn snoozed_count(&self) -> usize {
@@ -447,6 +451,12 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     // An alert that cleared may fire again later.
     app.announced
         .retain(|id| s.alerts.iter().any(|a| &a.id == id && a.active));
+    // A local ack lasts until the engine confirms it or its episode ends.
+    app.acked.retain(|id, raised| {
+        s.alerts
+            .iter()
+            .any(|a| &a.id == id && a.raised == *raised && !a.acked)
+    });
     app.now = app.now.max(s.time.floor());
     for e in &s.endpoints {
         if let Some(err) = &e.last_error {

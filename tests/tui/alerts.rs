@@ -102,3 +102,44 @@ async fn alert_command_failures_are_reported() {
     assert!(e.contains("killed"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(5));
 }
+
+/// An acknowledgement covers one incident: the same alert raised again later, after it
+/// cleared, is new and shown active again.
+#[test]
+fn an_ack_covers_one_episode_only() {
+    let mut a = app();
+    update(&mut a, Msg::Snapshot(Box::new(snapshot(T0 + 1.0))));
+    super::fleet::press(&mut a, "3 a");
+    let (id, raised) = a
+        .acked
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), *v))
+        .expect("one acked");
+    // The test fleet dates its alerts from the snapshot time; hold this one's episode.
+    let snap = |t: f64, active: bool, raised_at: f64| {
+        let mut s = snapshot(t);
+        for x in s.alerts.iter_mut().filter(|x| x.id == id) {
+            x.active = active;
+            x.raised = raised_at;
+        }
+        Msg::Snapshot(Box::new(s))
+    };
+    let shown = |a: &btsops::tui::App| {
+        let alert = a
+            .fleet
+            .alerts
+            .iter()
+            .find(|x| x.id == id)
+            .expect("alert listed");
+        a.is_acked(alert)
+    };
+    assert!(shown(&a));
+    // The engine has not confirmed yet: the local ack holds.
+    update(&mut a, snap(T0 + 2.0, true, raised));
+    assert!(shown(&a));
+    // It clears, then fires again: a new episode, not acknowledged.
+    update(&mut a, snap(T0 + 3.0, false, raised));
+    update(&mut a, snap(T0 + 400.0, true, T0 + 400.0));
+    assert!(!shown(&a), "a new episode of {id} shows as acknowledged");
+}

@@ -144,7 +144,7 @@ fn alerts_ack_and_snooze() {
     press(&mut a, "3");
     assert_eq!(a.pane, Pane::Alerts);
     assert_eq!(press(&mut a, "a"), [Effect::Ack("status:asia-1".into())]);
-    assert!(a.acked.contains("status:asia-1"));
+    assert!(a.acked.contains_key("status:asia-1"));
     let e = press(&mut a, "j z");
     assert_eq!(
         e,
