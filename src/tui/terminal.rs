@@ -118,6 +118,11 @@ impl<B: Backend + Write> Painter<B> {
 
     /// Would a frame drawn now differ from the last one drawn?
     pub fn changed(&mut self, app: &App) -> bool {
+        // Ask the terminal its size first: the frame's area is the size at the last
+        // draw, and comparing against that missed every resize until something in the
+        // old corner changed. A resize clears the screen, so the whole frame repaints.
+        // (If the size can't be read, the last one stands.)
+        let _ = self.terminal.autoresize();
         let area = self.terminal.get_frame().area();
         let Some((last, cursor)) = &self.last else {
             return true;
