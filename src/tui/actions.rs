@@ -112,6 +112,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         C::Raw => {
             if let Some(name) = app.detail.clone() {
                 app.show_raw = !app.show_raw;
+                app.detail_scroll = 0;
                 if app.show_raw {
                     return vec![Effect::FetchRaw(name)];
                 }
@@ -212,6 +213,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
 fn open_detail(app: &mut App, name: String) {
     if app.detail.as_ref() != Some(&name) {
         app.show_raw = false;
+        app.detail_scroll = 0;
     }
     app.detail = Some(name);
     app.go(Pane::Detail);
@@ -262,9 +264,19 @@ fn step(app: &mut App, delta: isize) {
             app.alert_selected = list.get(i).map(|a| a.id.clone());
         }
         // Scrolling back in time: down shows older events.
-        Pane::Events | Pane::Detail => {
+        Pane::Events => {
             let len = app.events.len();
             app.events_scroll = moved(app.events_scroll, delta, len);
+        }
+        Pane::Detail => {
+            let node = app.detail.as_deref();
+            let events = app.events_of(node).count();
+            let raw = node
+                .and_then(|n| app.raw.get(n))
+                .map_or(0, |r| r.lines().count());
+            let errors = node.and_then(|n| app.errors.get(n)).map_or(0, |e| e.len());
+            let len = events.max(raw).max(errors).min(usize::from(u16::MAX));
+            app.detail_scroll = moved(usize::from(app.detail_scroll), delta, len) as u16;
         }
     }
 }

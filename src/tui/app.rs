@@ -191,6 +191,9 @@ pub struct App {
     pub pinned: BTreeSet<String>,
     /// Rows scrolled back from the newest event.
     pub events_scroll: usize,
+    /// Lines scrolled down in the node detail's lower panes (its events, and its last
+    /// errors or raw reply), which an 80x24 terminal cannot show whole.
+    pub detail_scroll: u16,
     pub alert_selected: Option<String>,
     /// Alerts acknowledged here, by id, with the `raised` time of the episode that was
     /// acknowledged: an ack covers one incident, never the next one on the same node.
@@ -238,6 +241,7 @@ impl App {
             sort_reversed: false,
             pinned: BTreeSet::new(),
             events_scroll: 0,
+            detail_scroll: 0,
             alert_selected: None,
             acked: HashMap::new(),
             snoozed: HashMap::new(),

@@ -288,3 +288,24 @@ fn detail_keeps_the_last_distinct_errors() {
     assert_eq!(errs.len(), btsops::tui::app::ERRORS_KEPT);
     assert_eq!(errs.back().unwrap().time, T0 + 14.0);
 }
+
+/// Movement keys in node detail scroll the detail's own lists, not the events pane
+/// behind it, which still opens at the newest event.
+#[test]
+fn detail_scrolls_itself_not_the_events_pane() {
+    let mut a = app();
+    press(&mut a, ": node Space us-1 Enter");
+    assert_eq!(a.detail.as_deref(), Some("us-1"));
+    let node_events = a.events_of(Some("us-1")).count();
+    assert!(node_events >= 2, "fixture has {node_events} events for eu-1");
+    press(&mut a, "j j j j j j j j j j");
+    assert_eq!(usize::from(a.detail_scroll), node_events - 1);
+    assert_eq!(a.events_scroll, 0);
+    press(&mut a, "k");
+    assert_eq!(usize::from(a.detail_scroll), node_events - 2);
+    press(&mut a, "Esc 2");
+    assert_eq!(a.events_scroll, 0);
+    // Another node starts at the top.
+    press(&mut a, ": node Space eu-2 Enter");
+    assert_eq!(a.detail_scroll, 0);
+}

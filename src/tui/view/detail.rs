@@ -48,9 +48,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Paragraph::new(text)
             .style(t.text)
             .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0))
             .block(titled(
                 app,
-                &format!("raw last reply ({} hides)", app.keymap.hint(CommandId::Raw)),
+                &format!(
+                    "raw last reply ({} hides){}",
+                    app.keymap.hint(CommandId::Raw),
+                    scrolled(app)
+                ),
             ))
             .render(right, buf);
     } else {
@@ -74,6 +79,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Paragraph::new(lines)
             .style(t.text)
             .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0))
             .block(titled(
                 app,
                 &format!(
@@ -83,6 +89,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 ),
             ))
             .render(right, buf);
+    }
+}
+
+/// ` ↓N` in a title while the lower panes are scrolled, so nothing looks missing.
+fn scrolled(app: &App) -> String {
+    match app.detail_scroll {
+        0 => String::new(),
+        n => format!(" ↓{n}"),
     }
 }
 
@@ -299,6 +313,7 @@ fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         .collect();
     let n = lines.len();
     Paragraph::new(lines)
-        .block(titled(app, &format!("events ({n})")))
+        .scroll((app.detail_scroll, 0))
+        .block(titled(app, &format!("events ({n}){}", scrolled(app))))
         .render(area, buf);
 }
