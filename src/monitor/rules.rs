@@ -142,10 +142,10 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (St
         return (Status::Down, vec![why]);
     }
     let mut status = Status::Ok;
-    let mut reasons = Vec::new();
+    let mut flagged: Vec<(Status, String)> = Vec::new();
     let mut flag = |s: Status, why: String| {
         status = status.worst(s);
-        reasons.push(why);
+        flagged.push((s, why));
     };
     if e.chain_mismatch {
         flag(
@@ -273,7 +273,11 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (St
             );
         }
     }
-    (status, reasons)
+    // The reasons that set the status come first: a crit row whose "why" column or
+    // alert text led with a warn reason hid what made it crit once cut to width.
+    // (`Status` orders worst first.)
+    flagged.sort_by_key(|(s, _)| *s);
+    (status, flagged.into_iter().map(|(_, why)| why).collect())
 }
 
 fn short(id: &str) -> &str {
@@ -622,6 +626,20 @@ mod tests {
         assert!(s.endpoint("lb").unwrap().fork_suspect);
         assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
         assert_eq!(s.clock.samples, 0);
+    }
+
+    /// The reason that made the status comes first, whatever order the rules ran in.
+    #[test]
+    fn the_worst_reason_leads() {
+        let th = Thresholds::default();
+        let mut e = node("a", 100, 999).snap;
+        e.lag_s = Some(th.lag_warn_s + 1.0);
+        e.latency.p99_ms = Some(th.latency_crit_ms + 100.0);
+        let (status, reasons) = evaluate(&e, &th, 0.0);
+        assert_eq!(status, Status::Crit);
+        assert_eq!(reasons.len(), 2, "{reasons:?}");
+        assert!(reasons[0].contains("latency"), "{reasons:?}");
+        assert!(reasons[1].contains("old"), "{reasons:?}");
     }
 
     #[test]

@@ -297,7 +297,10 @@ fn detail_scrolls_itself_not_the_events_pane() {
     press(&mut a, ": node Space us-1 Enter");
     assert_eq!(a.detail.as_deref(), Some("us-1"));
     let node_events = a.events_of(Some("us-1")).count();
-    assert!(node_events >= 2, "fixture has {node_events} events for eu-1");
+    assert!(
+        node_events >= 2,
+        "fixture has {node_events} events for eu-1"
+    );
     press(&mut a, "j j j j j j j j j j");
     assert_eq!(usize::from(a.detail_scroll), node_events - 1);
     assert_eq!(a.events_scroll, 0);
