@@ -340,11 +340,16 @@ impl App {
     }
 
     pub(super) fn notify(&mut self, text: impl Into<String>, error: bool) {
-        self.notice = Some(Notice {
-            text: text.into(),
-            error,
-            until: self.now + NOTICE_S,
-        });
+        let text = text.into();
+        // An error too long for the status bar (a failed reload's file:line: key:
+        // message) is drawn in full above it and stays until the next key: read at
+        // 80 columns, it must not be cut short nor vanish mid-read.
+        let until = if error && text.chars().count() + 1 > usize::from(self.size.0) {
+            f64::INFINITY
+        } else {
+            self.now + NOTICE_S
+        };
+        self.notice = Some(Notice { text, error, until });
     }
 
     pub(super) fn go(&mut self, pane: Pane) {
@@ -375,7 +380,12 @@ fn matches_filter(e: &EndpointSnapshot, needle: &str) -> bool {
 /// Folds one message into the state.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
-        Msg::Key(k) => key(app, k),
+        Msg::Key(k) => {
+            if app.notice.as_ref().is_some_and(|n| n.until.is_infinite()) {
+                app.notice = None;
+            }
+            key(app, k)
+        }
         Msg::Paste(text) => {
             let line: String = text.chars().filter(|c| !c.is_control()).collect();
             match &mut app.input {

@@ -312,3 +312,23 @@ fn detail_scrolls_itself_not_the_events_pane() {
     press(&mut a, ": node Space eu-2 Enter");
     assert_eq!(a.detail_scroll, 0);
 }
+
+/// An error longer than the status bar is shown whole above it and stays until a key.
+#[test]
+fn a_long_error_is_shown_whole_until_a_key() {
+    let mut a = app();
+    press(
+        &mut a,
+        ": nosuchcommandwithaverylongnamethatnobodytypes Enter",
+    );
+    let screen = super::screens::render(&a);
+    let text: String = screen.lines().take(24).collect::<Vec<_>>().join("");
+    assert!(
+        text.contains("type a network or node name") && text.contains("(any key closes)"),
+        "{screen}"
+    );
+    btsops::tui::update(&mut a, btsops::tui::Msg::Tick(super::fleet::T0 + 3600.0));
+    assert!(super::screens::render(&a).contains("(any key closes)"));
+    press(&mut a, "j");
+    assert!(!super::screens::render(&a).contains("(any key closes)"));
+}

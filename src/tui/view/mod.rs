@@ -68,6 +68,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     if app.help {
         help::draw(app, body, buf);
     }
+    status::long_error(app, body, buf);
 }
 
 /// Where the terminal cursor goes: after the text of an open input line.

@@ -137,3 +137,26 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
         buf.set_stringn(area.right() - rw, area.y, &right, rw as usize, t.bar);
     }
 }
+
+/// A sticky error notice (one too long for the bar) in full, wrapped, at the bottom of
+/// `body`, just above the status bar.
+pub fn long_error(app: &App, body: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+    let Some(n) = app.notice.as_ref().filter(|n| n.until.is_infinite()) else {
+        return;
+    };
+    let width = usize::from(body.width.max(1));
+    // Word wrapping can take a line more than the characters need.
+    let lines = n.text.chars().count().div_ceil(width) + 2;
+    let height = (lines as u16).min(body.height);
+    let area = Rect {
+        y: body.bottom() - height,
+        height,
+        ..body
+    };
+    Clear.render(area, buf);
+    Paragraph::new(format!("{}\n(any key closes)", n.text))
+        .style(app.theme.banner)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}
