@@ -45,7 +45,7 @@ fn run(cli: Cli) -> Result<u8> {
             let cfg = config::load(args.config.or(top).as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
             // when the console starts.
-            btsops::theme::load(&cfg.ui.theme, &cfg.source, false)?;
+            btsops::theme::load_for(&cfg, false)?;
             btsops::tui::Keymap::from_config(&cfg.source, &cfg.keys)?;
             println!("{}: ok", cfg.source.display());
             for line in cfg.summary_lines() {
