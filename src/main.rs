@@ -181,7 +181,14 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             tui::Keymap::defaults(),
         ),
     };
-    let records = tui::replay::messages(&args.file)?;
+    let tui::replay::Playable {
+        messages: records,
+        warnings,
+    } = tui::replay::playable(&args.file)?;
+    // Before the console takes the screen, so they are seen (and stay in the scrollback).
+    for w in &warnings {
+        eprintln!("{w}");
+    }
     if records.is_empty() {
         return Err(eyre!(
             "{}: no snapshots or events to replay",
