@@ -137,10 +137,11 @@ fn run(cli: Cli) -> Result<u8> {
 /// The console on the configured fleet, until the operator quits.
 fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     use btsops::tui;
-    // Say so before loading anything: a console without a terminal is a mistake.
-    tui::terminal::require_tty()?;
+    // The config first: a config error must exit 3 with its file:line like every
+    // other subcommand, even where the console could not have run anyway.
     let path = config::locate(config_path)?;
     let loaded = tui::load(&path, btsops::theme::no_color_env())?;
+    tui::terminal::require_tty()?;
     let mut app = tui::App::new(loaded.theme, loaded.keymap);
     app.config_path = Some(loaded.config.source.clone());
     app.bell = loaded.config.ui.bell;
@@ -160,7 +161,6 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
 /// A recording played into the console.
 fn replay(args: ReplayArgs) -> Result<u8> {
     use btsops::tui;
-    tui::terminal::require_tty()?;
     let speed = args.speed;
     if !(speed.is_finite() && (tui::app::MIN_SPEED..=tui::app::MAX_SPEED).contains(&speed)) {
         return Err(eyre!(
@@ -181,6 +181,8 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             tui::Keymap::defaults(),
         ),
     };
+    // After the config, for the same reason as in `console`.
+    tui::terminal::require_tty()?;
     let tui::replay::Playable {
         messages: records,
         warnings,
