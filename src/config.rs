@@ -233,6 +233,9 @@ impl Default for Stress {
 pub struct Ui {
     /// Name of a theme in themes/, or a path to a theme file.
     pub theme: String,
+    /// Line and column where `theme` was written, `None` when defaulted: the theme
+    /// is loaded after parsing, and its errors must still point at the config line.
+    pub theme_at: Option<(usize, usize)>,
     /// Disables every mutating action.
     pub read_only: bool,
     /// Ring the terminal bell when an alert fires.
@@ -246,6 +249,7 @@ impl Default for Ui {
     fn default() -> Self {
         Ui {
             theme: "default".into(),
+            theme_at: None,
             read_only: false,
             bell: false,
             alert_command: Vec::new(),
@@ -506,7 +510,7 @@ mod raw {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Ui {
-        pub theme: Option<String>,
+        pub theme: Option<Spanned<String>>,
         pub read_only: Option<bool>,
         pub bell: Option<bool>,
         pub alert_command: Option<Spanned<Vec<String>>>,
@@ -625,8 +629,13 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
                     c.into_inner()
                 }
             };
+            let theme_at = u.theme.as_ref().map(|t| line_col(ctx.text, t.span().start));
             Ui {
-                theme: u.theme.unwrap_or_else(|| Ui::default().theme),
+                theme: u
+                    .theme
+                    .map(Spanned::into_inner)
+                    .unwrap_or_else(|| Ui::default().theme),
+                theme_at,
                 read_only: u.read_only.unwrap_or(false),
                 bell: u.bell.unwrap_or(false),
                 alert_command,

@@ -45,7 +45,7 @@ fn run(cli: Cli) -> Result<u8> {
             let cfg = config::load(args.config.or(top).as_deref())?;
             // The theme and the keys are config too: a bad one must fail here, not
             // when the console starts.
-            btsops::theme::load(&cfg.ui.theme, &cfg.source, false)?;
+            btsops::theme::load_for(&cfg, false)?;
             btsops::tui::Keymap::from_config(&cfg.source, &cfg.keys)?;
             println!("{}: ok", cfg.source.display());
             for line in cfg.summary_lines() {
@@ -137,10 +137,11 @@ fn run(cli: Cli) -> Result<u8> {
 /// The console on the configured fleet, until the operator quits.
 fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     use btsops::tui;
-    // Say so before loading anything: a console without a terminal is a mistake.
-    tui::terminal::require_tty()?;
+    // The config first: a config error must exit 3 with its file:line like every
+    // other subcommand, even where the console could not have run anyway.
     let path = config::locate(config_path)?;
     let loaded = tui::load(&path, btsops::theme::no_color_env())?;
+    tui::terminal::require_tty()?;
     let mut app = tui::App::new(loaded.theme, loaded.keymap);
     app.config_path = Some(loaded.config.source.clone());
     app.bell = loaded.config.ui.bell;
@@ -160,7 +161,6 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
 /// A recording played into the console.
 fn replay(args: ReplayArgs) -> Result<u8> {
     use btsops::tui;
-    tui::terminal::require_tty()?;
     let speed = args.speed;
     if !(speed.is_finite() && (tui::app::MIN_SPEED..=tui::app::MAX_SPEED).contains(&speed)) {
         return Err(eyre!(
@@ -181,7 +181,16 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             tui::Keymap::defaults(),
         ),
     };
-    let records = tui::replay::messages(&args.file)?;
+    // After the config, for the same reason as in `console`.
+    tui::terminal::require_tty()?;
+    let tui::replay::Playable {
+        messages: records,
+        warnings,
+    } = tui::replay::playable(&args.file)?;
+    // Before the console takes the screen, so they are seen (and stay in the scrollback).
+    for w in &warnings {
+        eprintln!("{w}");
+    }
     if records.is_empty() {
         return Err(eyre!(
             "{}: no snapshots or events to replay",

@@ -10,7 +10,7 @@ use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::config::{self, ConfigError};
+use crate::config::{self, Config, ConfigError};
 
 /// The stock themes: name, file name (for errors), text.
 const BUILTIN: [(&str, &str, &str); 3] = [
@@ -128,15 +128,44 @@ pub fn load(spec: &str, config_file: &Path, no_color: bool) -> Result<Theme, Con
     let theme = if builtin_names().contains(&spec) {
         Theme::builtin(spec)?
     } else {
-        let mut path = PathBuf::from(spec);
-        if path.is_relative() {
-            if let Some(dir) = config_file.parent() {
-                path = dir.join(path);
-            }
-        }
-        load_file(&path)?
+        load_file(&resolve(spec, config_file))?
     };
     Ok(if no_color { Theme::mono() } else { theme })
+}
+
+/// The theme `cfg` asks for, as [`load`] does, but with every error pointing at the
+/// `ui.theme` line of the config: the operator edits the config, and a bare theme
+/// path (or an OS error about a file they never named) does not say where.
+pub fn load_for(cfg: &Config, no_color: bool) -> Result<Theme, ConfigError> {
+    let spec = cfg.ui.theme.as_str();
+    let (line, column) = cfg.ui.theme_at.unwrap_or((0, 0));
+    let at = |message: String| ConfigError {
+        file: cfg.source.clone(),
+        line,
+        column,
+        key: "ui.theme".into(),
+        message,
+    };
+    if !builtin_names().contains(&spec) && !resolve(spec, &cfg.source).exists() {
+        let bare = Path::new(spec);
+        // A bare word is almost surely a misspelt stock name, not a missing file.
+        if bare.components().count() == 1 && bare.extension().is_none() {
+            return Err(at(format!(
+                "unknown theme {spec:?} (stock themes: {}; or a path to a theme file)",
+                builtin_names().join(", ")
+            )));
+        }
+    }
+    load(spec, &cfg.source, no_color).map_err(|e| at(format!("bad theme file: {e}")))
+}
+
+/// A theme path as written in the config: relative to the config file's folder.
+fn resolve(spec: &str, config_file: &Path) -> PathBuf {
+    let path = PathBuf::from(spec);
+    match config_file.parent() {
+        Some(dir) if path.is_relative() => dir.join(path),
+        _ => path,
+    }
 }
 
 /// Reads and checks one theme file.

@@ -370,3 +370,48 @@ fn config_check_exit_codes_and_lookup_order() {
         "{err}"
     );
 }
+
+#[test]
+fn bad_theme_points_at_the_config_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    let check = |theme: &str| {
+        std::fs::write(&cfg, format!("[ui]\ntheme = \"{theme}\"\n{GOOD}")).unwrap();
+        btsops(&["config", "check", "--config", cfg.to_str().unwrap()], &[])
+    };
+    let at = format!("{}:2:9: ui.theme: ", cfg.display());
+
+    let (code, _, err) = check("nosuchtheme");
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "btsops: config error: {at}unknown theme \"nosuchtheme\" \
+             (stock themes: default, high-contrast, mono; or a path to a theme file)"
+        )
+    );
+
+    // A path: the config line first, then the theme file's own error.
+    let (code, _, err) = check("themes/missing.toml");
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&at) && err.contains("missing.toml") && err.contains("cannot read theme"),
+        "{err}"
+    );
+    let theme = dir.path().join("mine.toml");
+    std::fs::write(&theme, "[status]\nok = { fg = \"green\" }\nbogus = {}\n").unwrap();
+    let (code, _, err) = check("mine.toml");
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains(&at) && err.contains(&format!("{}:3:", theme.display())),
+        "{err}"
+    );
+
+    // The library's loader says the same, for `:reload`.
+    std::fs::write(&cfg, format!("[ui]\ntheme = \"nosuchtheme\"\n{GOOD}")).unwrap();
+    let loaded = config::load(Some(&cfg)).unwrap();
+    let e = btsops::theme::load_for(&loaded, false).unwrap_err();
+    assert_eq!((e.line, e.column, e.key.as_str()), (2, 9, "ui.theme"));
+    let e = btsops::tui::load(&cfg, false).err().unwrap();
+    assert_eq!((e.line, e.column, e.key.as_str()), (2, 9, "ui.theme"));
+}

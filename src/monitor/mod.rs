@@ -23,4 +23,4 @@ pub use model::{
     FleetSnapshot, LastError, Latency, NetworkSummary, Status, StatusCounts, VersionBracket,
 };
 pub use probe::Target;
-pub use record::{Record, RecordError, Recorder, Recording};
+pub use record::{Record, RecordError, Recorder, Recording, Salvaged};

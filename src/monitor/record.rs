@@ -175,6 +175,37 @@ impl Recording {
     pub fn read_all(path: impl AsRef<Path>) -> Result<Vec<(f64, Record)>, RecordError> {
         Recording::open(path)?.collect()
     }
+
+    /// Every good record, and the lines that were skipped. A recorder stopped
+    /// mid-write leaves a truncated last line (maybe cut inside a UTF-8 character),
+    /// and a newer btsops may write record types this one does not know; neither
+    /// should cost an incident review the rest of the file. Other I/O errors still fail.
+    pub fn read_lenient(path: impl AsRef<Path>) -> Result<Salvaged, RecordError> {
+        let mut out = Salvaged::default();
+        let mut recording = Recording::open(path)?;
+        while let Some(item) = recording.next() {
+            match item {
+                Ok(r) => out.records.push(r),
+                Err(RecordError::Parse { line, message, .. }) => out.skipped.push((line, message)),
+                Err(RecordError::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::InvalidData =>
+                {
+                    // `lines()` has consumed the bad line, so reading can go on.
+                    out.skipped.push((recording.line_no, source.to_string()))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What [`Recording::read_lenient`] could read.
+#[derive(Debug, Default)]
+pub struct Salvaged {
+    pub records: Vec<(f64, Record)>,
+    /// (1-based line number, why it is not a recording line).
+    pub skipped: Vec<(usize, String)>,
 }
 
 /// Parses one recording line.
@@ -261,5 +292,27 @@ mod tests {
         let got = Recording::read_all(&path).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].0, 2.0);
+    }
+
+    #[test]
+    fn lenient_reader_skips_bad_lines_and_reads_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rec.jsonl");
+        let snap = serde_json::to_string(&Line {
+            t: 1.0,
+            record: Record::Snapshot(FleetSnapshot::empty()),
+        })
+        .unwrap();
+        let mut bytes = format!("{snap}\n").into_bytes();
+        bytes.extend_from_slice(b"{\"t\":2,\"reason\":\"\xc3\n");
+        bytes.extend_from_slice(
+            format!("\n{{\"t\":3,\"type\":\"later\"}}\n{snap}\n{{\"t\"").as_bytes(),
+        );
+        std::fs::write(&path, bytes).unwrap();
+        assert!(Recording::read_all(&path).is_err());
+        let got = Recording::read_lenient(&path).unwrap();
+        assert_eq!(got.records.len(), 2);
+        let lines: Vec<usize> = got.skipped.iter().map(|(l, _)| *l).collect();
+        assert_eq!(lines, [2, 4, 6], "{:?}", got.skipped);
     }
 }

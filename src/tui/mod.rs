@@ -31,7 +31,7 @@ pub fn theme_no_color() -> bool {
 /// and `:reload` both use, so a reload accepts exactly what a start accepts.
 pub fn load(path: &Path, no_color: bool) -> Result<Reloaded, ConfigError> {
     let config = config::load(Some(path))?;
-    let theme = theme::load(&config.ui.theme, &config.source, no_color)?;
+    let theme = theme::load_for(&config, no_color)?;
     let keymap = Keymap::from_config(&config.source, &config.keys)?;
     Ok(Reloaded {
         config,

@@ -10,16 +10,53 @@ use super::app::{App, Effect, Msg, Replay, ReplayCmd};
 use super::terminal::{self, Options, TuiError};
 use crate::monitor::{Record, RecordError, Recording};
 
+/// Skipped lines named one by one before the rest are only counted: a badly damaged
+/// file must not bury the terminal in warnings.
+pub const MAX_WARNINGS: usize = 5;
+
 /// A recording as the console's messages: (recording time, message).
 pub fn messages(path: &Path) -> Result<Vec<(f64, Msg)>, RecordError> {
-    Ok(Recording::read_all(path)?
+    Ok(to_messages(Recording::read_all(path)?))
+}
+
+/// A recording read past its bad lines, for `btsops replay`.
+#[derive(Debug)]
+pub struct Playable {
+    pub messages: Vec<(f64, Msg)>,
+    /// One line per skipped line, up to [`MAX_WARNINGS`], then a count of the rest.
+    pub warnings: Vec<String>,
+}
+
+/// Like [`messages`], but a line that is not a recording line is skipped with a
+/// warning instead of failing the whole file. An empty result is the caller's to refuse.
+pub fn playable(path: &Path) -> Result<Playable, RecordError> {
+    let salvaged = Recording::read_lenient(path)?;
+    let file = path.display();
+    let mut warnings: Vec<String> = salvaged
+        .skipped
+        .iter()
+        .take(MAX_WARNINGS)
+        .map(|(line, why)| format!("warning: {file}:{line}: skipped, not a recording line: {why}"))
+        .collect();
+    let rest = salvaged.skipped.len().saturating_sub(MAX_WARNINGS);
+    if rest > 0 {
+        warnings.push(format!("warning: {file}: {rest} more bad lines skipped"));
+    }
+    Ok(Playable {
+        messages: to_messages(salvaged.records),
+        warnings,
+    })
+}
+
+fn to_messages(records: Vec<(f64, Record)>) -> Vec<(f64, Msg)> {
+    records
         .into_iter()
         .filter_map(|(t, r)| match r {
             Record::Start { .. } => None,
             Record::Snapshot(s) => Some((t, Msg::Snapshot(Box::new(s)))),
             Record::Event(e) => Some((t, Msg::Event(e))),
         })
-        .collect())
+        .collect()
 }
 
 /// Runs the console on a recording until the operator quits.

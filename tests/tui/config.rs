@@ -114,19 +114,75 @@ fn config_check_refuses_bad_keys_and_themes() {
     );
 }
 
+/// `btsops ARGS` with no terminal on stdin, stdout or stderr.
+fn without_terminal(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn console_without_a_terminal_points_to_check() {
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["--config", "/nonexistent.toml"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, NET).unwrap();
+    let out = without_terminal(&["--config", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("needs a terminal") && err.contains("btsops check"),
         "{err}"
     );
+}
+
+#[test]
+fn console_without_a_terminal_still_reports_config_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    let p = path.to_str().unwrap();
+    let cases = [
+        (
+            format!("{NET}colour = 1\n"),
+            NET.lines().count() + 1,
+            1,
+            "colour",
+        ),
+        (
+            format!("[ui]\ntheme = \"nosuch\"\n{NET}"),
+            2,
+            9,
+            "ui.theme: unknown theme",
+        ),
+        (
+            format!("{NET}\n[keys]\nquit = \"C-b\"\n"),
+            keys_line(1),
+            1,
+            "keys.quit",
+        ),
+    ];
+    for (text, line, col, says) in cases {
+        std::fs::write(&path, text).unwrap();
+        for args in [
+            vec!["--config", p],
+            vec!["replay", "--config", p, "x.jsonl"],
+        ] {
+            let out = without_terminal(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("config error: {p}:{line}:{col}: "))
+                    && err.contains(says)
+                    && !err.contains("needs a terminal"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    let out = without_terminal(&["--config", "/nonexistent/c.toml"]);
+    assert_eq!(out.status.code(), Some(3));
 }
 
 #[test]

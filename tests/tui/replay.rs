@@ -63,3 +63,72 @@ fn paused_replay_screen_shows_its_state() {
     let s = super::screens::render(&app);
     assert!(s.contains(":step"), "{s}");
 }
+
+/// The fixture with an unknown record type after line 3 and a last line cut short,
+/// as a recorder stopped mid-write leaves it (cut inside a UTF-8 character, too).
+fn damaged(dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        out.extend_from_slice(l.as_bytes());
+        out.push(b'\n');
+        if i == 2 {
+            out.extend_from_slice(b"{\"t\":1795645859.5,\"type\":\"telemetry\",\"x\":1}\n");
+        }
+    }
+    let last = lines[lines.len() - 1];
+    out.extend_from_slice(&last.as_bytes()[..last.len() / 2]);
+    out.extend_from_slice(b"\"r\xc3");
+    let path = dir.join("damaged.jsonl");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+fn replay_skips_bad_lines_and_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = damaged(dir.path());
+    let n = 37 + 2;
+    // The strict reader still refuses the file, for code that wants all or nothing.
+    assert!(btsops::tui::replay::messages(&path).is_err());
+
+    let p = btsops::tui::replay::playable(&path).unwrap();
+    let good = btsops::tui::replay::messages(&fixture()).unwrap();
+    assert_eq!(p.messages.len(), good.len());
+    let file = path.display();
+    assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+    assert!(
+        p.warnings[0].starts_with(&format!(
+            "warning: {file}:4: skipped, not a recording line: unknown variant `telemetry`"
+        )),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.warnings[1].starts_with(&format!(
+            "warning: {file}:{n}: skipped, not a recording line: "
+        )),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn replay_of_only_bad_lines_has_nothing_and_counts_past_a_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.jsonl");
+    std::fs::write(&path, "not json\n".repeat(8)).unwrap();
+    let p = btsops::tui::replay::playable(&path).unwrap();
+    assert!(p.messages.is_empty());
+    let max = btsops::tui::replay::MAX_WARNINGS;
+    assert_eq!(p.warnings.len(), max + 1, "{:?}", p.warnings);
+    assert_eq!(
+        p.warnings[max],
+        format!(
+            "warning: {}: {} more bad lines skipped",
+            path.display(),
+            8 - max
+        )
+    );
+}
