@@ -404,9 +404,9 @@ async fn a_late_check_round_is_no_clock_warning() {
         "chain_id = \"{CHAIN_ID}\"\nprefix = \"BTS\"\nlag_warn_s = 30\nlag_crit_s = 60\n"
     ));
     for n in ["a", "b"] {
-        let url = &fleet.endpoint("mainnet", n).expect("node").url;
-        text.push_str(&format!(
-            "  [[network.node]]\n  name = \"{n}\"\n  url = \"{url}\"\n"
+        text.push_str(&node_entry(
+            n,
+            &fleet.endpoint("mainnet", n).expect("node").url,
         ));
     }
     let dir = tempfile::tempdir().expect("tempdir");

@@ -445,9 +445,7 @@ async fn node_on_a_fork_is_suspected() {
     let upstream = fleet.endpoint("mainnet", "b").expect("b").url.clone();
     let liar = forking_proxy(upstream).await;
     let mut text = config_text(&fleet, &["a"], &[]);
-    text.push_str(&format!(
-        "\n  [[network.node]]\n  name = \"forked\"\n  url = \"{liar}\"\n"
-    ));
+    text.push_str(&node_entry("forked", &liar));
     let cfg = parse(&text);
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "fork suspected", LONG, |s| {
@@ -473,13 +471,11 @@ async fn the_majority_outvotes_a_forked_first_node() {
     let upstream = fleet.endpoint("mainnet", "b").expect("b").url.clone();
     let liar = forking_proxy(upstream).await;
     let mut text = config_text(&fleet, &[], &[]);
-    text.push_str(&format!(
-        "\n  [[network.node]]\n  name = \"forked\"\n  url = \"{liar}\"\n"
-    ));
+    text.push_str(&node_entry("forked", &liar));
     for n in ["a", "victim"] {
-        let url = &fleet.endpoint("mainnet", n).expect("node").url;
-        text.push_str(&format!(
-            "\n  [[network.node]]\n  name = \"{n}\"\n  url = \"{url}\"\n"
+        text.push_str(&node_entry(
+            n,
+            &fleet.endpoint("mainnet", n).expect("node").url,
         ));
     }
     let engine = start_engine(&parse(&text));

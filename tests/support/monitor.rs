@@ -84,10 +84,7 @@ availability_crit_pct = 10
     ));
     for n in nodes {
         let e = fleet.endpoint("mainnet", n).expect("node exists");
-        t.push_str(&format!(
-            "\n  [[network.node]]\n  name = \"{n}\"\n  url = \"{}\"\n",
-            e.url
-        ));
+        t.push_str(&node_entry(n, &e.url));
     }
     for s in seeds {
         let e = fleet.endpoint("mainnet", s).expect("seed exists");
@@ -97,6 +94,11 @@ availability_crit_pct = 10
         ));
     }
     t
+}
+
+/// A `[[network.node]]` table to append to a config's last network.
+pub fn node_entry(name: &str, url: &str) -> String {
+    format!("\n  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n")
 }
 
 pub fn parse(text: &str) -> Config {
