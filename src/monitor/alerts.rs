@@ -97,12 +97,19 @@ pub fn conditions(snap: &FleetSnapshot) -> Vec<Condition> {
     out
 }
 
+/// An alert whose condition returns within this many seconds of clearing continues
+/// the same episode: a node hovering at a threshold must not page (nor lose its
+/// acknowledgement) on every swing.
+pub const REFIRE_GRACE_S: f64 = 120.0;
+
 /// Every alert not yet gone.
 #[derive(Debug, Clone, Default)]
 pub struct AlertBook {
     alerts: BTreeMap<String, Alert>,
     /// Per alert: the severity of its condition now, and when it was acknowledged.
     severity: BTreeMap<String, Severity>,
+    /// When each inactive alert's condition cleared.
+    cleared_at: BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -135,9 +142,13 @@ impl AlertBook {
                 acked: false,
                 snoozed_until: None,
             });
-            if !was_active.contains(&a.id) {
-                // New, or back after clearing: `raised` dates this episode, not the
-                // first one (the earlier one is in the event log).
+            let quick_refire = self
+                .cleared_at
+                .remove(&a.id)
+                .is_some_and(|t| now - t <= REFIRE_GRACE_S);
+            if !was_active.contains(&a.id) && !quick_refire {
+                // New, or back well after clearing: `raised` dates this episode, not
+                // the first one (the earlier one is in the event log).
                 a.raised = now;
             }
             a.active = true;
@@ -154,11 +165,25 @@ impl AlertBook {
             }
             a.message.clone_from(&c.message);
         }
-        // An acknowledged alert leaves once its condition clears; an unacknowledged one
-        // stays so a flapping node is still seen in the morning.
-        self.alerts.retain(|_, a| a.active || !a.acked);
+        for id in &was_active {
+            if self.alerts.get(id).is_some_and(|a| !a.active) {
+                self.cleared_at.insert(id.clone(), now);
+            }
+        }
+        // An acknowledged alert leaves once its condition has stayed clear for the
+        // grace time; an unacknowledged one stays so a flapping node is still seen in
+        // the morning.
+        let cleared_at = &self.cleared_at;
+        self.alerts.retain(|id, a| {
+            a.active
+                || !a.acked
+                || cleared_at
+                    .get(id)
+                    .is_some_and(|t| now - t <= REFIRE_GRACE_S)
+        });
         let alerts = &self.alerts;
         self.severity.retain(|id, _| alerts.contains_key(id));
+        self.cleared_at.retain(|id, _| alerts.contains_key(id));
     }
 
     /// Acknowledges an alert; false when there is no such alert.
@@ -173,6 +198,7 @@ impl AlertBook {
                 } else {
                     self.alerts.remove(id);
                     self.severity.remove(id);
+                    self.cleared_at.remove(id);
                 }
                 true
             }
@@ -225,6 +251,23 @@ mod tests {
             message: format!("{name} is crit"),
             ..down(name)
         }
+    }
+
+    /// A node hovering at a threshold: the alert clears and returns within the grace
+    /// time, and stays one episode, acknowledgement included.
+    #[test]
+    fn a_quick_refire_is_the_same_episode() {
+        let mut b = AlertBook::default();
+        b.update(100.0, &[crit("a")]);
+        assert!(b.ack("status:a"));
+        for t in [110.0, 130.0, 150.0] {
+            b.update(t, &[]);
+            b.update(t + 5.0, &[crit("a")]);
+        }
+        let a = &b.list()[0];
+        assert_eq!(a.raised, 100.0);
+        assert!(a.acked);
+        assert!(a.active);
     }
 
     /// An alert that cleared unacknowledged and fires again is dated by its new
@@ -288,6 +331,9 @@ mod tests {
         assert_eq!(b.list().len(), 1);
         assert!(b.list()[0].acked);
         b.update(3.0, &[]);
+        // Kept through the re-fire grace, then gone.
+        assert_eq!(b.list().len(), 1);
+        b.update(3.0 + REFIRE_GRACE_S + 1.0, &[]);
         assert!(b.list().is_empty());
         assert!(!b.ack("status:a"));
     }

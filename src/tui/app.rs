@@ -3,7 +3,7 @@
 //! run loop or the integrator carries out. Nothing here reads the clock or does I/O,
 //! so key-sequence tests drive it directly.
 
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 
 use super::actions;
@@ -215,8 +215,10 @@ pub struct App {
     pub replay: Option<Replay>,
     /// Ring the terminal bell on new alerts (`ui.bell`).
     pub bell: bool,
-    /// Alert ids already announced, so each fires once.
-    announced: HashSet<String>,
+    /// Alerts already announced, by id, with the `raised` time of the episode: each
+    /// episode rings once, and the engine keeps an alert that clears and returns
+    /// quickly in the same episode.
+    announced: HashMap<String, f64>,
 }
 
 impl App {
@@ -256,7 +258,7 @@ impl App {
             quit: false,
             replay: None,
             bell: false,
-            announced: HashSet::new(),
+            announced: HashMap::new(),
         }
     }
 
@@ -459,12 +461,14 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     let raised: Vec<Effect> = s
         .alerts
         .iter()
-        .filter(|a| a.active && !a.acked && app.announced.insert(a.id.clone()))
+        .filter(|a| {
+            a.active && !a.acked && app.announced.insert(a.id.clone(), a.raised) != Some(a.raised)
+        })
         .map(|a| Effect::AlertRaised(a.clone()))
         .collect();
-    // An alert that cleared may fire again later.
+    // An alert that left the list may come back later as a new one.
     app.announced
-        .retain(|id| s.alerts.iter().any(|a| &a.id == id && a.active));
+        .retain(|id, _| s.alerts.iter().any(|a| &a.id == id));
     // A local ack lasts until the engine confirms it or its episode ends.
     app.acked.retain(|id, raised| {
         s.alerts
