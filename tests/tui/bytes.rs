@@ -145,3 +145,75 @@ fn sixty_seconds_of_fifty_nodes_stay_under_2kb_a_second_at_80x24() {
     assert!(per_second < 2000, "{per_second} B/s");
     eprintln!("busy fleet at 80x24: first frame {first} B, then {per_second} B/s");
 }
+
+/// A terminal whose size the test sets: ratatui's test backend, plus the `Write` the
+/// painter needs for its synchronized-output markers (discarded).
+struct Resizable(ratatui::backend::TestBackend);
+
+impl Write for Resizable {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ratatui::backend::Backend for Resizable {
+    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a ratatui::buffer::Cell)>,
+    {
+        self.0.draw(content)
+    }
+    fn hide_cursor(&mut self) -> std::io::Result<()> {
+        self.0.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> std::io::Result<()> {
+        self.0.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> std::io::Result<ratatui::layout::Position> {
+        self.0.get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<ratatui::layout::Position>>(
+        &mut self,
+        position: P,
+    ) -> std::io::Result<()> {
+        self.0.set_cursor_position(position)
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        self.0.clear()
+    }
+    fn size(&self) -> std::io::Result<ratatui::layout::Size> {
+        self.0.size()
+    }
+    fn window_size(&mut self) -> std::io::Result<ratatui::backend::WindowSize> {
+        self.0.window_size()
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        ratatui::backend::Backend::flush(&mut self.0)
+    }
+}
+
+/// A resize repaints at once, at the new size, even when no data changed: comparing
+/// against the frame's old size used to skip it until something in the old corner did.
+#[test]
+fn a_resize_repaints_at_once_at_the_new_size() {
+    let app = app_with(Theme::mono(), 80, 24);
+    let mut painter =
+        Painter::fullscreen(Resizable(ratatui::backend::TestBackend::new(80, 24))).unwrap();
+    painter.draw(&app).unwrap();
+    assert!(!painter.changed(&app), "nothing changed, nothing to draw");
+    for (w, h) in [(120u16, 30u16), (60, 15)] {
+        painter.backend_mut().0.resize(w, h);
+        assert!(painter.changed(&app), "a resize to {w}x{h} must repaint");
+        painter.draw(&app).unwrap();
+        let buf = painter.backend().0.buffer();
+        assert_eq!((buf.area.width, buf.area.height), (w, h));
+        let last_row: String = (0..w).map(|x| buf[(x, h - 1)].symbol()).collect();
+        assert!(
+            last_row.contains("help"),
+            "status bar not on row {h}: {last_row:?}"
+        );
+    }
+}
