@@ -24,7 +24,7 @@ struct Run {
     rss_kb: u64,
 }
 
-const MAINNET_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+use btsops::simnet::chain_state::MAINNET_CHAIN_ID as MAINNET_ID;
 
 fn run(n: usize, seconds: u64, block_interval: u64) -> Run {
     let dir = std::env::temp_dir().join(format!("monitor-bench-{}-{n}", std::process::id()));

@@ -12,8 +12,7 @@ use crate::monitor::EngineOptions;
 use crate::simnet::{Fault, Fleet, FleetDescription, FleetHandle};
 use crate::tui::{self, App, Msg};
 
-const MAINNET_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
-const TESTNET_ID: &str = "39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447";
+use crate::simnet::chain_state::{MAINNET_CHAIN_ID as MAINNET_ID, TESTNET_CHAIN_ID as TESTNET_ID};
 
 /// One-second blocks so lag builds up visibly within the scenario's minute.
 fn fleet_toml() -> String {

@@ -87,17 +87,6 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("reasons", "array"),
 ];
 
-fn type_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 fn assert_shape(doc: &Value) {
     assert_eq!(doc["format"], 1);
     assert!(doc["time"].is_number());
@@ -127,7 +116,7 @@ fn assert_shape(doc: &Value) {
                 .get(*k)
                 .unwrap_or_else(|| panic!("endpoint key {k} missing in {e}"));
             assert!(
-                ty.split('|').any(|t| t == type_of(v)),
+                ty.split('|').any(|t| t == btsops::rpc::frame::json_type(v)),
                 "{k}: {v} is not {ty}"
             );
         }

@@ -212,7 +212,8 @@ pub fn parse_http_reply(body: &[u8]) -> Result<Result<Value, NodeError>, String>
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
+/// A JSON value's type name, for error messages (and the `check --json` contract test).
+pub fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "bool",

@@ -775,13 +775,14 @@ fn fake_signature(id: &BlockId) -> [u8; 65] {
     sig
 }
 
+/// Genesis accounts for the simnet unit tests, one key for every role.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod test_accounts {
+    use super::GenesisAccount;
 
-    const KEY: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
+    pub const KEY: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
 
-    fn acct(name: &str, ltm: bool, balance: i64) -> GenesisAccount {
+    pub fn acct(name: &str, ltm: bool, balance: i64) -> GenesisAccount {
         GenesisAccount {
             name: name.into(),
             owner_key: KEY.into(),
@@ -794,6 +795,13 @@ mod tests {
             balance,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use super::test_accounts::{KEY, acct};
 
     fn spec() -> ChainSpec {
         let mut s = ChainSpec::new(MAINNET_CHAIN_ID, "BTS");

@@ -693,31 +693,17 @@ mod tests {
         AccountId, AccountOptions, Asset, FutureExtensions, Memo, PrivateKey, TimePointSec,
         Transaction, tapos_from_block_id,
     };
-    use crate::simnet::chain_state::{ChainSpec, GenesisAccount, MAINNET_CHAIN_ID};
+    use crate::simnet::chain_state::{ChainSpec, MAINNET_CHAIN_ID};
 
     const WIF: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";
-    const KEY: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
-
-    fn genesis(name: &str, ltm: bool, balance: i64) -> GenesisAccount {
-        GenesisAccount {
-            name: name.into(),
-            owner_key: KEY.into(),
-            active_key: KEY.into(),
-            memo_key: KEY.into(),
-            lifetime_member: ltm,
-            registrar: None,
-            referrer: None,
-            referrer_percent: 0,
-            balance,
-        }
-    }
+    use crate::simnet::chain_state::test_accounts::{KEY, acct};
 
     /// faucet 1.2.6 (lifetime), nathan 1.2.7 (basic), two blocks produced.
     fn chain() -> Chain {
         let mut spec = ChainSpec::new(MAINNET_CHAIN_ID, "BTS");
         spec.accounts = vec![
-            genesis("faucet", true, 10_000_000_000),
-            genesis("nathan", false, 10_000_000_000),
+            acct("faucet", true, 10_000_000_000),
+            acct("nathan", false, 10_000_000_000),
         ];
         let mut c = Chain::genesis(spec, 0).unwrap();
         c.produce_block(3).unwrap();

@@ -9,7 +9,7 @@ use btsops::config::{self, Config};
 use btsops::monitor::{EndpointSnapshot, Engine, EngineOptions, FleetSnapshot};
 use btsops::simnet::{Fleet, FleetDescription, FleetHandle};
 
-pub const CHAIN_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+pub const CHAIN_ID: &str = btsops::simnet::chain_state::MAINNET_CHAIN_ID;
 
 pub fn fleet_toml() -> String {
     format!(

@@ -11,7 +11,7 @@ use btsops::simnet::{Fleet, FleetDescription, FleetHandle};
 /// The oracle's well-known dev key (also nathan's here).
 pub const DEV_PUB: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
 pub const DEV_WIF: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";
-pub const MAINNET_ID: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+pub const MAINNET_ID: &str = btsops::simnet::chain_state::MAINNET_CHAIN_ID;
 
 pub fn fleet_toml() -> String {
     format!(

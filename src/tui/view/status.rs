@@ -53,30 +53,15 @@ fn counts_text(c: &StatusCounts) -> String {
 
 pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    match &app.input {
-        Input::Filter(s) => {
-            buf.set_style(area, t.input);
-            buf.set_stringn(
-                area.x,
-                area.y,
-                format!("/{s}"),
-                area.width as usize,
-                t.input,
-            );
-            return;
-        }
-        Input::Command(s) => {
-            buf.set_style(area, t.input);
-            buf.set_stringn(
-                area.x,
-                area.y,
-                format!(":{s}"),
-                area.width as usize,
-                t.input,
-            );
-            return;
-        }
-        Input::None => {}
+    let line = match &app.input {
+        Input::Filter(s) => Some(format!("/{s}")),
+        Input::Command(s) => Some(format!(":{s}")),
+        Input::None => None,
+    };
+    if let Some(line) = line {
+        buf.set_style(area, t.input);
+        buf.set_stringn(area.x, area.y, line, area.width as usize, t.input);
+        return;
     }
     buf.set_style(area, t.bar);
     let mut counts = StatusCounts::default();
