@@ -13,10 +13,6 @@ use support::oracle::{CHAIN_ID, DEV_WIF, NATHAN, Oracle};
 
 const INIT0: &str = "1.2.6";
 
-async fn balance(c: &RpcClient, account: &str) -> i64 {
-    c.get_account_balances(account, &["1.3.0"]).await.unwrap()[0].amount
-}
-
 /// A transfer nathan → init0 paying the node's required fee, referencing its head block and
 /// expiring a minute after it.
 async fn transfer(c: &RpcClient, amount: i64) -> Transaction {
@@ -38,7 +34,7 @@ async fn signed_transfer_is_accepted_and_moves_balances() {
     let c = RpcClient::connect(&node.ws_url, opts).await.unwrap();
     let chain_id = ChainId::from_hex(CHAIN_ID).unwrap();
     let key = PrivateKey::from_wif(DEV_WIF).unwrap();
-    let before = balance(&c, INIT0).await;
+    let before = ops::core_balance(&c, INIT0).await;
 
     let tx = transfer(&c, 12_345).await;
     let signed = tx.sign(&key, &chain_id);
@@ -64,7 +60,7 @@ async fn signed_transfer_is_accepted_and_moves_balances() {
     let mut after = before;
     while after == before && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        after = balance(&c, INIT0).await;
+        after = ops::core_balance(&c, INIT0).await;
     }
     assert_eq!(
         after - before,

@@ -10,8 +10,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use btsops::chain::PrivateKey;
-use btsops::rpc::{Api, ConnectOptions, RpcClient};
-use serde_json::{Value, json};
+use btsops::rpc::{ConnectOptions, RpcClient};
+use serde_json::Value;
+use support::ops::core_balance;
 use support::pybitshares;
 
 /// Stops the simnet process however the test ends.
@@ -32,21 +33,6 @@ impl Drop for Simnet {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-async fn core_balance(c: &RpcClient, account: &str) -> i64 {
-    let v = c
-        .call(
-            Api::Database,
-            "get_account_balances",
-            json!([account, ["1.3.0"]]),
-        )
-        .await
-        .unwrap();
-    let a = &v[0]["amount"];
-    a.as_i64()
-        .or_else(|| a.as_str().and_then(|s| s.parse().ok()))
-        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

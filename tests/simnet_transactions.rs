@@ -8,7 +8,7 @@ use std::time::Duration;
 use btsops::chain::{ChainId, PrivateKey, SignedTransaction};
 use btsops::rpc::{Api, RpcClient};
 use serde_json::{Value, json};
-use support::ops::{create, head_tx, transfer};
+use support::ops::{core_balance, create, head_tx, transfer};
 use support::simnet::{self, DEV_WIF, MAINNET_ID};
 
 const FAUCET: u64 = 6;
@@ -20,21 +20,6 @@ fn key() -> PrivateKey {
 
 fn chain_id() -> ChainId {
     ChainId::from_hex(MAINNET_ID).unwrap()
-}
-
-async fn balance(c: &RpcClient, account: u64) -> i64 {
-    let v = c
-        .call(
-            Api::Database,
-            "get_account_balances",
-            json!([format!("1.2.{account}"), ["1.3.0"]]),
-        )
-        .await
-        .unwrap();
-    let a = &v[0]["amount"];
-    a.as_i64()
-        .or_else(|| a.as_str().and_then(|s| s.parse().ok()))
-        .unwrap()
 }
 
 /// Broadcasts and returns the node error's (code, name, stack[0].format, message).
@@ -73,7 +58,10 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
         .unwrap()[0]
         .amount;
     assert_eq!(fee, 2_000_000);
-    let (n0, f0) = (balance(&c, NATHAN).await, balance(&c, FAUCET).await);
+    let (n0, f0) = (
+        core_balance(&c, &format!("1.2.{NATHAN}")).await,
+        core_balance(&c, &format!("1.2.{FAUCET}")).await,
+    );
     let signed = head_tx(&c, vec![transfer(NATHAN, FAUCET, 12_345, fee)], 60)
         .await
         .sign(&key(), &chain_id());
@@ -99,8 +87,14 @@ async fn signed_transfer_is_accepted_included_and_moves_balances() {
     );
     assert!(!block.transactions.is_empty());
     // nathan (basic member, referrer committee) pays the fee; the faucet gets the amount.
-    assert_eq!(balance(&c, NATHAN).await, n0 - 12_345 - fee);
-    assert_eq!(balance(&c, FAUCET).await, f0 + 12_345);
+    assert_eq!(
+        core_balance(&c, &format!("1.2.{NATHAN}")).await,
+        n0 - 12_345 - fee
+    );
+    assert_eq!(
+        core_balance(&c, &format!("1.2.{FAUCET}")).await,
+        f0 + 12_345
+    );
     let full = c
         .call(
             Api::Database,
@@ -226,7 +220,7 @@ async fn broadcast_with_callback_notifies_once_included() {
 #[tokio::test]
 async fn account_create_by_a_lifetime_member() {
     let (fleet, c) = setup().await;
-    let f0 = balance(&c, FAUCET).await;
+    let f0 = core_balance(&c, &format!("1.2.{FAUCET}")).await;
     let op = create("alice-test1", FAUCET, 0);
     let fee = c
         .get_required_fees(serde_json::to_value(vec![op]).unwrap(), "1.3.0")
@@ -258,7 +252,10 @@ async fn account_create_by_a_lifetime_member() {
     assert_eq!(obj["lifetime_referrer"], "1.2.6");
     // A lifetime-member registrar gets all but the network's 20 % of its fee back
     // (credited at once in simnet; rounding leftovers go to the registrar).
-    assert_eq!(balance(&c, FAUCET).await, f0 - fee * 2000 / 10000);
+    assert_eq!(
+        core_balance(&c, &format!("1.2.{FAUCET}")).await,
+        f0 - fee * 2000 / 10000
+    );
     // Same name again: taken.
     let again = head_tx(&c, vec![create("alice-test1", FAUCET, fee)], 61)
         .await
@@ -407,7 +404,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Amount above the balance.
-    let n = balance(&c, NATHAN).await;
+    let n = core_balance(&c, &format!("1.2.{NATHAN}")).await;
     let s = head_tx(&c, vec![transfer(NATHAN, FAUCET, n + 1, fee)], 60)
         .await
         .sign(&k, &cid);
@@ -468,7 +465,7 @@ async fn rejections_match_the_real_node() {
     );
 
     // Nothing of the above changed nathan's balance.
-    assert_eq!(balance(&c, NATHAN).await, n);
+    assert_eq!(core_balance(&c, &format!("1.2.{NATHAN}")).await, n);
     fleet.shutdown().await;
 }
 

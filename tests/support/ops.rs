@@ -8,6 +8,15 @@ use btsops::chain::{
 };
 use btsops::rpc::RpcClient;
 
+/// An account's core-asset balance; `account` is a name or a `1.2.N` id.
+pub async fn core_balance(c: &RpcClient, account: &str) -> i64 {
+    let balances = c
+        .get_account_balances(account, &["1.3.0"])
+        .await
+        .expect("get_account_balances");
+    balances.first().expect("a core balance entry").amount
+}
+
 /// A core-asset transfer between account instances (`1.2.<from>` → `1.2.<to>`).
 pub fn transfer(from: u64, to: u64, amount: i64, fee: i64) -> Operation {
     TransferOp {
