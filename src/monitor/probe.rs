@@ -209,7 +209,7 @@ impl Probe {
             s.last_probe = Some(now);
         }
         let weight = self.weight(false);
-        self.window.record_failure_weighted(now, weight);
+        self.window.record_failure(now, weight);
         self.window_dirty = true;
         self.publish();
     }
@@ -224,7 +224,7 @@ impl Probe {
             s.last_probe = Some(now);
         }
         let weight = self.weight(true);
-        self.window.record_ok_weighted(now, ms(latency), weight);
+        self.window.record_ok(now, ms(latency), weight);
         self.window_dirty = true;
         self.publish();
     }

@@ -101,15 +101,10 @@ impl Window {
         }
     }
 
-    /// A successful probe that took `ms` milliseconds, at unix time `now`.
-    pub fn record_ok(&mut self, now: f64, ms: f64) {
-        self.record_ok_weighted(now, ms, 1);
-    }
-
-    /// A successful probe standing for `weight` probe intervals of availability: a
-    /// seed probed every ten intervals stands for ten, so one failed seed probe among
-    /// thirty is not 3 % of the window's time.
-    pub fn record_ok_weighted(&mut self, now: f64, ms: f64, weight: u32) {
+    /// A successful probe that took `ms` milliseconds, at unix time `now`, standing for
+    /// `weight` probe intervals of availability: a seed probed every ten intervals
+    /// stands for ten, so one failed seed probe among thirty is not 3 % of the window.
+    pub fn record_ok(&mut self, now: f64, ms: f64, weight: u32) {
         let us = (ms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64;
         let slot = self.slot(now);
         slot.hist.saturating_record(us);
@@ -119,14 +114,9 @@ impl Window {
         self.push_history(Some(ms as f32));
     }
 
-    /// A failed probe at unix time `now`.
-    pub fn record_failure(&mut self, now: f64) {
-        self.record_failure_weighted(now, 1);
-    }
-
-    /// A failed probe standing for `weight` probe intervals of unavailability: the
-    /// time spent in reconnect backoff since the previous failure.
-    pub fn record_failure_weighted(&mut self, now: f64, weight: u32) {
+    /// A failed probe at unix time `now`, standing for `weight` probe intervals of
+    /// unavailability: the time spent in reconnect backoff since the previous failure.
+    pub fn record_failure(&mut self, now: f64, weight: u32) {
         let slot = self.slot(now);
         slot.failed = slot.failed.saturating_add(weight.max(1));
         self.push_history(None);
@@ -156,6 +146,7 @@ impl Window {
     }
 
     /// Percentiles over the window plus the history.
+    #[cfg(test)]
     pub fn latency(&mut self, now: f64) -> Latency {
         let mut l = Latency::default();
         self.latency_into(now, &mut l);
@@ -214,7 +205,7 @@ mod tests {
     fn percentiles_of_known_samples() {
         let mut w = Window::new(60.0);
         for i in 1..=100 {
-            w.record_ok(1000.0 + f64::from(i) * 0.1, f64::from(i));
+            w.record_ok(1000.0 + f64::from(i) * 0.1, f64::from(i), 1);
         }
         let l = w.latency(1010.0);
         assert_eq!(l.samples, 100);
@@ -230,10 +221,10 @@ mod tests {
     #[test]
     fn old_samples_leave_the_window() {
         let mut w = Window::new(60.0);
-        w.record_ok(0.0, 500.0);
-        w.record_failure(1.0);
+        w.record_ok(0.0, 500.0, 1);
+        w.record_failure(1.0, 1);
         assert_eq!(w.availability_pct(2.0), Some(50.0));
-        w.record_ok(100.0, 5.0);
+        w.record_ok(100.0, 5.0, 1);
         let l = w.latency(100.0);
         assert_eq!(l.samples, 1);
         assert!(l.max_ms.unwrap() < 6.0);
@@ -247,24 +238,24 @@ mod tests {
         // A seed: 29 probes ten intervals apart, then one failure retried a probe
         // interval later.
         for i in 0..29 {
-            w.record_ok_weighted(1000.0 + f64::from(i) * 10.0, 1.0, 10);
+            w.record_ok(1000.0 + f64::from(i) * 10.0, 1.0, 10);
         }
-        w.record_failure_weighted(1290.0, 1);
-        w.record_ok_weighted(1291.0, 1.0, 1);
+        w.record_failure(1290.0, 1);
+        w.record_ok(1291.0, 1.0, 1);
         let a = w.availability_pct(1291.0).unwrap();
         assert!((a - 100.0 * 291.0 / 292.0).abs() < 1e-9, "{a}");
         // The latency histogram still holds one sample per probe.
         assert_eq!(w.latency(1291.0).samples, 30);
         // A weight of zero counts as one.
-        w.record_failure_weighted(1292.0, 0);
+        w.record_failure(1292.0, 0);
         assert!(w.availability_pct(1292.0).unwrap() < a);
     }
 
     #[test]
     fn extreme_values_are_clamped_not_lost() {
         let mut w = Window::new(10.0);
-        w.record_ok(0.0, 0.0);
-        w.record_ok(0.0, 1e9);
+        w.record_ok(0.0, 0.0, 1);
+        w.record_ok(0.0, 1e9, 1);
         let l = w.latency(0.0);
         assert_eq!(l.samples, 2);
         assert!(l.max_ms.unwrap() <= 61_000.0);
@@ -284,10 +275,10 @@ mod tests {
             for (dt, ms, ok) in steps {
                 t += dt;
                 if ok {
-                    w.record_ok(t, ms);
+                    w.record_ok(t, ms, 1);
                     samples.push((t, ms));
                 } else {
-                    w.record_failure(t);
+                    w.record_failure(t, 1);
                 }
                 let current = (t / w.slot_len_s).floor() as i64;
                 let mut fresh: Histogram<u32> = new_hist();
