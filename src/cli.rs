@@ -79,7 +79,7 @@ pub struct WatchArgs {
     pub record: Option<PathBuf>,
     /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
     #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
-    pub for_s: Option<f64>,
+    pub for_s: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -92,7 +92,7 @@ pub struct CheckArgs {
     /// Per-call timeout in seconds, at most 3600 (default: monitor.timeout_ms from the
     /// config).
     #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = timeout_seconds)]
-    pub timeout: Option<f64>,
+    pub timeout: Option<std::time::Duration>,
     /// Also write the round's snapshots and events as JSON lines to FILE.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -180,23 +180,24 @@ pub enum ConfigCmd {
 }
 
 /// `check --timeout`.
-fn timeout_seconds(s: &str) -> Result<f64, String> {
+fn timeout_seconds(s: &str) -> Result<std::time::Duration, String> {
     positive_seconds(s, crate::cmd::check::MAX_TIMEOUT_S)
 }
 
 /// `watch --for`: anything up to about thirty years.
-fn run_seconds(s: &str) -> Result<f64, String> {
+fn run_seconds(s: &str) -> Result<std::time::Duration, String> {
     positive_seconds(s, 1e9)
 }
 
-/// A number of seconds in (0, max], refused by clap like any other usage error (exit 2).
-fn positive_seconds(s: &str, max: f64) -> Result<f64, String> {
+/// A number of seconds in (0, max], refused by clap like any other usage error (exit 2),
+/// so the commands get a duration that is already valid.
+fn positive_seconds(s: &str, max: f64) -> Result<std::time::Duration, String> {
     let v: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
     if v.is_finite() && v > 0.0 && v <= max {
-        Ok(v)
+        Ok(std::time::Duration::from_secs_f64(v))
     } else {
         Err(format!("must be more than 0 and at most {max} seconds"))
     }

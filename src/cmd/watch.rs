@@ -24,23 +24,16 @@ pub fn event_line(e: &Event) -> String {
     format!("{t} {} {} -> {}: {}", e.endpoint, e.from, e.to, e.reason)
 }
 
-/// Runs until Ctrl-C/SIGTERM or `for_s` seconds; writes events to `out` as they come.
+/// Runs until Ctrl-C/SIGTERM or after `limit`; writes events to `out` as they come.
 pub fn run(
     config: &Config,
     json: bool,
     record: Option<PathBuf>,
-    for_s: Option<f64>,
+    limit: Option<Duration>,
     out: &mut dyn Write,
 ) -> Result<u8> {
     let mut opts = EngineOptions::from_config(&config.monitor);
     opts.record = record;
-    let limit = match for_s {
-        Some(s) if s.is_finite() && s > 0.0 => {
-            Some(Duration::try_from_secs_f64(s).map_err(|_| eyre!("--for {s} is too long"))?)
-        }
-        Some(_) => return Err(eyre!("--for must be a positive number of seconds")),
-        None => None,
-    };
     let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(async {
         let signals = super::stop_signals()?;
