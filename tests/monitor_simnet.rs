@@ -5,19 +5,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use btsops::monitor::{ConnState, Event, Status};
+use btsops::monitor::{ConnState, Status};
 use support::monitor::*;
-use tokio::sync::broadcast;
 
 const LONG: Duration = Duration::from_secs(40);
-
-fn drain(rx: &mut broadcast::Receiver<Event>) -> Vec<Event> {
-    let mut v = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        v.push(e);
-    }
-    v
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_fleet_reports_everything() {
@@ -367,12 +358,9 @@ async fn hostile_node_and_idle_consumers_never_stall_the_engine() {
     engine.shutdown().await;
 }
 
-/// A websocket proxy in front of `upstream` that rewrites every `head_block_id` it passes
+/// A proxy in front of `upstream` that rewrites every `head_block_id` it passes
 /// (replies and notices): a node on a fork at the same height.
 async fn forking_proxy(upstream: String) -> String {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-
     fn lie(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -392,51 +380,7 @@ async fn forking_proxy(upstream: String) -> String {
             _ => {}
         }
     }
-
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = l.accept().await {
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let Ok(down) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let Ok((up, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
-                    return;
-                };
-                let (mut down_tx, mut down_rx) = down.split();
-                let (mut up_tx, mut up_rx) = up.split();
-                let to_up = async {
-                    while let Some(Ok(m)) = down_rx.next().await {
-                        if up_tx.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                let to_down = async {
-                    while let Some(Ok(m)) = up_rx.next().await {
-                        let m = match m {
-                            Message::Text(t) => match serde_json::from_str::<serde_json::Value>(&t)
-                            {
-                                Ok(mut v) => {
-                                    lie(&mut v);
-                                    Message::text(v.to_string())
-                                }
-                                Err(_) => Message::Text(t),
-                            },
-                            other => other,
-                        };
-                        if down_tx.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! { _ = to_up => {}, _ = to_down => {} }
-            });
-        }
-    });
-    format!("ws://127.0.0.1:{port}")
+    rewriting_proxy(upstream, lie).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -420,6 +420,13 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
         .collect();
     // Best head per network among voting nodes that agree with their network; if none
     // does, among all voting nodes. A node ahead on a minority fork is not "best".
+    // Among nodes at the best height, the freshest head time not in the future wins
+    // (then the first in config order): a node lying about its head time is not named.
+    let future_limit = now + LagClock::exact(rules.clock_warn_s).future_tolerance_s;
+    let time_rank = |o: &Observation| match o.snap.head_time {
+        Some(t) if (t as f64) <= future_limit => t,
+        _ => i64::MIN,
+    };
     let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
     for pass_forked in [false, true] {
         for (i, o) in obs.iter().enumerate() {
@@ -432,7 +439,7 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
                 continue;
             }
             let e = best.entry(net).or_insert((h, i));
-            if h > e.0 {
+            if (h, time_rank(o)) > (e.0, time_rank(obs[e.1])) {
                 *e = (h, i);
             }
         }
@@ -1034,6 +1041,17 @@ mod tests {
         );
         assert!(s.endpoint("c").unwrap().head_suspect);
         assert_eq!(s.networks[0].best_head, Some(100));
+    }
+
+    /// At the same height, a node whose head time is stale or in the future is not
+    /// named best even when listed first.
+    #[test]
+    fn a_time_liar_is_not_the_best_node() {
+        for t in [0, 940, 1100] {
+            let s = aggregate(1000.0, &[node("liar", 100, t), node("a", 100, 999)], &rules());
+            assert_eq!(s.networks[0].best_node.as_deref(), Some("a"), "head time {t}");
+            assert_eq!(s.networks[0].best_head, Some(100));
+        }
     }
 
     #[test]
