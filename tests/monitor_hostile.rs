@@ -32,7 +32,11 @@ fn config_with_liar(fleet: &btsops::simnet::FleetHandle, liar: &str, honest: &[&
 
 /// A proxy in front of the simnet node `victim`.
 fn victim_url(fleet: &btsops::simnet::FleetHandle) -> String {
-    fleet.endpoint("mainnet", "victim").expect("victim").url.clone()
+    fleet
+        .endpoint("mainnet", "victim")
+        .expect("victim")
+        .url
+        .clone()
 }
 
 /// Three more probe rounds of every endpoint after the liar was flagged: it stays
@@ -93,10 +97,18 @@ async fn a_huge_head_number_is_suspect_and_puts_nobody_behind() {
     let best = s.networks[0].best_head.expect("a best head");
     assert!(best < 1_000_000, "best head {best}");
     for n in ["a", "b"] {
-        assert!(ep(&s, n).lag_blocks.is_some_and(|b| b <= 1), "{:?}", ep(&s, n));
+        assert!(
+            ep(&s, n).lag_blocks.is_some_and(|b| b <= 1),
+            "{:?}",
+            ep(&s, n)
+        );
     }
     assert!(s.alerts.iter().any(|a| a.id == "status:liar"));
-    assert!(s.alerts.iter().all(|a| a.endpoint != "a" && a.endpoint != "b"));
+    assert!(
+        s.alerts
+            .iter()
+            .all(|a| a.endpoint != "a" && a.endpoint != "b")
+    );
     engine.shutdown().await;
 }
 
@@ -115,11 +127,7 @@ async fn a_head_time_in_the_future_is_crit() {
     let s = holds(&engine, &mut events, Status::Crit, &["a", "b"]).await;
     let l = ep(&s, "liar");
     assert!(l.lag_s.is_some_and(|lag| lag < -100.0), "{l:?}");
-    assert!(
-        l.reasons[0].contains("in the future"),
-        "{:?}",
-        l.reasons
-    );
+    assert!(l.reasons[0].contains("in the future"), "{:?}", l.reasons);
     engine.shutdown().await;
 }
 
@@ -298,9 +306,9 @@ async fn wrong_chain_stays_crit_across_reconnects() {
         wait_for(&engine, &format!("reconnect {round} probed"), LONG, |s| {
             let v = ep(s, "victim");
             v.probes >= v0.probes + 4
-                && v.last_error.as_ref().is_some_and(|e| {
-                    e.time > err_before && e.message.contains("closed")
-                })
+                && v.last_error
+                    .as_ref()
+                    .is_some_and(|e| e.time > err_before && e.message.contains("closed"))
         })
         .await;
     }
@@ -328,5 +336,67 @@ async fn wrong_chain_stays_crit_across_reconnects() {
     })
     .await;
     assert!(!ep(&s, "victim").chain_mismatch);
+    engine.shutdown().await;
+}
+
+/// A node hovering at the lag threshold: every other head it serves is 6 s older
+/// (warn > 4 s, crit > 8 s), so its raw status flips between ok and warn with each
+/// head. The published status gets worse once and holds: one event, one status, while
+/// the measured lag keeps swinging on both sides of the threshold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_hovering_at_a_threshold_does_not_flap() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let fleet = start_fleet().await;
+    let heads = AtomicU64::new(0);
+    let liar = rewriting_proxy(victim_url(&fleet), move |v| {
+        each_dgp(v, &|m| {
+            if heads.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+                if let Some(t) = m.get("time").and_then(|t| t.as_str()) {
+                    let moved = chain_time(t, -6);
+                    m.insert("time".into(), moved.into());
+                }
+            }
+        })
+    })
+    .await;
+    let cfg = parse(&config_with_liar(&fleet, &liar, &["a"]));
+    let engine = start_engine(&cfg);
+    let mut events = engine.events();
+    wait_for(&engine, "liar warn", LONG, |s| {
+        ep(s, "liar").status == Status::Warn
+    })
+    .await;
+    let mut rx = engine.snapshots();
+    let (mut fresh, mut stale, mut statuses) = (0, 0, Vec::new());
+    let before = engine.snapshot();
+    // Ten probe rounds of the liar, every snapshot on the way.
+    while ep(&rx.borrow(), "liar").probes < ep(&before, "liar").probes + 10 {
+        tokio::time::timeout(LONG, rx.changed())
+            .await
+            .expect("a snapshot within the limit")
+            .expect("engine running");
+        let s = rx.borrow_and_update();
+        let l = ep(&s, "liar");
+        match l.lag_s {
+            Some(lag) if lag < 4.0 => fresh += 1,
+            Some(_) => stale += 1,
+            None => {}
+        }
+        statuses.push(l.status);
+    }
+    assert!(
+        fresh > 0 && stale > 0,
+        "no swing: {fresh} fresh, {stale} stale"
+    );
+    assert!(statuses.iter().all(|s| *s == Status::Warn), "{statuses:?}");
+    let evs: Vec<Event> = drain(&mut events)
+        .into_iter()
+        .filter(|e| e.endpoint == "liar")
+        .collect();
+    assert!(
+        evs.len() <= 2 && evs.last().is_some_and(|e| e.to == Status::Warn),
+        "{evs:?}"
+    );
+    assert_eq!(ep(&engine.snapshot(), "a").status, Status::Ok);
     engine.shutdown().await;
 }

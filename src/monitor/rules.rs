@@ -1048,8 +1048,16 @@ mod tests {
     #[test]
     fn a_time_liar_is_not_the_best_node() {
         for t in [0, 940, 1100] {
-            let s = aggregate(1000.0, &[node("liar", 100, t), node("a", 100, 999)], &rules());
-            assert_eq!(s.networks[0].best_node.as_deref(), Some("a"), "head time {t}");
+            let s = aggregate(
+                1000.0,
+                &[node("liar", 100, t), node("a", 100, 999)],
+                &rules(),
+            );
+            assert_eq!(
+                s.networks[0].best_node.as_deref(),
+                Some("a"),
+                "head time {t}"
+            );
             assert_eq!(s.networks[0].best_head, Some(100));
         }
     }

@@ -120,7 +120,9 @@ pub fn ep<'a>(s: &'a FleetSnapshot, name: &str) -> &'a EndpointSnapshot {
 }
 
 /// The events received so far, without waiting.
-pub fn drain(rx: &mut tokio::sync::broadcast::Receiver<btsops::monitor::Event>) -> Vec<btsops::monitor::Event> {
+pub fn drain(
+    rx: &mut tokio::sync::broadcast::Receiver<btsops::monitor::Event>,
+) -> Vec<btsops::monitor::Event> {
     let mut v = Vec::new();
     while let Ok(e) = rx.try_recv() {
         v.push(e);
@@ -217,7 +219,10 @@ pub async fn rewriting_proxy(
 }
 
 /// Calls `f` on every dynamic-global-properties object (`"id": "2.1.0"`) inside `v`.
-pub fn each_dgp(v: &mut serde_json::Value, f: &impl Fn(&mut serde_json::Map<String, serde_json::Value>)) {
+pub fn each_dgp(
+    v: &mut serde_json::Value,
+    f: &impl Fn(&mut serde_json::Map<String, serde_json::Value>),
+) {
     match v {
         serde_json::Value::Object(m) => {
             if m.get("id").and_then(|i| i.as_str()) == Some("2.1.0") {
