@@ -13,7 +13,8 @@ const LONG: Duration = Duration::from_secs(40);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_fleet_reports_everything() {
     let fleet = start_fleet().await;
-    let mut text = config_text(&fleet, &["a", "b", "lagging"], &["seed-1"]);
+    // Three nodes at the head: the clock estimate needs three that agree.
+    let mut text = config_text(&fleet, &["a", "b", "victim", "lagging"], &["seed-1"]);
     // A load balancer whose public URL is node b: probed like a node.
     text.push_str(&format!(
         "\n[[lb]]\nname = \"lb-1\"\nnetwork = \"mainnet\"\npublic_url = \"{}\"\nruntime_api = \"tcp:127.0.0.1:1\"\nbackend = \"bts_api\"\n",
@@ -21,14 +22,20 @@ async fn healthy_fleet_reports_everything() {
     ));
     let cfg = parse(&text);
     let engine = start_engine(&cfg);
-    let s = wait_for(&engine, "two rounds, heads past 2", LONG, |s| {
-        s.endpoints.iter().all(|e| e.probes >= 2)
-            && s.endpoint("a").and_then(|e| e.head_num).unwrap_or(0) >= 2
-            && s.endpoint("lagging")
-                .and_then(|e| e.lag_blocks)
-                .unwrap_or(0)
-                >= 2
-    })
+    let s = wait_for(
+        &engine,
+        "two rounds, heads past 2, three clock samples",
+        LONG,
+        |s| {
+            s.endpoints.iter().all(|e| e.probes >= 2)
+                && s.clock.samples >= 3
+                && s.endpoint("a").and_then(|e| e.head_num).unwrap_or(0) >= 2
+                && s.endpoint("lagging")
+                    .and_then(|e| e.lag_blocks)
+                    .unwrap_or(0)
+                    >= 2
+        },
+    )
     .await;
     let a = ep(&s, "a");
     assert_eq!(a.status, Status::Ok, "{:?}", a.reasons);
@@ -56,7 +63,7 @@ async fn healthy_fleet_reports_everything() {
     assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
     assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
     // Heads arrive within moments of their timestamps on loopback: no clock warning.
-    assert!(s.clock.samples >= 1, "{:?}", s.clock);
+    assert!(s.clock.samples >= 3, "{:?}", s.clock);
     assert!(
         s.clock.offset_s.is_some_and(|o| o.abs() < 2.0),
         "{:?}",
@@ -78,7 +85,7 @@ async fn healthy_fleet_reports_everything() {
     assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
     assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);
     assert!(lb.head_num.is_some());
-    assert_eq!(s.networks[0].counts.total(), 5);
+    assert_eq!(s.networks[0].counts.total(), 6);
     assert!(s.networks[0].best_head.is_some());
     assert_ne!(s.networks[0].best_node.as_deref(), Some("lagging"));
     engine.shutdown().await;
