@@ -59,11 +59,12 @@ impl Hysteresis {
             // `Status` orders worst first; `Unknown` (not probed yet) is never held.
             let better = raw > h.status && h.status != Status::Unknown;
             if !better {
-                *h = Held {
-                    status: raw,
-                    reasons: e.reasons.clone(),
-                    better_since: None,
-                };
+                h.status = raw;
+                h.better_since = None;
+                // Most snapshots change nothing: keep the allocation.
+                if h.reasons != e.reasons {
+                    h.reasons.clone_from(&e.reasons);
+                }
                 continue;
             }
             let since = *h.better_since.get_or_insert(now);

@@ -82,9 +82,10 @@ impl Observation {
         matches!(self.snap.kind, EndpointKind::Node | EndpointKind::Lb)
     }
 
-    /// Counts towards a network's best head, its agreed block ids and the clock
-    /// estimate. API nodes only: a load balancer's public URL proxies one of them, and
-    /// counting it too would give that node two votes.
+    /// Counts towards a network's median head and, unless that head is suspect, its
+    /// best head, its agreed block ids and the clock estimate. API nodes only: a load
+    /// balancer's public URL proxies one of them, and counting it too would give that
+    /// node two votes.
     fn trusted_head(&self) -> Option<u32> {
         if self.snap.kind == EndpointKind::Node && self.ok() && !self.snap.chain_mismatch {
             self.snap.head_num
