@@ -5,7 +5,8 @@
 //! - [`engine`]: [`Engine::start`], snapshot and event channels, ack/snooze.
 //! - [`record`]: `--record` JSON lines and the [`Recording`] reader.
 //! - pure parts: [`rules`] (aggregation, status, clock), [`alerts`], [`window`]
-//!   (latency histograms), [`hysteresis`] (status debouncing), [`version`] (version bracket), [`cert`] (certificate expiry).
+//!   (latency histograms), [`hysteresis`] (status debouncing), [`version`] (version
+//!   bracket), [`cert`] (certificate expiry).
 
 pub mod alerts;
 pub mod cert;
