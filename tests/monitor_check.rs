@@ -65,6 +65,7 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("lag_blocks", "number|null"),
     ("lag_s", "number|null"),
     ("fork_suspect", "bool"),
+    ("head_suspect", "bool"),
     ("lib_num", "number|null"),
     ("lib_lag", "number|null"),
     ("participation_pct", "number|null"),

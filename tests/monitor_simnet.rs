@@ -5,24 +5,16 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use btsops::monitor::{ConnState, Event, Status};
+use btsops::monitor::{ConnState, Status};
 use support::monitor::*;
-use tokio::sync::broadcast;
 
 const LONG: Duration = Duration::from_secs(40);
-
-fn drain(rx: &mut broadcast::Receiver<Event>) -> Vec<Event> {
-    let mut v = Vec::new();
-    while let Ok(e) = rx.try_recv() {
-        v.push(e);
-    }
-    v
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthy_fleet_reports_everything() {
     let fleet = start_fleet().await;
-    let mut text = config_text(&fleet, &["a", "b", "lagging"], &["seed-1"]);
+    // Three nodes at the head: the clock estimate needs three that agree.
+    let mut text = config_text(&fleet, &["a", "b", "victim", "lagging"], &["seed-1"]);
     // A load balancer whose public URL is node b: probed like a node.
     text.push_str(&format!(
         "\n[[lb]]\nname = \"lb-1\"\nnetwork = \"mainnet\"\npublic_url = \"{}\"\nruntime_api = \"tcp:127.0.0.1:1\"\nbackend = \"bts_api\"\n",
@@ -30,14 +22,20 @@ async fn healthy_fleet_reports_everything() {
     ));
     let cfg = parse(&text);
     let engine = start_engine(&cfg);
-    let s = wait_for(&engine, "two rounds, heads past 2", LONG, |s| {
-        s.endpoints.iter().all(|e| e.probes >= 2)
-            && s.endpoint("a").and_then(|e| e.head_num).unwrap_or(0) >= 2
-            && s.endpoint("lagging")
-                .and_then(|e| e.lag_blocks)
-                .unwrap_or(0)
-                >= 2
-    })
+    let s = wait_for(
+        &engine,
+        "two rounds, heads past 2, three clock samples",
+        LONG,
+        |s| {
+            s.endpoints.iter().all(|e| e.probes >= 2)
+                && s.clock.samples >= 3
+                && s.endpoint("a").and_then(|e| e.head_num).unwrap_or(0) >= 2
+                && s.endpoint("lagging")
+                    .and_then(|e| e.lag_blocks)
+                    .unwrap_or(0)
+                    >= 2
+        },
+    )
     .await;
     let a = ep(&s, "a");
     assert_eq!(a.status, Status::Ok, "{:?}", a.reasons);
@@ -65,7 +63,7 @@ async fn healthy_fleet_reports_everything() {
     assert_eq!(seed.status, Status::Ok, "{:?}", seed.reasons);
     assert_eq!(seed.seed_key.as_ref().map(String::len), Some(66));
     // Heads arrive within moments of their timestamps on loopback: no clock warning.
-    assert!(s.clock.samples >= 1, "{:?}", s.clock);
+    assert!(s.clock.samples >= 3, "{:?}", s.clock);
     assert!(
         s.clock.offset_s.is_some_and(|o| o.abs() < 2.0),
         "{:?}",
@@ -87,7 +85,7 @@ async fn healthy_fleet_reports_everything() {
     assert_eq!(lb.kind, btsops::monitor::EndpointKind::Lb);
     assert_eq!(lb.status, Status::Ok, "{:?}", lb.reasons);
     assert!(lb.head_num.is_some());
-    assert_eq!(s.networks[0].counts.total(), 5);
+    assert_eq!(s.networks[0].counts.total(), 6);
     assert!(s.networks[0].best_head.is_some());
     assert_ne!(s.networks[0].best_node.as_deref(), Some("lagging"));
     engine.shutdown().await;
@@ -367,12 +365,9 @@ async fn hostile_node_and_idle_consumers_never_stall_the_engine() {
     engine.shutdown().await;
 }
 
-/// A websocket proxy in front of `upstream` that rewrites every `head_block_id` it passes
+/// A proxy in front of `upstream` that rewrites every `head_block_id` it passes
 /// (replies and notices): a node on a fork at the same height.
 async fn forking_proxy(upstream: String) -> String {
-    use futures_util::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-
     fn lie(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(m) => {
@@ -392,51 +387,7 @@ async fn forking_proxy(upstream: String) -> String {
             _ => {}
         }
     }
-
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = l.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = l.accept().await {
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let Ok(down) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let Ok((up, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
-                    return;
-                };
-                let (mut down_tx, mut down_rx) = down.split();
-                let (mut up_tx, mut up_rx) = up.split();
-                let to_up = async {
-                    while let Some(Ok(m)) = down_rx.next().await {
-                        if up_tx.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                let to_down = async {
-                    while let Some(Ok(m)) = up_rx.next().await {
-                        let m = match m {
-                            Message::Text(t) => match serde_json::from_str::<serde_json::Value>(&t)
-                            {
-                                Ok(mut v) => {
-                                    lie(&mut v);
-                                    Message::text(v.to_string())
-                                }
-                                Err(_) => Message::Text(t),
-                            },
-                            other => other,
-                        };
-                        if down_tx.send(m).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::select! { _ = to_up => {}, _ = to_down => {} }
-            });
-        }
-    });
-    format!("ws://127.0.0.1:{port}")
+    rewriting_proxy(upstream, lie).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

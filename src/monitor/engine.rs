@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Monitor};
 
 use super::alerts::{AlertBook, conditions};
+use super::hysteresis::{DWELL_PROBES, Hysteresis};
 use super::model::{EndpointKind, Event, FleetSnapshot};
 use super::probe::{self, ProbeSettings, Target, unix_now};
 use super::record::{FORMAT, Record, RecordError, Recorder};
@@ -223,6 +224,7 @@ impl Engine {
             notify,
             rules,
             book: AlertBook::default(),
+            hysteresis: Hysteresis::new((opts.interval * DWELL_PROBES).as_secs_f64()),
             snap_tx,
             ev_tx: ev_tx.clone(),
             recorder,
@@ -330,6 +332,8 @@ struct Aggregator {
     notify: Arc<Notify>,
     rules: Rules,
     book: AlertBook,
+    /// Statuses get better only after a dwell; events and alerts follow the held ones.
+    hysteresis: Hysteresis,
     snap_tx: watch::Sender<FleetSnapshot>,
     ev_tx: broadcast::Sender<Event>,
     recorder: Option<Recorder>,
@@ -379,6 +383,7 @@ impl Aggregator {
             let refs: Vec<&Observation> = obs.iter().map(|r| &**r).collect();
             rules::aggregate(now, &refs, &self.rules)
         };
+        self.hysteresis.apply(now, &mut snap);
         let events = {
             let prev = self.snap_tx.borrow();
             snap.seq = prev.seq + 1;

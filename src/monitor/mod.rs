@@ -5,11 +5,13 @@
 //! - [`engine`]: [`Engine::start`], snapshot and event channels, ack/snooze.
 //! - [`record`]: `--record` JSON lines and the [`Recording`] reader.
 //! - pure parts: [`rules`] (aggregation, status, clock), [`alerts`], [`window`]
-//!   (latency histograms), [`version`] (version bracket), [`cert`] (certificate expiry).
+//!   (latency histograms), [`hysteresis`] (status debouncing), [`version`] (version
+//!   bracket), [`cert`] (certificate expiry).
 
 pub mod alerts;
 pub mod cert;
 pub mod engine;
+pub mod hysteresis;
 pub mod model;
 pub mod probe;
 pub mod record;

@@ -184,6 +184,10 @@ pub struct EndpointSnapshot {
     pub lag_s: Option<f64>,
     /// Same height as another node of the network, different block id.
     pub fork_suspect: bool,
+    /// The head number is further ahead of the network's median head than blocks could
+    /// have been produced since: not believed, never best (absent in older recordings).
+    #[serde(default)]
+    pub head_suspect: bool,
     pub lib_num: Option<u32>,
     /// `head_num - lib_num`.
     pub lib_lag: Option<u64>,
@@ -242,6 +246,7 @@ impl EndpointSnapshot {
             lag_blocks: None,
             lag_s: None,
             fork_suspect: false,
+            head_suspect: false,
             lib_num: None,
             lib_lag: None,
             participation_pct: None,
@@ -272,7 +277,8 @@ pub struct NetworkSummary {
     pub name: String,
     /// Configured chain id.
     pub chain_id: String,
-    /// Highest head among nodes with the right chain id that answered.
+    /// Highest believable head among the nodes with the right chain id that answered
+    /// (not fork-suspect, not implausibly far ahead of the median; see `rules`).
     pub best_head: Option<u32>,
     /// Name of the node holding the best head.
     pub best_node: Option<String>,

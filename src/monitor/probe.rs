@@ -285,13 +285,12 @@ impl Probe {
         }
     }
 
-    /// Clears what only a live connection can know.
+    /// Clears what only a live connection can know. A chain mismatch is kept: it
+    /// clears only when the node answers the right chain id, so a node on the wrong
+    /// chain that drops its connections never shows ok on the immediate retry.
     fn disconnected(&mut self) {
         self.head_seen = false;
         let s = &mut self.obs().snap;
-        // Unknown until the next connection asks again; a down node's alert says down,
-        // not a chain mismatch seen on a connection that no longer exists.
-        s.chain_mismatch = false;
         s.connect_ms = None;
         s.login_ms = None;
         s.peer_count = None;

@@ -1,5 +1,10 @@
 //! Pure aggregation: best head per network, lag, fork suspicion, the host clock
 //! estimate, and status rules from the configured thresholds. Time is an argument.
+//!
+//! One node must not be able to skew the network's view: a head number further ahead of
+//! the median than the chain could have grown is not believed ([`head_limit`]), the
+//! clock estimate needs several nodes that agree ([`estimate_clock`]) and is subtracted
+//! only within a bound, and a head time in the future is flagged, never read as fresh.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -18,6 +23,24 @@ pub const CLOCK_SAMPLES: usize = 16;
 /// Clock samples older than this (seconds) are ignored: a network that stopped producing
 /// must not look like a drifting host clock.
 pub const CLOCK_HORIZON_S: f64 = 120.0;
+/// Nodes whose clock samples must agree before this host's clock offset is estimated
+/// at all: with fewer, one node with a bad clock (or a 1970 head) would be the estimate
+/// and shift every lag.
+pub const CLOCK_MIN_NODES: usize = 3;
+/// Node samples within this many seconds of their median agree: heads reach healthy
+/// nodes within a fraction of a second of each other.
+pub const CLOCK_AGREE_S: f64 = 2.0;
+/// An estimated offset larger than this is reported (and warned about) but never
+/// subtracted from lags: no drifting host clock is that far off, and subtracting it
+/// would let nodes serving ancient heads look fresh.
+pub const CLOCK_MAX_CORRECTION_S: f64 = 300.0;
+/// A head time this far in the future beyond `clock_warn_s` is flagged: the host clock
+/// may be behind by up to `clock_warn_s` without a warning, and chain times are whole
+/// seconds.
+pub const FUTURE_SLACK_S: f64 = 1.0;
+/// Blocks a head may be ahead of the network's median beyond those the chain could
+/// have produced since the median head: one block in flight, and one of rounding.
+pub const HEAD_SLACK_BLOCKS: u32 = 2;
 
 /// What one probe task knows about its endpoint, handed to the aggregator.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,9 +82,10 @@ impl Observation {
         matches!(self.snap.kind, EndpointKind::Node | EndpointKind::Lb)
     }
 
-    /// Counts towards a network's best head, its agreed block ids and the clock
-    /// estimate. API nodes only: a load balancer's public URL proxies one of them, and
-    /// counting it too would give that node two votes.
+    /// Counts towards a network's median head and, unless that head is suspect, its
+    /// best head, its agreed block ids and the clock estimate. API nodes only: a load
+    /// balancer's public URL proxies one of them, and counting it too would give that
+    /// node two votes.
     fn trusted_head(&self) -> Option<u32> {
         if self.snap.kind == EndpointKind::Node && self.ok() && !self.snap.chain_mismatch {
             self.snap.head_num
@@ -86,15 +110,32 @@ pub struct Rules {
     pub clock_warn_s: f64,
 }
 
-/// Median of the per-node minimum offsets. The minimum over fresh heads approximates
-/// the moment a block appeared (propagation only adds delay), and the median across
-/// nodes ignores one node with a bad network path.
+/// The host clock offset from the per-node minimum offsets, or `None` unless at least
+/// [`CLOCK_MIN_NODES`] of them, and more than half, lie within [`CLOCK_AGREE_S`] of their
+/// median; then the median of those that agree. The minimum over fresh heads
+/// approximates the moment a block appeared (propagation only adds delay); the median
+/// and the agreement ignore a node with a bad network path or a bad clock.
 pub fn estimate_clock(per_node_min: &[f64]) -> Option<f64> {
-    let mut v: Vec<f64> = per_node_min
+    let v: Vec<f64> = per_node_min
         .iter()
         .copied()
         .filter(|x| x.is_finite())
         .collect();
+    let m = median(&v)?;
+    let agree: Vec<f64> = v
+        .iter()
+        .copied()
+        .filter(|x| (x - m).abs() <= CLOCK_AGREE_S)
+        .collect();
+    if agree.len() < CLOCK_MIN_NODES || agree.len() * 2 <= v.len() {
+        return None;
+    }
+    median(&agree)
+}
+
+/// Median of finite values (the mean of the middle two for an even count).
+fn median(v: &[f64]) -> Option<f64> {
+    let mut v = v.to_vec();
     if v.is_empty() {
         return None;
     }
@@ -105,6 +146,34 @@ pub fn estimate_clock(per_node_min: &[f64]) -> Option<f64> {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     })
+}
+
+/// The highest head number believable in a network whose trusted nodes report `heads`
+/// (head number, head time in unix seconds): the median head, plus the blocks the chain
+/// can have produced since the median head time at one per `interval_s`, plus
+/// [`HEAD_SLACK_BLOCKS`] and the blocks of `clock_warn_s` (this host's clock may be that
+/// far behind unnoticed). The lower median head and the upper median time, so a
+/// minority reporting huge heads or ancient times moves neither; `None` without heads.
+pub fn head_limit(
+    now: f64,
+    heads: &[(u32, Option<i64>)],
+    interval_s: u32,
+    clock_warn_s: f64,
+) -> Option<u32> {
+    let mut nums: Vec<u32> = heads.iter().map(|(h, _)| *h).collect();
+    nums.sort_unstable();
+    let median_head = *nums.get(nums.len().checked_sub(1)? / 2)?;
+    let mut times: Vec<i64> = heads.iter().filter_map(|(_, t)| *t).collect();
+    times.sort_unstable();
+    let interval = f64::from(interval_s.max(1));
+    let since = times
+        .get(times.len() / 2)
+        .map_or(0.0, |t| (now - *t as f64).max(0.0));
+    let allowance = f64::from(HEAD_SLACK_BLOCKS)
+        + (clock_warn_s.max(0.0) / interval).ceil()
+        + (since / interval).floor();
+    // Saturates at u32::MAX: a network idle for centuries believes any head.
+    Some((f64::from(median_head) + allowance).min(f64::from(u32::MAX)) as u32)
 }
 
 /// One node's clock sample: the smallest offset among samples newer than the horizon.
@@ -126,10 +195,28 @@ pub fn in_maintenance(o: &Observation, now: f64) -> bool {
             .is_some_and(|t| now >= t as f64 && now - (t as f64) <= window)
 }
 
+/// What the lag rules know about this host's clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LagClock {
+    /// Subtracted from every wall-clock lag: the host clock offset when it is known to
+    /// be off (and believable), so a drifted console host does not page everyone.
+    pub correction_s: f64,
+    /// A head time further than this in the future (after the correction) is flagged.
+    pub future_tolerance_s: f64,
+}
+
+impl LagClock {
+    /// No correction, and the tolerance that goes with `clock_warn_s`.
+    pub fn exact(clock_warn_s: f64) -> LagClock {
+        LagClock {
+            correction_s: 0.0,
+            future_tolerance_s: clock_warn_s.max(0.0) + FUTURE_SLACK_S,
+        }
+    }
+}
+
 /// Status and reasons of one endpoint whose aggregate fields are filled in.
-/// `clock_offset` is subtracted from the wall-clock lag when the host clock is known to
-/// be off, so a drifted console host does not page everyone.
-pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (Status, Vec<String>) {
+pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Status, Vec<String>) {
     if e.probes == 0 {
         return (Status::Unknown, vec!["not probed yet".into()]);
     }
@@ -162,14 +249,32 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock_offset: f64) -> (St
             "fork suspected: a recent block differs from the one the network agrees on".into(),
         );
     }
-    if let Some(lag) = e.lag_s.map(|l| l - clock_offset) {
+    if e.head_suspect {
+        flag(
+            Status::Crit,
+            format!(
+                "head {} is further ahead of the network's median than the chain can have \
+                 grown: not believed",
+                e.head_num.map_or_else(|| "?".into(), |h| h.to_string())
+            ),
+        );
+    }
+    if let Some(lag) = e.lag_s.map(|l| l - clock.correction_s) {
         let interval = f64::from(e.block_interval_s.unwrap_or(3));
         let warn = if e.in_maintenance {
             th.lag_warn_s + 4.0 * interval
         } else {
             th.lag_warn_s
         };
-        if lag > th.lag_crit_s {
+        if lag < -clock.future_tolerance_s {
+            flag(
+                Status::Crit,
+                format!(
+                    "head time {:.0} s in the future (tolerance {} s)",
+                    -lag, clock.future_tolerance_s
+                ),
+            );
+        } else if lag > th.lag_crit_s {
             flag(
                 Status::Crit,
                 format!("head {lag:.0} s old (crit > {} s)", th.lag_crit_s),
@@ -288,17 +393,45 @@ fn short(id: &str) -> &str {
 /// observations, in the order given.
 pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> FleetSnapshot {
     let obs: Vec<&Observation> = obs.iter().map(Borrow::borrow).collect();
-    let agreed = consensus(&obs);
+    // Heads beyond what the chain can have produced since the median head are not
+    // believed: such a node neither votes on block ids nor counts as best, so one
+    // hostile node cannot put every honest one behind.
+    let limits = head_limits(now, &obs, rules.clock_warn_s);
+    let suspect: Vec<bool> = obs
+        .iter()
+        .map(|o| {
+            o.is_api()
+                && o.ok()
+                && !o.snap.chain_mismatch
+                && o.snap
+                    .head_num
+                    .zip(limits.get(o.snap.network.as_str()))
+                    .is_some_and(|(h, limit)| h > *limit)
+        })
+        .collect();
+    let votes: Vec<Option<u32>> = obs
+        .iter()
+        .zip(&suspect)
+        .map(|(o, s)| o.trusted_head().filter(|_| !s))
+        .collect();
+    let agreed = consensus(&obs, &votes);
     let forked: Vec<bool> = obs
         .iter()
         .map(|o| o.is_api() && !o.snap.chain_mismatch && disagrees(o, &agreed))
         .collect();
-    // Best head per network among trusted nodes that agree with their network; if none
-    // does, among all trusted nodes. A node ahead on a minority fork is not "best".
+    // Best head per network among voting nodes that agree with their network; if none
+    // does, among all voting nodes. A node ahead on a minority fork is not "best".
+    // Among nodes at the best height, the freshest head time not in the future wins
+    // (then the first in config order): a node lying about its head time is not named.
+    let future_limit = now + LagClock::exact(rules.clock_warn_s).future_tolerance_s;
+    let time_rank = |o: &Observation| match o.snap.head_time {
+        Some(t) if (t as f64) <= future_limit => t,
+        _ => i64::MIN,
+    };
     let mut best: HashMap<&str, (u32, usize)> = HashMap::new();
     for pass_forked in [false, true] {
         for (i, o) in obs.iter().enumerate() {
-            let Some(h) = o.trusted_head() else { continue };
+            let Some(h) = votes[i] else { continue };
             if forked[i] != pass_forked {
                 continue;
             }
@@ -307,23 +440,24 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
                 continue;
             }
             let e = best.entry(net).or_insert((h, i));
-            if h > e.0 {
+            if (h, time_rank(o)) > (e.0, time_rank(obs[e.1])) {
                 *e = (h, i);
             }
         }
     }
 
-    // Clock from nodes at (or one block from) their network's best head: a node stuck
-    // behind would look like a host clock running ahead.
+    // Clock from voting nodes at (or one block from) their network's best head: a node
+    // stuck behind would look like a host clock running ahead.
     let mins: Vec<f64> = obs
         .iter()
-        .filter(|o| {
-            o.trusted_head().is_some_and(|h| {
+        .zip(&votes)
+        .filter(|(o, v)| {
+            v.is_some_and(|h| {
                 best.get(o.snap.network.as_str())
                     .is_some_and(|(bh, _)| h + 1 >= *bh)
             })
         })
-        .filter_map(|o| node_clock_min(&o.clock_samples, now))
+        .filter_map(|(o, _)| node_clock_min(&o.clock_samples, now))
         .collect();
     let offset = estimate_clock(&mins);
     let clock_warn = offset.is_some_and(|o| o.abs() > rules.clock_warn_s);
@@ -332,12 +466,11 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
         samples: mins.len() as u32,
         warn: clock_warn,
     };
-    // The lag rules discount a known host clock offset.
-    let correction = if clock_warn {
-        offset.unwrap_or(0.0)
-    } else {
-        0.0
-    };
+    // The lag rules discount a known host clock offset, within a bound.
+    let mut lag_clock = LagClock::exact(rules.clock_warn_s);
+    if let Some(o) = offset.filter(|o| clock_warn && o.abs() <= CLOCK_MAX_CORRECTION_S) {
+        lag_clock.correction_s = o;
+    }
 
     let default_th = Thresholds::default();
     let mut endpoints = Vec::with_capacity(obs.len());
@@ -355,52 +488,84 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
         e.in_maintenance = in_maintenance(o, now);
         e.lag_blocks = None;
         e.fork_suspect = forked[i];
-        if o.is_api() && !e.chain_mismatch {
+        e.head_suspect = suspect[i];
+        if o.is_api() && !e.chain_mismatch && !e.head_suspect {
             if let (Some(h), Some((bh, _))) = (e.head_num, best.get(e.network.as_str())) {
                 e.lag_blocks = Some(u64::from(bh.saturating_sub(h)));
             }
         }
-        let (status, reasons) = evaluate(&e, th, correction);
+        let (status, reasons) = evaluate(&e, th, lag_clock);
         e.status = status;
         e.reasons = reasons;
         endpoints.push(e);
     }
 
-    let networks = rules
-        .networks
-        .iter()
-        .map(|n| {
-            let mut counts = StatusCounts::default();
-            let mut status = Status::Unknown;
-            for e in endpoints.iter().filter(|e| e.network == n.name) {
-                counts.add(e.status);
-                if e.status != Status::Unknown {
-                    status = if status == Status::Unknown {
-                        e.status
-                    } else {
-                        status.worst(e.status)
-                    };
-                }
-            }
-            let b = best.get(n.name.as_str());
-            NetworkSummary {
-                name: n.name.clone(),
-                chain_id: n.chain_id.clone(),
-                best_head: b.map(|(h, _)| *h),
-                best_node: b.map(|(_, i)| obs[*i].snap.name.clone()),
-                counts,
-                status,
-            }
-        })
-        .collect();
-
-    FleetSnapshot {
+    let mut snap = FleetSnapshot {
         time: now,
         seq: 0,
         endpoints,
-        networks,
+        networks: rules
+            .networks
+            .iter()
+            .map(|n| {
+                let b = best.get(n.name.as_str());
+                NetworkSummary {
+                    name: n.name.clone(),
+                    chain_id: n.chain_id.clone(),
+                    best_head: b.map(|(h, _)| *h),
+                    best_node: b.map(|(_, i)| obs[*i].snap.name.clone()),
+                    counts: StatusCounts::default(),
+                    status: Status::Unknown,
+                }
+            })
+            .collect(),
         clock,
         alerts: Vec::new(),
+    };
+    recount_networks(&mut snap);
+    snap
+}
+
+/// Each network's head limit ([`head_limit`]) from its trusted nodes.
+fn head_limits<'a>(now: f64, obs: &[&'a Observation], clock_warn_s: f64) -> HashMap<&'a str, u32> {
+    type Heads = (Vec<(u32, Option<i64>)>, Vec<u32>);
+    let mut per_net: HashMap<&str, Heads> = HashMap::new();
+    for o in obs {
+        if let Some(h) = o.trusted_head() {
+            let (heads, intervals) = per_net.entry(o.snap.network.as_str()).or_default();
+            heads.push((h, o.snap.head_time));
+            intervals.push(o.snap.block_interval_s.unwrap_or(3));
+        }
+    }
+    per_net
+        .into_iter()
+        .filter_map(|(net, (heads, mut intervals))| {
+            // The lower median interval: a shorter one only loosens the limit.
+            intervals.sort_unstable();
+            let interval = intervals[(intervals.len() - 1) / 2];
+            head_limit(now, &heads, interval, clock_warn_s).map(|l| (net, l))
+        })
+        .collect()
+}
+
+/// Recomputes each network's status counts and worst status from its endpoints'
+/// statuses (after aggregation, and again after [`super::hysteresis`] holds some).
+pub fn recount_networks(snap: &mut FleetSnapshot) {
+    for n in &mut snap.networks {
+        let mut counts = StatusCounts::default();
+        let mut status = Status::Unknown;
+        for e in snap.endpoints.iter().filter(|e| e.network == n.name) {
+            counts.add(e.status);
+            if e.status != Status::Unknown {
+                status = if status == Status::Unknown {
+                    e.status
+                } else {
+                    status.worst(e.status)
+                };
+            }
+        }
+        n.counts = counts;
+        n.status = status;
     }
 }
 
@@ -417,13 +582,17 @@ pub fn id_key(id: &str) -> u64 {
 /// of its trusted nodes hold; on a tie, the one held by the node with the highest head
 /// (earliest in config order, so the operator's primary node settles a two-node
 /// fleet). Heights where every node holds the same id are left out.
-pub fn consensus<'a>(obs: &[&'a Observation]) -> HashMap<(&'a str, u32), u64> {
+/// `votes` holds each endpoint's head when it votes (trusted and believable), else `None`.
+pub fn consensus<'a>(
+    obs: &[&'a Observation],
+    votes: &[Option<u32>],
+) -> HashMap<(&'a str, u32), u64> {
     // Per (network, height): (id, holders, best holder's rank), where a lower rank is a
     // higher head, then an earlier endpoint.
     type Tally = Vec<(u64, u32, (std::cmp::Reverse<u32>, usize))>;
     let mut tally: HashMap<(&str, u32), Tally> = HashMap::new();
-    for (i, o) in obs.iter().enumerate() {
-        let Some(head) = o.trusted_head() else {
+    for (i, (o, vote)) in obs.iter().zip(votes).enumerate() {
+        let Some(head) = *vote else {
             continue;
         };
         let rank = (std::cmp::Reverse(head), i);
@@ -635,7 +804,7 @@ mod tests {
         let mut e = node("a", 100, 999).snap;
         e.lag_s = Some(th.lag_warn_s + 1.0);
         e.latency.p99_ms = Some(th.latency_crit_ms + 100.0);
-        let (status, reasons) = evaluate(&e, &th, 0.0);
+        let (status, reasons) = evaluate(&e, &th, LagClock::exact(2.0));
         assert_eq!(status, Status::Crit);
         assert_eq!(reasons.len(), 2, "{reasons:?}");
         assert!(reasons[0].contains("latency"), "{reasons:?}");
@@ -701,38 +870,48 @@ mod tests {
         let th = Thresholds::default();
         let mut e = node("a", 100, 999).snap;
         e.lag_s = Some(1.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Ok);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Ok);
         e.latency.p99_ms = Some(400.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Warn);
         e.latency.p99_ms = Some(2000.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Crit);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Crit);
         e.latency.p99_ms = None;
         e.availability_pct = Some(95.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Warn);
         e.availability_pct = Some(50.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Crit);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Crit);
         e.availability_pct = Some(100.0);
         e.participation_pct = Some(70.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Warn);
         e.participation_pct = Some(100.0);
         e.cert_days = Some(10.0);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Warn);
         e.cert_days = Some(1.0);
-        let (s, r) = evaluate(&e, &th, 0.0);
+        let (s, r) = evaluate(&e, &th, LagClock::exact(2.0));
         assert_eq!(s, Status::Crit);
         assert!(r[0].starts_with("certificate expires"), "{r:?}");
         e.cert_days = None;
         e.active_witnesses = Some(11);
         e.lib_lag = Some(30);
-        assert_eq!(evaluate(&e, &th, 0.0).0, Status::Warn);
+        assert_eq!(evaluate(&e, &th, LagClock::exact(2.0)).0, Status::Warn);
     }
 
     #[test]
-    fn clock_estimate_is_the_median_of_node_minimums() {
+    fn clock_estimate_is_the_median_of_node_minimums_that_agree() {
         assert_eq!(estimate_clock(&[]), None);
-        assert_eq!(estimate_clock(&[0.3]), Some(0.3));
-        assert_eq!(estimate_clock(&[0.2, 10.0, 0.4]), Some(0.4));
-        assert_eq!(estimate_clock(&[0.2, 0.4]), Some(0.30000000000000004));
+        // One or two nodes are not enough, whatever they say.
+        assert_eq!(estimate_clock(&[0.3]), None);
+        assert_eq!(estimate_clock(&[0.2, 0.4]), None);
+        assert_eq!(estimate_clock(&[0.2, 0.4, 0.3]), Some(0.3));
+        // The outlier is left out of the median of those that agree.
+        assert_eq!(estimate_clock(&[0.2, 10.0, 0.4, 0.3]), Some(0.3));
+        // Only two of three agree: no estimate.
+        assert_eq!(estimate_clock(&[0.2, 1.7e9, 0.4]), None);
+        // Three agree but are no majority: no estimate.
+        assert_eq!(
+            estimate_clock(&[0.1, 0.2, 0.3, 50.0, 51.0, 52.0, 53.0]),
+            None
+        );
         let samples = [(100.0, 1.2), (101.0, 0.3), (102.0, 0.9)];
         assert_eq!(node_clock_min(&samples, 102.0), Some(0.3));
         assert_eq!(
@@ -767,14 +946,190 @@ mod tests {
     #[test]
     fn nodes_behind_best_do_not_skew_the_clock() {
         let now = 1000.0;
-        let mut a = node("a", 100, 1000);
-        a.clock_samples = vec![(999.0, 0.2)];
-        let mut slow = node("slow", 90, 990);
-        slow.clock_samples = vec![(999.0, 10.2)];
-        let s = aggregate(now, &[a, slow], &rules());
-        assert_eq!(s.clock.samples, 1);
+        let mut obs: Vec<Observation> = ["a", "b", "c"]
+            .iter()
+            .map(|n| {
+                let mut o = node(n, 100, 1000);
+                o.clock_samples = vec![(999.0, 0.2)];
+                o
+            })
+            .collect();
+        // Two slow nodes behind best: with them the median would be 10.2.
+        for n in ["slow", "slower"] {
+            let mut slow = node(n, 90, 990);
+            slow.clock_samples = vec![(999.0, 10.2)];
+            obs.push(slow);
+        }
+        let s = aggregate(now, &obs, &rules());
+        assert_eq!(s.clock.samples, 3);
         assert_eq!(s.clock.offset_s, Some(0.2));
         assert!(!s.clock.warn);
+    }
+
+    /// Three honest nodes and, listed first where the primary node goes, one whose
+    /// head number is the largest u32: it is suspect, not best, and puts nobody behind.
+    #[test]
+    fn a_huge_head_number_is_suspect_and_never_best() {
+        let now = 1000.0;
+        let mut liar = node("liar", u32::MAX, 999);
+        liar.clock_samples = vec![(999.0, 0.3)];
+        let mut obs = vec![liar];
+        for n in ["a", "b", "c"] {
+            obs.push(node(n, 1000, 999));
+        }
+        let s = aggregate(now, &obs, &rules());
+        let l = s.endpoint("liar").unwrap();
+        assert!(l.head_suspect);
+        assert_eq!(l.status, Status::Crit);
+        assert!(l.reasons[0].contains("not believed"), "{:?}", l.reasons);
+        assert_eq!(l.lag_blocks, None);
+        assert_eq!(s.networks[0].best_head, Some(1000));
+        assert_eq!(s.networks[0].best_node.as_deref(), Some("a"));
+        for n in ["a", "b", "c"] {
+            let e = s.endpoint(n).unwrap();
+            assert_eq!(
+                (e.status, e.lag_blocks, e.head_suspect),
+                (Status::Ok, Some(0), false)
+            );
+        }
+        assert_eq!(s.clock.samples, 0, "a suspect node is no clock sample");
+        // Two nodes: the lower median is the honest one.
+        let s = aggregate(
+            now,
+            &[node("liar", u32::MAX, 999), node("a", 1000, 999)],
+            &rules(),
+        );
+        assert_eq!(status_of(&s, "liar"), Status::Crit);
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+        assert_eq!(s.networks[0].best_head, Some(1000));
+    }
+
+    /// The limit is the median head plus the blocks the chain can have produced since
+    /// the median head time: a node legitimately ahead of stalled ones is believed.
+    #[test]
+    fn the_head_limit_grows_with_the_time_since_the_median_head() {
+        // 1 s to the 2 s host-clock allowance of 3 s blocks: 100 + 2 + 1 + 0.
+        assert_eq!(head_limit(1000.0, &[(100, Some(999))], 3, 2.0), Some(103));
+        // The median head is 60 s old: 20 more blocks can exist.
+        let heads = [(100, Some(940)), (100, Some(940)), (120, Some(999))];
+        assert_eq!(head_limit(1000.0, &heads, 3, 2.0), Some(123));
+        // Ancient or future head times of a minority move nothing.
+        let heads = [(100, Some(999)), (100, Some(999)), (100, Some(0))];
+        assert_eq!(head_limit(1000.0, &heads, 3, 2.0), Some(103));
+        let heads = [(100, Some(999)), (100, Some(999)), (100, Some(9999))];
+        assert_eq!(head_limit(1000.0, &heads, 3, 2.0), Some(103));
+        assert_eq!(head_limit(1000.0, &[], 3, 2.0), None);
+        assert_eq!(
+            head_limit(1e12, &[(u32::MAX - 1, Some(0))], 1, 2.0),
+            Some(u32::MAX)
+        );
+
+        let now = 1000.0;
+        let stalled = |n| node(n, 100, 940);
+        let s = aggregate(
+            now,
+            &[stalled("a"), stalled("b"), node("c", 120, 999)],
+            &rules(),
+        );
+        assert!(s.endpoints.iter().all(|e| !e.head_suspect));
+        assert_eq!(s.networks[0].best_node.as_deref(), Some("c"));
+        assert_eq!(status_of(&s, "c"), Status::Ok);
+        assert_eq!(status_of(&s, "a"), Status::Crit);
+        let s = aggregate(
+            now,
+            &[stalled("a"), stalled("b"), node("c", 124, 999)],
+            &rules(),
+        );
+        assert!(s.endpoint("c").unwrap().head_suspect);
+        assert_eq!(s.networks[0].best_head, Some(100));
+    }
+
+    /// At the same height, a node whose head time is stale or in the future is not
+    /// named best even when listed first.
+    #[test]
+    fn a_time_liar_is_not_the_best_node() {
+        for t in [0, 940, 1100] {
+            let s = aggregate(
+                1000.0,
+                &[node("liar", 100, t), node("a", 100, 999)],
+                &rules(),
+            );
+            assert_eq!(
+                s.networks[0].best_node.as_deref(),
+                Some("a"),
+                "head time {t}"
+            );
+            assert_eq!(s.networks[0].best_head, Some(100));
+        }
+    }
+
+    #[test]
+    fn a_head_time_in_the_future_is_crit() {
+        let now = 1000.0;
+        // clock_warn_s is 2: the tolerance is 3 s.
+        let s = aggregate(
+            now,
+            &[
+                node("a", 100, 999),
+                node("soon", 100, 1003),
+                node("late", 100, 1060),
+            ],
+            &rules(),
+        );
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+        assert_eq!(status_of(&s, "soon"), Status::Ok);
+        let late = s.endpoint("late").unwrap();
+        assert_eq!(late.status, Status::Crit);
+        assert_eq!(late.lag_s, Some(-60.0));
+        assert!(
+            late.reasons[0].contains("60 s in the future"),
+            "{:?}",
+            late.reasons
+        );
+    }
+
+    /// One node with a bad clock (its heads 60 s in the future, or from 1970) is no
+    /// clock estimate: the honest node's lag is not shifted, the 1970 head is not fresh.
+    #[test]
+    fn one_bad_clock_skews_nothing() {
+        let now = 2_000_000_000.0;
+        let t = now as i64 - 1;
+        let mut a = node("a", 100, t);
+        a.clock_samples = vec![(now - 1.0, 0.2)];
+        let mut ahead = node("ahead", 100, t + 60);
+        ahead.clock_samples = vec![(now - 1.0, -59.8)];
+        let s = aggregate(now, &[a.clone(), ahead], &rules());
+        assert_eq!(s.clock.offset_s, None);
+        assert!(!s.clock.warn);
+        assert_eq!(status_of(&s, "a"), Status::Ok);
+        assert_eq!(status_of(&s, "ahead"), Status::Crit);
+
+        let mut old = node("old", 100, 0);
+        old.clock_samples = vec![(now - 1.0, now - 1.0)];
+        for obs in [vec![old.clone()], vec![old.clone(), a]] {
+            let s = aggregate(now, &obs, &rules());
+            assert_eq!(s.clock.offset_s, None);
+            let o = s.endpoint("old").unwrap();
+            assert_eq!(o.status, Status::Crit, "{o:?}");
+            assert!(o.reasons[0].contains("s old"), "{:?}", o.reasons);
+            if let Some(a) = s.endpoint("a") {
+                assert_eq!(a.status, Status::Ok, "{a:?}");
+            }
+        }
+
+        // Three nodes agreeing on 1970 are reported and warned about, never subtracted.
+        let obs: Vec<Observation> = ["x", "y", "z"]
+            .iter()
+            .map(|n| {
+                let mut o = old.clone();
+                o.snap.name = n.to_string();
+                o
+            })
+            .collect();
+        let s = aggregate(now, &obs, &rules());
+        assert!(s.clock.warn);
+        assert!(s.clock.offset_s.is_some_and(|o| o > CLOCK_MAX_CORRECTION_S));
+        assert!(s.endpoints.iter().all(|e| e.status == Status::Crit));
     }
 
     #[test]

@@ -119,6 +119,17 @@ pub fn ep<'a>(s: &'a FleetSnapshot, name: &str) -> &'a EndpointSnapshot {
     s.endpoint(name).expect("endpoint in snapshot")
 }
 
+/// The events received so far, without waiting.
+pub fn drain(
+    rx: &mut tokio::sync::broadcast::Receiver<btsops::monitor::Event>,
+) -> Vec<btsops::monitor::Event> {
+    let mut v = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        v.push(e);
+    }
+    v
+}
+
 /// Waits (bounded) for a snapshot satisfying `pred`; panics with the last one if none.
 pub async fn wait_for(
     engine: &Engine,
@@ -143,5 +154,157 @@ pub async fn wait_for(
                 serde_json::to_string_pretty(&s.endpoints).unwrap_or_default()
             );
         }
+    }
+}
+
+/// A websocket proxy on loopback in front of `upstream` that passes every text frame it
+/// relays towards the client (replies and notices) through `rewrite` as JSON: a hostile
+/// node made from an honest one. Returns its `ws://` URL.
+pub async fn rewriting_proxy(
+    upstream: String,
+    rewrite: impl Fn(&mut serde_json::Value) + Send + Sync + 'static,
+) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use std::sync::Arc;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let rewrite = Arc::new(rewrite);
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind proxy");
+    let port = l.local_addr().expect("proxy address").port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = l.accept().await {
+            let upstream = upstream.clone();
+            let rewrite = Arc::clone(&rewrite);
+            tokio::spawn(async move {
+                let Ok(down) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                let Ok((up, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else {
+                    return;
+                };
+                let (mut down_tx, mut down_rx) = down.split();
+                let (mut up_tx, mut up_rx) = up.split();
+                let to_up = async {
+                    while let Some(Ok(m)) = down_rx.next().await {
+                        if up_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let to_down = async {
+                    while let Some(Ok(m)) = up_rx.next().await {
+                        let m = match m {
+                            Message::Text(t) => match serde_json::from_str::<serde_json::Value>(&t)
+                            {
+                                Ok(mut v) => {
+                                    rewrite(&mut v);
+                                    Message::text(v.to_string())
+                                }
+                                Err(_) => Message::Text(t),
+                            },
+                            other => other,
+                        };
+                        if down_tx.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::select! { _ = to_up => {}, _ = to_down => {} }
+            });
+        }
+    });
+    format!("ws://127.0.0.1:{port}")
+}
+
+/// Calls `f` on every dynamic-global-properties object (`"id": "2.1.0"`) inside `v`.
+pub fn each_dgp(
+    v: &mut serde_json::Value,
+    f: &impl Fn(&mut serde_json::Map<String, serde_json::Value>),
+) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("id").and_then(|i| i.as_str()) == Some("2.1.0") {
+                f(m);
+            }
+            m.values_mut().for_each(|x| each_dgp(x, f));
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| each_dgp(x, f)),
+        _ => {}
+    }
+}
+
+/// A chain time string (`2026-12-06T10:00:00`) moved by `by_s` seconds, or set to
+/// `to_unix` when given.
+pub fn chain_time(s: &str, by_s: i64) -> String {
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let t = time::PrimitiveDateTime::parse(s, f).expect("simnet sends chain times");
+    (t + time::Duration::seconds(by_s))
+        .format(f)
+        .expect("format chain time")
+}
+
+/// A proxy whose head block time is moved by `by_s` seconds (a node with a bad clock,
+/// or one lying about its head time).
+pub async fn time_shifting_proxy(upstream: String, by_s: i64) -> String {
+    rewriting_proxy(upstream, move |v| {
+        each_dgp(v, &|m| {
+            if let Some(t) = m.get("time").and_then(|t| t.as_str()) {
+                let moved = chain_time(t, by_s);
+                m.insert("time".into(), moved.into());
+            }
+        })
+    })
+    .await
+}
+
+/// Runs a child process to completion, killing it and failing the test if it is still
+/// running after `limit`. Its output is read on threads meanwhile, so a chatty child
+/// never blocks on a full pipe.
+pub fn output_within(cmd: &mut std::process::Command, limit: Duration) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    fn drain(r: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut buf);
+            }
+            buf
+        })
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child");
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("wait for child") {
+            break Some(st);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    let Some(status) = status else {
+        panic!(
+            "child still running after {limit:?}, killed; stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        );
+    };
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
     }
 }
