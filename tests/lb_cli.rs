@@ -254,6 +254,48 @@ async fn unverified_or_failed_actions_exit_non_zero() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not a HAProxy name"), "{err}");
 
+    // exec: in the config: a program whose stdin/stdout is the socket.
+    let Some(socat) = support::haproxy::socat_bin("lb cli exec") else {
+        return;
+    };
+    let via = format!(
+        "exec:{} stdio UNIX-CONNECT:{}",
+        socat.display(),
+        h.admin_sock.display()
+    );
+    let exec_cfg = std::fs::read_to_string(&cfg)
+        .expect("config")
+        .replace(&format!("unix:{}", h.admin_sock.display()), &via);
+    let exec_path = dir.path().join("exec.toml");
+    std::fs::write(&exec_path, exec_cfg).expect("write");
+    let exec_cfg = exec_path.to_string_lossy().into_owned();
+    let (code, out, err) = run(&["lb", "status", "--config", &exec_cfg]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("exec:") && out.contains("be/victim"), "{out}");
+    let (code, out, err) = run(&[
+        "lb",
+        "maint",
+        "lb1/be/victim",
+        "--yes",
+        "--config",
+        &exec_cfg,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(mode(&h, "victim").await, Mode::MaintForced);
+    std::fs::write(
+        &exec_path,
+        std::fs::read_to_string(&cfg)
+            .expect("config")
+            .replace(&format!("unix:{}", h.admin_sock.display()), "exec: "),
+    )
+    .expect("write");
+    let (code, _, err) = run(&["lb", "status", "--config", &exec_cfg]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("lb[0].runtime_api") && err.contains("exec: needs a command"),
+        "{err}"
+    );
+
     // An LB that does not answer: status and actions fail, naming it.
     let gone = write_config(
         dir.path(),
