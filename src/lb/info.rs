@@ -80,7 +80,7 @@ impl std::fmt::Display for Reload {
 /// uptime that grew by less than it did (minus a second of rounding) also counts.
 pub fn detect_reload(before: &Info, now: &Info, elapsed_s: u64) -> Option<Reload> {
     let restarted = now.uptime_sec + 1 < before.uptime_sec.saturating_add(elapsed_s);
-    (now.pid != before.pid || restarted).then(|| Reload {
+    (now.pid != before.pid || restarted).then_some(Reload {
         old_pid: before.pid,
         new_pid: now.pid,
         uptime_sec: now.uptime_sec,
