@@ -67,6 +67,7 @@ pub fn state_dir() -> Option<PathBuf> {
 pub fn append(dir: &Path, entry: &Entry) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(FILE_NAME);
+    let new_file = !path.exists();
     let mut opts = OpenOptions::new();
     opts.create(true).append(true);
     #[cfg(unix)]
@@ -80,6 +81,11 @@ pub fn append(dir: &Path, entry: &Entry) -> std::io::Result<PathBuf> {
     // One write call per line: appends from two processes do not interleave.
     f.write_all(&line)?;
     f.sync_all()?;
+    // A new file's directory entry must reach the disk too, or a crash could lose it.
+    #[cfg(unix)]
+    if new_file {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
     Ok(path)
 }
 

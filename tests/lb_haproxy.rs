@@ -89,6 +89,26 @@ async fn every_state_is_read_and_parsed_over_unix_and_tcp() {
         (Some(2), Some(1)),
         "usable active/backup counts"
     );
+    // A node that refuses connections goes DOWN through the `DOWN 1/2`-style streak.
+    fleet
+        .faults("mainnet", "lagging")
+        .expect("lagging")
+        .refuse_connections();
+    let mut down = None;
+    for _ in 0..100 {
+        let s = h.snapshot().await;
+        let l = s.server(BACKEND, "lagging").expect("lagging").clone();
+        if l.mode == Mode::Down {
+            down = Some(l);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let down = down.unwrap_or_else(|| panic!("lagging never went DOWN: {}", h.log()));
+    assert!(down.status.starts_with("DOWN"), "{down:?}");
+    assert!(!down.checked && !down.takes_new_traffic(), "{down:?}");
+    assert_eq!(down.check_status, "L4CON", "{down:?}");
+    let snap = h.snapshot().await;
     // The same state over the TCP runtime API.
     let tcp = Client::new(Endpoint::Tcp(h.tcp_api.to_string()), Duration::from_secs(5));
     let over_tcp = tcp.snapshot().await.expect("tcp snapshot");
