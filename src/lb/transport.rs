@@ -272,14 +272,18 @@ impl Session {
 
     /// Sends one command and reads its reply up to the next prompt.
     async fn ask(&mut self, command: &str) -> Result<String, String> {
-        self.stdin
-            .write_all(format!("{command}\n").as_bytes())
-            .await
-            .map_err(|e| format!("write: {e}"))?;
-        self.stdin
-            .flush()
-            .await
-            .map_err(|e| format!("write: {e}"))?;
+        let sent = async {
+            self.stdin
+                .write_all(format!("{command}\n").as_bytes())
+                .await?;
+            self.stdin.flush().await
+        };
+        match sent.await {
+            // The program already exited: what it said (or that it said nothing) is read below.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(format!("write: {e}")),
+            Ok(()) => {}
+        }
         let mut buf = Vec::new();
         let mut chunk = [0u8; 8192];
         loop {
