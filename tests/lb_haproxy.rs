@@ -419,7 +419,7 @@ async fn a_reload_is_detected_and_undo_refused() {
     assert!(out.verified);
     let done = out.done.expect("done");
 
-    h.signal("USR2");
+    h.reload().await;
     // Bounded: the new worker answers within a few hundred ms.
     let mut now = None;
     for _ in 0..100 {

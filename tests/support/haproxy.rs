@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use btsops::lb::{Client, Endpoint, Mode, Snapshot};
 use btsops::rpc::{Api, RpcClient};
 use btsops::simnet::FleetHandle;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::oracle::skip_line;
 
@@ -237,6 +238,32 @@ impl Haproxy {
     /// The process id (the master's in master-worker mode).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Reloads a master-worker HAProxy with SIGUSR2. Waits first until the master CLI
+    /// answers `show proc`: a master still starting up can miss the signal.
+    pub async fn reload(&self) {
+        let sock = self.dir.path().join("master.sock");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let ask = async {
+                let mut s = tokio::net::UnixStream::connect(&sock).await?;
+                s.write_all(b"show proc\n").await?;
+                // The 2.6 master CLI answers only after the client's half-close.
+                s.shutdown().await?;
+                let mut out = String::new();
+                s.read_to_string(&mut out).await?;
+                Ok::<_, std::io::Error>(out)
+            };
+            match tokio::time::timeout(Duration::from_secs(2), ask).await {
+                Ok(Ok(out)) if out.contains("master") => break,
+                _ if Instant::now() > deadline => {
+                    panic!("master CLI not answering: {}", self.log())
+                }
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        self.signal("USR2");
     }
 
     /// Sends a signal by name (`USR2`, `TERM`) to the haproxy process.
