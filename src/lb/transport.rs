@@ -322,7 +322,16 @@ impl Session {
         if text.is_empty() {
             text
         } else {
-            format!(" (stderr: {})", stat::clip(&text))
+            // The end says why (ssh and socat put the reason last).
+            let tail: String = text
+                .chars()
+                .rev()
+                .take(300)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!(" (stderr: {tail})")
         }
     }
 }
