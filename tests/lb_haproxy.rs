@@ -396,6 +396,59 @@ async fn exec_transport_keeps_one_session_through_socat() {
     );
 }
 
+/// A session that ends between calls (HAProxy's `stats timeout`, an ssh drop) is replaced
+/// by a new one on the next call.
+#[tokio::test]
+async fn exec_session_that_ended_is_reopened() {
+    let fleet = support::simnet::start().await;
+    let Some(socat) = haproxy::socat_bin("lb exec reopen") else {
+        return;
+    };
+    let Some(h) = Haproxy::start("lb exec reopen", &fleet, &NODES, Options::default()).await else {
+        return;
+    };
+    // Each session notes its pid (socat's, after the exec).
+    let starts = h.dir.path().join("starts");
+    let script = format!(
+        "echo $$ >> {}; exec {} stdio UNIX-CONNECT:{}",
+        starts.display(),
+        socat.display(),
+        h.admin_sock.display()
+    );
+    let client = Client::new(
+        Endpoint::Exec(vec!["sh".into(), "-c".into(), script]),
+        Duration::from_secs(5),
+    );
+    client.snapshot().await.expect("first read");
+    let first = std::fs::read_to_string(&starts).expect("starts file");
+    let pid = first.trim().to_string();
+    let st = std::process::Command::new("kill")
+        .arg(&pid)
+        .status()
+        .expect("run kill");
+    assert!(st.success(), "kill {pid}");
+    // Bounded wait until the session's process is gone.
+    for _ in 0..100 {
+        if !std::path::Path::new(&format!("/proc/{pid}/cmdline"))
+            .metadata()
+            .is_ok_and(|_| {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| !s.contains(") Z "))
+            })
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let snap = client
+        .snapshot()
+        .await
+        .expect("read after the session ended");
+    assert_eq!(snap.servers.len(), 2);
+    let started = std::fs::read_to_string(&starts).expect("starts file");
+    assert_eq!(started.lines().count(), 2, "a second session: {started}");
+}
+
 #[tokio::test]
 async fn a_reload_is_detected_and_undo_refused() {
     let fleet = support::simnet::start().await;
