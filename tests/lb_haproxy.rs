@@ -427,15 +427,11 @@ async fn exec_session_that_ended_is_reopened() {
         .status()
         .expect("run kill");
     assert!(st.success(), "kill {pid}");
-    // Bounded wait until the session's process is gone.
+    // Bounded wait until the session's process is gone (a zombie until the client reaps it).
+    let alive =
+        || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     for _ in 0..100 {
-        if !std::path::Path::new(&format!("/proc/{pid}/cmdline"))
-            .metadata()
-            .is_ok_and(|_| {
-                std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                    .is_ok_and(|s| !s.contains(") Z "))
-            })
-        {
+        if !alive() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
