@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 pub const EXIT_CONFIG: i32 = 3;
 /// Exit code for any other failure (bad input, I/O, a refused key file).
 pub const EXIT_FAILURE: i32 = 1;
+/// Exit code of a mutating command that was refused before anything was sent (no --yes,
+/// read-only, protected network, the last server of a backend).
+pub const EXIT_REFUSED: i32 = 4;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +53,72 @@ pub enum Command {
     /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
     /// line per endpoint, then {"ready":true}.
     Simnet(SimnetArgs),
+    /// HAProxy load balancers (the config's [[lb]]): status, and server actions that are
+    /// applied, then verified by re-reading the state. Exit 0 only when verified, 1 when
+    /// not, 4 when refused, 3 on a config error.
+    #[command(subcommand)]
+    Lb(LbCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LbCmd {
+    /// Every server of every configured load balancer (or of one): mode, status, weight,
+    /// open sessions, last check.
+    Status(LbStatusArgs),
+    /// No new connections to the server; open ones stay (`set server B/S state drain`).
+    Drain(LbActionArgs),
+    /// Take the server out of the rotation (`set server B/S state maint`).
+    Maint(LbActionArgs),
+    /// Put the server back in the rotation (`set server B/S state ready`).
+    Ready(LbActionArgs),
+    /// Set the server's weight, 0..=256 (0: no new traffic although it still shows UP).
+    Weight(LbWeightArgs),
+    /// Close every open session on the server (`shutdown sessions server B/S`).
+    Cut(LbActionArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LbStatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Only this load balancer (its name in the config).
+    pub lb: Option<String>,
+    /// One JSON document instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LbActionArgs {
+    /// LB/BACKEND/SERVER: the config's [[lb]] name, then HAProxy's backend and server names.
+    #[arg(value_name = "LB/BACKEND/SERVER")]
+    pub target: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Confirm the action (required: without it nothing is sent).
+    #[arg(long)]
+    pub yes: bool,
+    /// Take out the last server of a backend taking new traffic.
+    #[arg(long)]
+    pub force: bool,
+    /// Allow the action on a protected network (mainnet always is).
+    #[arg(long)]
+    pub armed: bool,
+    /// Refuse every mutating action (as ui.read_only does).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Seconds to keep re-reading the state before calling the action failed (default 3).
+    #[arg(long, value_name = "S", allow_negative_numbers = true, value_parser = timeout_seconds)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct LbWeightArgs {
+    #[command(flatten)]
+    pub action: LbActionArgs,
+    /// The new weight.
+    #[arg(value_name = "N", value_parser = clap::value_parser!(u32).range(0..=256))]
+    pub weight: u32,
 }
 
 #[derive(Debug, Args)]

@@ -165,6 +165,9 @@ pub struct Network {
 pub enum RuntimeApi {
     Unix(PathBuf),
     Tcp(String),
+    /// A program (and its arguments, split on whitespace, run without a shell) whose
+    /// stdin/stdout is the socket, e.g. `ssh lb1 socat stdio UNIX-CONNECT:/run/haproxy/admin.sock`.
+    Exec(Vec<String>),
 }
 
 impl fmt::Display for RuntimeApi {
@@ -172,6 +175,7 @@ impl fmt::Display for RuntimeApi {
         match self {
             RuntimeApi::Unix(p) => write!(f, "unix:{}", p.display()),
             RuntimeApi::Tcp(a) => write!(f, "tcp:{a}"),
+            RuntimeApi::Exec(argv) => write!(f, "exec:{}", argv.join(" ")),
         }
     }
 }
@@ -1217,10 +1221,23 @@ fn runtime_api(ctx: &Ctx<'_>, v: &Spanned<String>, key: String) -> Result<Runtim
         let spanned = Spanned::new(v.span(), a.to_string());
         return Ok(RuntimeApi::Tcp(host_port(ctx, &spanned, key)?));
     }
+    if let Some(cmd) = s.strip_prefix("exec:") {
+        let argv: Vec<String> = cmd.split_whitespace().map(String::from).collect();
+        if argv.is_empty() {
+            return Err(ctx.at(
+                v,
+                key,
+                "exec: needs a command, e.g. exec:ssh lb1 socat stdio UNIX-CONNECT:/run/haproxy/admin.sock",
+            ));
+        }
+        return Ok(RuntimeApi::Exec(argv));
+    }
     Err(ctx.at(
         v,
         key,
-        format!("bad runtime_api {s:?}: expected unix:/path/to/socket or tcp:host:port"),
+        format!(
+            "bad runtime_api {s:?}: expected unix:/path/to/socket, tcp:host:port or exec:command"
+        ),
     ))
 }
 

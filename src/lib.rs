@@ -3,13 +3,16 @@
 //! The library holds everything; `main.rs` only parses arguments and dispatches,
 //! so integration tests and benches exercise the same code the binary runs.
 
+pub mod audit;
 pub mod chain;
 pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod lb;
 pub mod monitor;
 pub mod rpc;
+pub mod safety;
 pub mod secrets;
 pub mod simnet;
 pub mod theme;

@@ -1,10 +1,11 @@
 //! CLI entry: parse arguments, install error hooks, dispatch to the library.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btsops::cli::{
-    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, ReplayArgs, TxCmd,
-    WatchArgs,
+    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, LbActionArgs, LbCmd,
+    ReplayArgs, TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -124,6 +125,21 @@ fn run(cli: Cli) -> Result<u8> {
             args.scenario.as_deref(),
             args.write_config.as_deref(),
         ),
+        Command::Lb(sub) => {
+            use btsops::lb::Action;
+            match sub {
+                LbCmd::Status(args) => {
+                    let cfg = config::load(args.config.config.or(top).as_deref())?;
+                    let stdout = std::io::stdout();
+                    cmd::lb::status(&cfg, args.lb.as_deref(), args.json, &mut stdout.lock())
+                }
+                LbCmd::Drain(a) => lb_action(a, Action::Drain, top),
+                LbCmd::Maint(a) => lb_action(a, Action::Maint, top),
+                LbCmd::Ready(a) => lb_action(a, Action::Ready, top),
+                LbCmd::Cut(a) => lb_action(a, Action::Cut, top),
+                LbCmd::Weight(w) => lb_action(w.action, Action::Weight(w.weight), top),
+            }
+        }
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.
             let keys = cmd::tx::read_wif_file(&wif_file)?;
@@ -132,6 +148,22 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// `lb drain|maint|ready|weight|cut`.
+fn lb_action(args: LbActionArgs, action: btsops::lb::Action, top: Option<PathBuf>) -> Result<u8> {
+    let cfg = config::load(args.config.config.or(top).as_deref())?;
+    let req = cmd::lb::Request {
+        target: args.target,
+        action,
+        yes: args.yes,
+        force: args.force,
+        armed: args.armed,
+        read_only: args.read_only,
+        verify_timeout: args.timeout,
+    };
+    let stdout = std::io::stdout();
+    cmd::lb::act(&cfg, &req, &mut stdout.lock())
 }
 
 /// The console on the configured fleet, until the operator quits.

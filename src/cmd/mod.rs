@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod keys;
+pub mod lb;
 pub mod simnet;
 pub mod tx;
 pub mod watch;
