@@ -15,8 +15,8 @@ use crate::config;
 use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
-use super::seed_probe;
 use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
+use super::seed_probe;
 use super::version::{self, VersionEvidence};
 use super::window::Window;
 

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 
 use crate::config::Thresholds;
 
-use super::seed_rules::{BestHead, apply_lag, level_flag};
 use super::model::{
     ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event, FleetSnapshot, NetworkSummary,
     Status, StatusCounts,
 };
+use super::seed_rules::{BestHead, apply_lag, level_flag};
 
 /// Recent (height, block id) pairs an endpoint served; compared across nodes for forks.
 pub const RECENT_IDS: usize = 16;

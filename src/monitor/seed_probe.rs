@@ -36,8 +36,8 @@ pub struct SeedAnswer {
     /// TCP connect time.
     pub connect: Duration,
     pub key: [u8; KEY_LEN],
-    /// The hello, or why L2 did not answer (the seed still answered at L1).
-    pub l2: Result<L2Facts, Failure>,
+    /// The verified hello, or why L2 did not answer (the seed still answered at L1).
+    pub l2: Result<Hello, Failure>,
 }
 
 /// Probes `addr`: L1 must answer within `timeout` of starting (else the seed is down,
@@ -70,7 +70,7 @@ pub async fn probe(addr: &str, timeout: Duration) -> Result<SeedAnswer, Failure>
         ));
     }
     let l2 = match tokio::time::timeout(timeout, hello(&mut stream, &key)).await {
-        Ok(r) => r.map(|h| facts(&h)),
+        Ok(r) => r,
         Err(_) => Err((
             "timeout",
             format!("L2: no hello within {timeout:?} of the key exchange"),
@@ -110,15 +110,15 @@ async fn hello(stream: &mut TcpStream, theirs: &[u8; KEY_LEN]) -> Result<Hello, 
 pub fn record(s: &mut EndpointSnapshot, a: &SeedAnswer, configured_chain_id: &str) {
     s.connect_ms = Some((a.connect.as_secs_f64() * 1e6).round() / 1e3);
     s.seed_key = Some(hex::encode(a.key));
-    match &a.l2 {
+    match a.l2.as_ref().map(facts) {
         Ok(f) => {
             s.seed_level = Some(SeedLevel::L2);
             s.chain_mismatch = f.chain_id != configured_chain_id;
-            s.chain_id = Some(f.chain_id.clone());
+            s.chain_id = Some(f.chain_id);
             s.head_num = f.head_num;
-            s.head_id = f.head_id.clone();
+            s.head_id = f.head_id;
             s.head_time = f.head_time;
-            s.seed_hello = Some(f.hello.clone());
+            s.seed_hello = Some(f.hello);
         }
         Err(_) => {
             clear_hello(s);
@@ -197,8 +197,14 @@ mod tests {
             user_data: vec![
                 ("node_id".into(), Variant::Blob(vec![3; 33])),
                 ("last_known_block_number".into(), Variant::Uint(1234)),
-                ("last_known_block_hash".into(), Variant::String("000004d2ff".into())),
-                ("last_known_block_time".into(), Variant::String("2026-12-06T10:00:00".into())),
+                (
+                    "last_known_block_hash".into(),
+                    Variant::String("000004d2ff".into()),
+                ),
+                (
+                    "last_known_block_time".into(),
+                    Variant::String("2026-12-06T10:00:00".into()),
+                ),
                 ("platform".into(), Variant::String("linux".into())),
             ],
         };

@@ -48,7 +48,8 @@ fn best_at(best: BestHead, at: f64) -> u32 {
     if newer <= 0.0 {
         return best.num;
     }
-    best.num.saturating_sub(newer.ceil().min(f64::from(u32::MAX)) as u32)
+    best.num
+        .saturating_sub(newer.ceil().min(f64::from(u32::MAX)) as u32)
 }
 
 /// A seed that answered at L1 but not L2: a graphene P2P stack is there, but it did
@@ -136,7 +137,10 @@ mod tests {
         });
         let (s, why) = level_flag(&e).unwrap();
         assert_eq!(s, Status::Warn);
-        assert!(why.contains("L1 only") && why.contains("no hello within 2s"), "{why}");
+        assert!(
+            why.contains("L1 only") && why.contains("no hello within 2s"),
+            "{why}"
+        );
         e.seed_level = Some(SeedLevel::L2);
         assert_eq!(level_flag(&e), None);
     }
