@@ -262,6 +262,15 @@ pub struct EndpointSnapshot {
 }
 
 impl EndpointSnapshot {
+    /// The kind for a table cell; a seed's says the level its last probe answered at
+    /// (`"seed L2"`, `"seed L1"`; just `"seed"` while it is down or not yet probed).
+    pub fn kind_label(&self) -> String {
+        match (self.kind, self.seed_level) {
+            (EndpointKind::Seed, Some(level)) => format!("seed {}", level.as_str()),
+            (kind, _) => kind.as_str().to_string(),
+        }
+    }
+
     /// A fresh, not yet probed endpoint.
     pub fn new(kind: EndpointKind, network: &str, name: &str, url: &str) -> EndpointSnapshot {
         EndpointSnapshot {

@@ -128,6 +128,18 @@ mod tests {
     }
 
     #[test]
+    fn kind_label_names_the_level() {
+        let mut e = seed(None, 0, 0, 0.0);
+        assert_eq!(e.kind_label(), "seed");
+        e.seed_level = Some(SeedLevel::L1);
+        assert_eq!(e.kind_label(), "seed L1");
+        e.seed_level = Some(SeedLevel::L2);
+        assert_eq!(e.kind_label(), "seed L2");
+        let n = EndpointSnapshot::new(EndpointKind::Node, "net", "n", "ws://x");
+        assert_eq!(n.kind_label(), "node");
+    }
+
+    #[test]
     fn l1_only_is_a_warning_naming_the_l2_error() {
         let mut e = seed(Some(SeedLevel::L1), 0, 0, 0.0);
         e.last_error = Some(LastError {
