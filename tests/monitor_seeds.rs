@@ -318,3 +318,40 @@ async fn simnet_seeds_answer_at_l2_crit_on_another_chain_and_lagging_when_behind
     assert_eq!(ep(&s, "seed-1").status, Status::Ok);
     engine.shutdown().await;
 }
+
+/// A `watch --record` recording keeps the level each seed answered at, and replays it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recordings_keep_the_seed_level() {
+    let fleet = start_fleet().await;
+    let silent = hostile(Hostile::SilentAfterKey).await;
+    let mut text = config_text(&fleet, &["a"], &["seed-1"]);
+    text.push_str(&seed_entry("silent", silent.addr));
+    let cfg = parse(&text);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("rec.jsonl");
+    let mut opts = btsops::monitor::EngineOptions::from_config(&cfg.monitor);
+    opts.record = Some(path.clone());
+    let engine = btsops::monitor::Engine::start(&cfg, opts).expect("engine starts");
+    wait_for(&engine, "both levels seen", LONG, |s| {
+        ep(s, "seed-1").seed_level == Some(SeedLevel::L2)
+            && ep(s, "silent").seed_level == Some(SeedLevel::L1)
+    })
+    .await;
+    engine.shutdown().await;
+    let records = btsops::monitor::Recording::read_all(&path).expect("recording reads");
+    let last = records
+        .iter()
+        .rev()
+        .find_map(|(_, r)| match r {
+            btsops::monitor::Record::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .expect("a snapshot");
+    assert_eq!(ep(last, "seed-1").seed_level, Some(SeedLevel::L2));
+    assert_eq!(ep(last, "silent").seed_level, Some(SeedLevel::L1));
+    let hello = ep(last, "seed-1")
+        .seed_hello
+        .as_ref()
+        .expect("hello facts recorded");
+    assert_eq!(hello.core_protocol_version, 106);
+}
