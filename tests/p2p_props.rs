@@ -82,18 +82,18 @@ proptest! {
         let mut plain = encode_frame(msg_type, &body);
         plain[..4].copy_from_slice(&size.to_le_bytes());
         StreamKeys::from_secret(&secret).encryptor().encrypt(&mut plain).unwrap();
-        let mut hs = Handshake::new(&probe, seed.public()).unwrap();
+        let hs = Handshake::new(&probe, seed.public()).unwrap();
         let mut first = [0u8; BLOCK];
         first.copy_from_slice(&plain[..BLOCK]);
         match hs.first_block(first) {
-            Ok(more) => {
+            Ok((pending, more)) => {
                 prop_assert!(size <= MAX_HELLO_BYTES && msg_type == HELLO_MESSAGE_TYPE);
                 prop_assert_eq!(more + BLOCK, FrameHeader { size, msg_type }.frame_len());
                 // Hand over what the wire had, padded or cut to whole blocks.
                 let mut rest = plain[BLOCK..].to_vec();
                 let want = if short { more.saturating_sub(BLOCK) } else { more };
                 rest.resize(want, 0);
-                let _ = hs.hello(&mut rest);
+                let _ = pending.finish(&mut rest);
             }
             Err(_) => prop_assert!(size > MAX_HELLO_BYTES || msg_type != HELLO_MESSAGE_TYPE),
         }

@@ -70,7 +70,7 @@ impl std::fmt::Display for Status {
 pub enum EndpointKind {
     /// A websocket JSON-RPC API node.
     Node,
-    /// A P2P seed node (TCP connect + 33-byte key).
+    /// A P2P seed node (its 33-byte key, then its decrypted hello: PROTOCOL.md §10).
     Seed,
     /// A load balancer's public URL, probed like a node.
     Lb,

@@ -84,7 +84,7 @@ async fn hello(stream: &mut TcpStream, theirs: &[u8; KEY_LEN]) -> Result<Hello, 
     let l2 = |e: crate::chain::p2p::P2pError| ("protocol", format!("L2: {e}"));
     let io = |what: &str, e: std::io::Error| ("protocol", format!("L2: {what}: {e}"));
     let ours = EphemeralKey::random().map_err(l2)?;
-    let mut hs = Handshake::new(&ours, theirs).map_err(l2)?;
+    let hs = Handshake::new(&ours, theirs).map_err(l2)?;
     stream
         .write_all(ours.public())
         .await
@@ -95,13 +95,13 @@ async fn hello(stream: &mut TcpStream, theirs: &[u8; KEY_LEN]) -> Result<Hello, 
         .await
         .map_err(|e| io("reading the hello", e))?;
     // Bounded by the handshake: at most MAX_HELLO_BYTES, whatever the header claims.
-    let more = hs.first_block(first).map_err(l2)?;
+    let (pending, more) = hs.first_block(first).map_err(l2)?;
     let mut rest = vec![0u8; more];
     stream
         .read_exact(&mut rest)
         .await
         .map_err(|e| io("reading the hello", e))?;
-    hs.hello(&mut rest).map_err(l2)
+    pending.finish(&mut rest).map_err(l2)
 }
 
 /// Writes a probe's answer into the seed's snapshot: the level that answered, and at

@@ -56,7 +56,6 @@ pub const MAX_HELLO_BYTES: u32 = 64 * 1024;
 pub struct Handshake {
     secret: Zeroizing<[u8; 64]>,
     decrypt: cipher::StreamDecryptor,
-    header: Option<([u8; BLOCK], FrameHeader)>,
 }
 
 impl Handshake {
@@ -65,16 +64,15 @@ impl Handshake {
         let peer = parse_peer_key(theirs)?;
         let secret = ours.shared_secret(&peer)?;
         let decrypt = StreamKeys::from_secret(&secret).decryptor();
-        Ok(Handshake {
-            secret,
-            decrypt,
-            header: None,
-        })
+        Ok(Handshake { secret, decrypt })
     }
 
     /// Decrypts the first block of the first message and checks its header: a hello of
-    /// at most [`MAX_HELLO_BYTES`]. Returns how many more bytes the frame takes.
-    pub fn first_block(&mut self, mut block: [u8; BLOCK]) -> Result<usize, P2pError> {
+    /// at most [`MAX_HELLO_BYTES`]. Returns the rest to read and how many bytes it takes.
+    pub fn first_block(
+        mut self,
+        mut block: [u8; BLOCK],
+    ) -> Result<(PendingHello, usize), P2pError> {
         self.decrypt.decrypt(&mut block)?;
         let mut h = [0u8; HEADER_LEN];
         h.copy_from_slice(&block[..HEADER_LEN]);
@@ -88,28 +86,42 @@ impl Handshake {
         if header.msg_type != HELLO_MESSAGE_TYPE {
             return Err(P2pError::NotHello(header.msg_type));
         }
-        self.header = Some((block, header));
-        Ok(header.frame_len() - BLOCK)
+        let more = header.frame_len() - BLOCK;
+        Ok((
+            PendingHello {
+                hs: self,
+                first: block,
+                size: header.size as usize,
+            },
+            more,
+        ))
     }
+}
 
+/// A hello whose header was read: the rest of its frame is still on the wire.
+pub struct PendingHello {
+    hs: Handshake,
+    /// The first block, decrypted.
+    first: [u8; BLOCK],
+    /// Payload bytes the header announced.
+    size: usize,
+}
+
+impl PendingHello {
     /// Decrypts the rest of the frame (`rest` as long as [`Handshake::first_block`]
     /// said), parses the hello and checks its signature over this session's secret.
-    pub fn hello(mut self, rest: &mut [u8]) -> Result<Hello, P2pError> {
-        let Some((first, header)) = self.header.take() else {
-            return Err(P2pError::PartialBlock(0));
-        };
-        self.decrypt.decrypt(rest)?;
-        let size = header.size as usize;
-        let mut payload = Vec::with_capacity(size);
-        payload.extend_from_slice(&first[HEADER_LEN..]);
+    pub fn finish(mut self, rest: &mut [u8]) -> Result<Hello, P2pError> {
+        self.hs.decrypt.decrypt(rest)?;
+        let mut payload = Vec::with_capacity(self.size);
+        payload.extend_from_slice(&self.first[HEADER_LEN..]);
         payload.extend_from_slice(rest);
-        if payload.len() < size {
+        if payload.len() < self.size {
             return Err(ChainError::UnexpectedEof("hello frame").into());
         }
-        payload.truncate(size);
+        payload.truncate(self.size);
         let hello = Hello::parse(&payload)?;
         if !signed_by(
-            &self.secret,
+            &self.hs.secret,
             &hello.signed_shared_secret,
             &hello.node_public_key,
         ) {
@@ -182,12 +194,12 @@ mod tests {
     }
 
     fn run(frame: &[u8], probe: &EphemeralKey, acceptor: &EphemeralKey) -> Result<Hello, P2pError> {
-        let mut hs = Handshake::new(probe, acceptor.public())?;
+        let hs = Handshake::new(probe, acceptor.public())?;
         let mut first = [0u8; BLOCK];
         first.copy_from_slice(&frame[..BLOCK]);
-        let more = hs.first_block(first)?;
+        let (pending, more) = hs.first_block(first)?;
         let mut rest = frame[BLOCK..BLOCK + more].to_vec();
-        hs.hello(&mut rest)
+        pending.finish(&mut rest)
     }
 
     #[test]
@@ -229,9 +241,9 @@ mod tests {
         let mut huge = [0u8; BLOCK];
         huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
         huge[4..8].copy_from_slice(&5006u32.to_le_bytes());
-        let mut hs = Handshake::new(&probe, acceptor.public()).unwrap();
+        let hs = Handshake::new(&probe, acceptor.public()).unwrap();
         assert_eq!(
-            hs.first_block(enc(&huge)).unwrap_err(),
+            hs.first_block(enc(&huge)).err().unwrap(),
             P2pError::TooLarge {
                 size: u32::MAX,
                 limit: MAX_HELLO_BYTES
@@ -239,9 +251,9 @@ mod tests {
         );
         let mut other = [0u8; BLOCK];
         other[4..8].copy_from_slice(&5000u32.to_le_bytes());
-        let mut hs = Handshake::new(&probe, acceptor.public()).unwrap();
+        let hs = Handshake::new(&probe, acceptor.public()).unwrap();
         assert_eq!(
-            hs.first_block(enc(&other)).unwrap_err(),
+            hs.first_block(enc(&other)).err().unwrap(),
             P2pError::NotHello(5000)
         );
     }
