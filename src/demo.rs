@@ -58,7 +58,7 @@ block_interval = 1
 }
 
 /// The scenario, repeated: (seconds into the cycle, network, node, what happens).
-const SCENARIO: [(u64, &str, &str, Step); 8] = [
+const SCENARIO: [(u64, &str, &str, Step); 10] = [
     (8, "mainnet", "us-1", Step::Break(Fault::StallHead)),
     (
         14,
@@ -71,10 +71,13 @@ const SCENARIO: [(u64, &str, &str, Step); 8] = [
     ),
     (20, "mainnet", "eu-2", Step::Break(Fault::Freeze)),
     (26, "testnet", "t-us", Step::Break(Fault::WrongChainId)),
+    // A seed's decrypted hello (probe level L2) names another chain: crit.
+    (32, "mainnet", "seed-eu", Step::Break(Fault::WrongChainId)),
     (40, "mainnet", "us-1", Step::Heal),
     (46, "mainnet", "asia-1", Step::Heal),
     (52, "mainnet", "eu-2", Step::Heal),
     (58, "testnet", "t-us", Step::Heal),
+    (64, "mainnet", "seed-eu", Step::Heal),
 ];
 /// Length of one scenario cycle: a quiet stretch, then it starts over.
 const CYCLE_S: u64 = 90;
@@ -183,7 +186,10 @@ mod tests {
         assert_eq!(d.networks.len(), 2);
         for (_, net, node, _) in SCENARIO {
             let n = d.networks.iter().find(|n| n.name == net).unwrap();
-            assert!(n.nodes.iter().any(|x| x.name == node), "{node}");
+            assert!(
+                n.nodes.iter().any(|x| x.name == node) || n.seeds.iter().any(|x| x.name == node),
+                "{node}"
+            );
         }
     }
 }

@@ -82,6 +82,8 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("peer_count", "number|null"),
     ("last_error", "object|null"),
     ("seed_key", "string|null"),
+    ("seed_level", "string|null"),
+    ("seed_hello", "object|null"),
     ("cert_days", "number|null"),
     ("cert_not_after", "number|null"),
     ("status", "string"),
@@ -167,11 +169,25 @@ async fn exit_codes_and_json_contract() {
         endpoint(&doc, "seed-1")["seed_key"].as_str().unwrap().len(),
         66
     );
+    // simnet's seed answers at L2: the level, its chain id and head, its software.
+    let seed = endpoint(&doc, "seed-1");
+    assert_eq!(seed["seed_level"], "L2", "{seed}");
+    assert_eq!(seed["chain_id"], CHAIN_ID);
+    assert!(seed["head_num"].as_u64().is_some_and(|h| h >= 5), "{seed}");
+    assert_eq!(
+        seed["seed_hello"]["user_agent"],
+        "BitShares Reference Implementation"
+    );
 
     // The table form: same exit code, a header and one line per endpoint.
     let (code, out, _) = check_async(ok, &[]).await;
     assert_eq!(code, 0);
     assert!(out.starts_with("STATUS"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("seed-1") && l.contains("seed L2")),
+        "{out}"
+    );
     assert!(
         out.lines().filter(|l| l.starts_with("ok ")).count() >= 3,
         "{out}"

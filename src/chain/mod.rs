@@ -9,6 +9,7 @@ pub mod ids;
 pub mod json;
 pub mod keys;
 pub mod operations;
+pub mod p2p;
 pub mod raw;
 pub mod signing;
 pub mod time;

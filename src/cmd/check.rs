@@ -145,7 +145,7 @@ pub fn table(s: &FleetSnapshot) -> String {
         lines.push(vec![
             e.status.to_string(),
             e.name.clone(),
-            e.kind.as_str().to_string(),
+            e.kind_label(),
             e.network.clone(),
             opt(e.head_num),
             opt(e.lag_blocks),

@@ -6,7 +6,9 @@
 //! - [`record`]: `--record` JSON lines and the [`Recording`] reader.
 //! - pure parts: [`rules`] (aggregation, status, clock), [`alerts`], [`window`]
 //!   (latency histograms), [`hysteresis`] (status debouncing), [`version`] (version
-//!   bracket), [`cert`] (certificate expiry).
+//!   bracket), [`cert`] (certificate expiry), [`seed_rules`] (seed lag as of the probe,
+//!   the L1-only warning).
+//! - [`seed_probe`]: the P2P seed probe, L1 and L2.
 
 pub mod alerts;
 pub mod cert;
@@ -16,13 +18,16 @@ pub mod model;
 pub mod probe;
 pub mod record;
 pub mod rules;
+pub mod seed_probe;
+pub mod seed_rules;
 pub mod version;
 pub mod window;
 
 pub use engine::{Engine, EngineOptions, MonitorError, rules as rules_of, runtime, targets};
 pub use model::{
     Alert, AlertKind, ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event,
-    FleetSnapshot, LastError, Latency, NetworkSummary, Status, StatusCounts, VersionBracket,
+    FleetSnapshot, LastError, Latency, NetworkSummary, SeedHello, SeedLevel, Status, StatusCounts,
+    VersionBracket,
 };
 pub use probe::Target;
 pub use record::{Record, RecordError, Recorder, Recording, Salvaged};

@@ -70,7 +70,7 @@ impl std::fmt::Display for Status {
 pub enum EndpointKind {
     /// A websocket JSON-RPC API node.
     Node,
-    /// A P2P seed node (TCP connect + 33-byte key).
+    /// A P2P seed node (its 33-byte key, then its decrypted hello: PROTOCOL.md §10).
     Seed,
     /// A load balancer's public URL, probed like a node.
     Lb,
@@ -138,6 +138,42 @@ impl VersionBracket {
             (None, None) => "?".into(),
         }
     }
+}
+
+/// How far a seed probe got (PROTOCOL.md §10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum SeedLevel {
+    /// The 33-byte key arrived: a graphene P2P stack answers, nothing more is known.
+    L1,
+    /// The key exchange finished and the seed's `hello` was decrypted and verified:
+    /// chain id and head are known and the chain and lag rules apply.
+    L2,
+}
+
+impl SeedLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeedLevel::L1 => "L1",
+            SeedLevel::L2 => "L2",
+        }
+    }
+}
+
+/// A seed's `hello`, beyond the chain id and head (which go in the endpoint's own
+/// fields): who the node says it is and what it runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedHello {
+    /// `user_agent`, e.g. `"BitShares Reference Implementation"`.
+    pub user_agent: String,
+    pub core_protocol_version: u32,
+    /// `user_data.node_id`, hex.
+    pub node_id: Option<String>,
+    /// The node's permanent P2P key, hex (what signed this session's secret).
+    pub node_public_key: String,
+    /// `user_data.fc_git_revision_sha`.
+    pub fc_revision: Option<String>,
+    /// `user_data.platform`, e.g. `"linux"`.
+    pub platform: Option<String>,
 }
 
 /// The last error an endpoint gave, verbatim.
@@ -216,6 +252,10 @@ pub struct EndpointSnapshot {
     pub last_error: Option<LastError>,
     /// The seed's 33-byte key as hex (seeds only).
     pub seed_key: Option<String>,
+    /// The probe level the seed answered at in its last probe (seeds only).
+    pub seed_level: Option<SeedLevel>,
+    /// What the seed's `hello` said about its software (seeds answering at L2).
+    pub seed_hello: Option<SeedHello>,
     /// TLS certificate days to expiry (wss:// endpoints and LB public URLs).
     pub cert_days: Option<f64>,
     /// Certificate `notAfter`, unix seconds.
@@ -226,6 +266,15 @@ pub struct EndpointSnapshot {
 }
 
 impl EndpointSnapshot {
+    /// The kind for a table cell; a seed's says the level its last probe answered at
+    /// (`"seed L2"`, `"seed L1"`; just `"seed"` while it is down or not yet probed).
+    pub fn kind_label(&self) -> String {
+        match (self.kind, self.seed_level) {
+            (EndpointKind::Seed, Some(level)) => format!("seed {}", level.as_str()),
+            (kind, _) => kind.as_str().to_string(),
+        }
+    }
+
     /// A fresh, not yet probed endpoint.
     pub fn new(kind: EndpointKind, network: &str, name: &str, url: &str) -> EndpointSnapshot {
         EndpointSnapshot {
@@ -263,6 +312,8 @@ impl EndpointSnapshot {
             peer_count: None,
             last_error: None,
             seed_key: None,
+            seed_level: None,
+            seed_hello: None,
             cert_days: None,
             cert_not_after: None,
             status: Status::Unknown,

@@ -8,8 +8,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 
@@ -18,6 +16,7 @@ use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, 
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
 use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
+use super::seed_probe;
 use super::version::{self, VersionEvidence};
 use super::window::Window;
 
@@ -640,8 +639,9 @@ async fn cert(target: &Target, settings: &ProbeSettings, p: &mut Probe) {
     }
 }
 
-/// Runs forever: the P2P seed probe (PROTOCOL.md §10, level L1): TCP connect, read the
-/// 33-byte key within the timeout, check its first byte, close.
+/// Runs forever: the P2P seed probe (PROTOCOL.md §10). L1 (the 33-byte key) decides
+/// up or down; L2 (the decrypted hello) adds the chain id and head, and when only L1
+/// answers the row says so (see [`super::seed_probe`]).
 pub async fn run_seed(
     target: Target,
     settings: ProbeSettings,
@@ -650,18 +650,17 @@ pub async fn run_seed(
 ) {
     let mut p = Probe::new(&settings, shared, notify);
     loop {
-        let ok = match seed_probe(&target.url, settings.timeout).await {
-            Ok((connect, key)) => {
-                {
-                    let s = &mut p.obs().snap;
-                    s.connect_ms = Some(ms(connect));
-                    s.seed_key = Some(hex::encode(key));
+        let ok = match seed_probe::probe(&target.url, settings.timeout).await {
+            Ok(answer) => {
+                if let Err((kind, message)) = &answer.l2 {
+                    p.error(kind, format!("{}: {message}", target.url));
                 }
-                p.succeed(connect);
+                seed_probe::record(&mut p.obs().snap, &answer, &target.chain_id);
+                p.succeed(answer.connect);
                 true
             }
             Err((kind, message)) => {
-                p.obs().snap.connect_ms = None;
+                seed_probe::forget(&mut p.obs().snap);
                 p.fail(kind, format!("{}: {message}", target.url));
                 false
             }
@@ -675,37 +674,6 @@ pub async fn run_seed(
         };
         tokio::time::sleep(next).await;
     }
-}
-
-/// Connect time and the key, or why not.
-pub async fn seed_probe(addr: &str, timeout: Duration) -> Result<(Duration, [u8; 33]), Failure> {
-    let t0 = Instant::now();
-    let mut stream = tokio::time::timeout(timeout, TcpStream::connect(addr))
-        .await
-        .map_err(|_| ("timeout", format!("connect: no answer within {timeout:?}")))?
-        .map_err(|e| ("connect", format!("connect: {e}")))?;
-    let connect = t0.elapsed();
-    let mut key = [0u8; 33];
-    let left = timeout.saturating_sub(connect);
-    tokio::time::timeout(left, stream.read_exact(&mut key))
-        .await
-        .map_err(|_| {
-            (
-                "timeout",
-                format!("no 33-byte key within {timeout:?} of connecting"),
-            )
-        })?
-        .map_err(|e| ("protocol", format!("reading the key: {e}")))?;
-    if !matches!(key[0], 0x02 | 0x03) {
-        return Err((
-            "protocol",
-            format!(
-                "first key byte is {:#04x}, not 0x02/0x03: not a graphene P2P node",
-                key[0]
-            ),
-        ));
-    }
-    Ok((connect, key))
 }
 
 /// A fresh observation for a target.

@@ -15,6 +15,7 @@ use super::model::{
     ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event, FleetSnapshot, NetworkSummary,
     Status, StatusCounts,
 };
+use super::seed_rules::{BestHead, apply_lag, level_flag};
 
 /// Recent (height, block id) pairs an endpoint served; compared across nodes for forks.
 pub const RECENT_IDS: usize = 16;
@@ -242,6 +243,9 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
                 e.chain_id.as_deref().map(short).unwrap_or("?")
             ),
         );
+    }
+    if let Some((s, why)) = level_flag(e) {
+        flag(s, why);
     }
     if e.fork_suspect {
         flag(
@@ -493,6 +497,14 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
             if let (Some(h), Some((bh, _))) = (e.head_num, best.get(e.network.as_str())) {
                 e.lag_blocks = Some(u64::from(bh.saturating_sub(h)));
             }
+        }
+        if e.kind == EndpointKind::Seed {
+            let b = best.get(e.network.as_str()).map(|&(num, bi)| BestHead {
+                num,
+                time: obs[bi].snap.head_time,
+                interval_s: obs[bi].snap.block_interval_s.unwrap_or(3),
+            });
+            apply_lag(&mut e, b);
         }
         let (status, reasons) = evaluate(&e, th, lag_clock);
         e.status = status;

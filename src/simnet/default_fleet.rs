@@ -83,6 +83,7 @@ fn network(
         seeds: (1..=seeds)
             .map(|i| SeedDescription {
                 name: format!("{short}-seed-{i}"),
+                lag_blocks: 0,
             })
             .collect(),
     }

@@ -123,6 +123,9 @@ pub struct UserDescription {
 #[serde(deny_unknown_fields)]
 pub struct SeedDescription {
     pub name: String,
+    /// Blocks behind the network head that the seed's hello reports.
+    #[serde(default)]
+    pub lag_blocks: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -357,7 +360,13 @@ impl Fleet {
                 network: net.name.clone(),
                 source,
             })?;
-            let max_lag = net.nodes.iter().map(|n| n.lag_blocks).max().unwrap_or(0);
+            let max_lag = net
+                .nodes
+                .iter()
+                .map(|n| n.lag_blocks)
+                .chain(net.seeds.iter().map(|s| s.lag_blocks))
+                .max()
+                .unwrap_or(0);
             let shared = NetworkShared::new(net.name.clone(), chain, max_lag);
             handle.tasks.spawn(run_chain(Arc::clone(&shared), interval));
             for n in &net.nodes {
@@ -397,9 +406,14 @@ impl Fleet {
                 handle.nodes.push((net.name.clone(), node));
             }
             for s in &net.seeds {
-                let seed = SeedRuntime::new(net.name.clone(), s.name.clone());
                 let listener = bind(loopback)?;
                 let addr = listener.local_addr()?;
+                let seed = SeedRuntime::new(
+                    Arc::clone(&shared),
+                    s.name.clone(),
+                    addr.port(),
+                    s.lag_blocks,
+                );
                 let on_conn = {
                     let seed = Arc::clone(&seed);
                     move |stream| serve_seed_connection(Arc::clone(&seed), stream)

@@ -21,6 +21,8 @@ pub const NATHAN: &str = "1.2.17";
 
 pub struct Oracle {
     pub rpc_port: u16,
+    /// The node's P2P port (seed probes).
+    pub p2p_port: u16,
     pub ws_url: String,
     pub http_url: String,
     dir: PathBuf,
@@ -73,6 +75,7 @@ impl Oracle {
             if out.status.success() {
                 return Some(Oracle {
                     rpc_port,
+                    p2p_port,
                     ws_url: format!("ws://127.0.0.1:{rpc_port}"),
                     http_url: format!("http://127.0.0.1:{rpc_port}"),
                     dir,

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline, Widget, Wrap};
 
 use super::fmt;
-use crate::monitor::EndpointSnapshot;
+use crate::monitor::{EndpointKind, EndpointSnapshot, SeedLevel};
 use crate::tui::app::App;
 use crate::tui::columns::status_label;
 use crate::tui::commands::CommandId;
@@ -206,17 +206,22 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
             ),
             t.text,
         ),
-        Line::styled(
-            format!(
-                "APIs   {}",
-                if e.api_sets.is_empty() {
-                    "-".into()
-                } else {
-                    e.api_sets.join(" ")
-                }
-            ),
-            t.text,
-        ),
+        // A seed has no API sets; its line says what its P2P port answered instead.
+        if e.kind == EndpointKind::Seed {
+            Line::styled(format!("P2P    {}", seed_facts(e)), t.text)
+        } else {
+            Line::styled(
+                format!(
+                    "APIs   {}",
+                    if e.api_sets.is_empty() {
+                        "-".into()
+                    } else {
+                        e.api_sets.join(" ")
+                    }
+                ),
+                t.text,
+            )
+        },
     ];
     let mut text = Text::from(left);
     if !flags.is_empty() {
@@ -224,6 +229,32 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
             .insert(1, Line::styled(flags.join(" · "), t.banner));
     }
     Paragraph::new(text).render(area, buf);
+}
+
+/// The probe level a seed answered at and what its hello said.
+fn seed_facts(e: &EndpointSnapshot) -> String {
+    let Some(level) = e.seed_level else {
+        return "no answer".into();
+    };
+    let mut parts = vec![level.as_str().to_string()];
+    if let Some(h) = &e.seed_hello {
+        parts.push(format!(
+            "{} (protocol {})",
+            h.user_agent, h.core_protocol_version
+        ));
+        if let Some(id) = &h.node_id {
+            parts.push(format!("node {}", id.get(..16).unwrap_or(id)));
+        }
+        if let Some(p) = &h.platform {
+            parts.push(p.clone());
+        }
+        if let Some(c) = &e.chain_id {
+            parts.push(format!("chain {}", c.get(..8).unwrap_or(c)));
+        }
+    } else if level == SeedLevel::L1 {
+        parts.push("key only, no verified hello".into());
+    }
+    parts.join(" · ")
 }
 
 fn draw_charts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
@@ -316,4 +347,34 @@ fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         .scroll((app.detail_scroll, 0))
         .block(titled(app, &format!("events ({n}){}", scrolled(app))))
         .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::SeedHello;
+
+    #[test]
+    fn seed_line_says_the_level_and_the_hello() {
+        let mut e = EndpointSnapshot::new(EndpointKind::Seed, "net", "s", "127.0.0.1:1776");
+        assert_eq!(seed_facts(&e), "no answer");
+        e.seed_level = Some(SeedLevel::L1);
+        assert_eq!(seed_facts(&e), "L1 · key only, no verified hello");
+        e.seed_level = Some(SeedLevel::L2);
+        e.chain_id =
+            Some("b5b0417c3cf004966f97f630ed8f27b93ce134c690371066c7ae94cf476888de".into());
+        e.seed_hello = Some(SeedHello {
+            user_agent: "BitShares Reference Implementation".into(),
+            core_protocol_version: 106,
+            node_id: Some(
+                "04db8f9ff673667c75cc2aac1efbdb9988dc90857bff7788fc3a2ddd4c08b17aa9".into(),
+            ),
+            platform: Some("linux".into()),
+            ..SeedHello::default()
+        });
+        assert_eq!(
+            seed_facts(&e),
+            "L2 · BitShares Reference Implementation (protocol 106) · node 04db8f9ff673667c · linux · chain b5b0417c"
+        );
+    }
 }

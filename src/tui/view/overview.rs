@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::fmt;
-use crate::monitor::EndpointSnapshot;
+use crate::monitor::{EndpointKind, EndpointSnapshot};
 use crate::tui::app::App;
 use crate::tui::columns::{self, Column, status_label};
 
@@ -191,6 +191,8 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
             .cert_days
             .map(|d| format!("{d:.0}d"))
             .unwrap_or_else(|| "-".into()),
+        // Seeds have no version bracket; the level their probe answered at instead.
+        Column::Version if e.kind == EndpointKind::Seed => e.kind_label(),
         Column::Version => e.version.label(),
         // Why it is not ok comes first; an old error of a healthy node still shows, aged.
         Column::Error if !e.reasons.is_empty() => e
