@@ -216,6 +216,11 @@ pub struct EndpointSnapshot {
     pub cert_days: Option<f64>,
     /// Certificate `notAfter`, unix seconds.
     pub cert_not_after: Option<i64>,
+    /// Set when the certificate the endpoint presented does not cover the URL's host
+    /// (the handshake is refused, so nothing else is read): why, naming the names it
+    /// does cover. Recordings from before this field read as `None`.
+    #[serde(default)]
+    pub cert_mismatch: Option<String>,
     pub status: Status,
     /// Why the status is what it is; empty when ok.
     pub reasons: Vec<String>,
@@ -260,6 +265,7 @@ impl EndpointSnapshot {
             seed_key: None,
             cert_days: None,
             cert_not_after: None,
+            cert_mismatch: None,
             status: Status::Unknown,
             reasons: Vec::new(),
         }
