@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use btsops::monitor::{Alert, AlertKind};
+use btsops::monitor::{Alert, AlertKind, Status};
 use btsops::tui::live::run_alert_command;
 use btsops::tui::{Effect, Msg, update};
 
@@ -71,6 +71,8 @@ fn alert() -> Alert {
         active: true,
         acked: false,
         snoozed_until: None,
+        severity: Status::Down,
+        cleared: None,
     }
 }
 
