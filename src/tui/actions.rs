@@ -141,8 +141,9 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         C::Ack | C::Snooze | C::Unsnooze => {
             let list = app.alert_list();
             let i = alert_index(app, &list);
-            let Some((id_, raised, title)) =
-                list.get(i).map(|a| (a.id.clone(), a.raised, a.title()))
+            let Some((id_, raised, title, engine_snooze)) = list
+                .get(i)
+                .map(|a| (a.id.clone(), a.raised, a.title(), a.snoozed_until))
             else {
                 return Vec::new();
             };
@@ -160,6 +161,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 C::Snooze => {
                     let until = app.now + SNOOZE_S;
                     app.snoozed.insert(id_.clone(), until);
+                    app.unsnoozed.remove(&id_);
                     if !app.snoozed_view {
                         app.alert_selected = next;
                     }
@@ -176,6 +178,9 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                         return Vec::new();
                     }
                     app.snoozed.remove(&id_);
+                    if let Some(until) = engine_snooze {
+                        app.unsnoozed.insert(id_.clone(), until);
+                    }
                     app.alert_selected = next;
                     app.notify(format!("{title} shows again"), false);
                     return vec![Effect::Unsnooze(id_)];

@@ -207,6 +207,10 @@ pub struct App {
     pub acked: HashMap<String, f64>,
     /// Alerts snoozed here, by id, with when the snooze ends.
     pub snoozed: HashMap<String, f64>,
+    /// Engine snoozes unsnoozed here, by id, with the engine's `snoozed_until` they
+    /// override: shown at once (the engine confirms on its next snapshot), and in
+    /// replays, whose recorded snoozes no engine can lift.
+    pub unsnoozed: HashMap<String, f64>,
     /// The alerts pane lists the snoozed alerts instead of the others.
     pub snoozed_view: bool,
     /// Where acknowledgements and snoozes are kept across restarts; `None` keeps them
@@ -265,6 +269,7 @@ impl App {
             alert_selected: None,
             acked: HashMap::new(),
             snoozed: HashMap::new(),
+            unsnoozed: HashMap::new(),
             snoozed_view: false,
             state_file: None,
             restored_acks: BTreeMap::new(),
@@ -347,6 +352,7 @@ impl App {
     /// When the alert's snooze ends, if it is snoozed now (by the engine or here).
     pub fn snoozed_until(&self, a: &Alert) -> Option<f64> {
         a.snoozed_until
+            .filter(|u| self.unsnoozed.get(&a.id) != Some(u))
             .into_iter()
             .chain(self.snoozed.get(&a.id).copied())
             .reduce(f64::max)
@@ -564,6 +570,12 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     // An alert that left the list may come back later as a new one.
     app.announced
         .retain(|id, _| s.alerts.iter().any(|a| &a.id == id));
+    // A local unsnooze lasts while the engine still has the snooze it lifted.
+    app.unsnoozed.retain(|id, until| {
+        s.alerts
+            .iter()
+            .any(|a| &a.id == id && a.snoozed_until == Some(*until))
+    });
     // A local ack lasts until the engine confirms it or its episode ends.
     app.acked.retain(|id, raised| {
         s.alerts

@@ -229,6 +229,32 @@ fn snoozed_alerts_can_be_listed_and_unsnoozed() {
     assert_eq!(a.alerts().len(), 4);
 }
 
+/// A snooze the engine holds (as in a replayed recording) lifts at once on `u`, and
+/// stays lifted while the engine has not caught up.
+#[test]
+fn an_engine_snooze_is_lifted_at_once() {
+    let mut a = app();
+    let snoozed = |t: f64| {
+        let mut s = snapshot(t);
+        for x in s.alerts.iter_mut().filter(|x| x.id == "status:us-1") {
+            x.snoozed_until = Some(T0 + 1800.0);
+        }
+        Msg::Snapshot(Box::new(s))
+    };
+    update(&mut a, snoozed(T0 + 1.0));
+    press(&mut a, "3 Z");
+    assert_eq!(ids(&a.alert_list()), ["status:us-1"]);
+    assert_eq!(press(&mut a, "u"), [Effect::Unsnooze("status:us-1".into())]);
+    assert!(a.alert_list().is_empty());
+    update(&mut a, snoozed(T0 + 2.0));
+    assert!(
+        a.alert_list().is_empty(),
+        "the engine's stale snooze hid it again"
+    );
+    press(&mut a, "Z");
+    assert_eq!(a.alerts().len(), 4);
+}
+
 fn saved(effects: &[Effect]) -> Option<btsops::tui::marks::AlertMarks> {
     effects.iter().rev().find_map(|e| match e {
         Effect::SaveMarks(m) => Some(m.clone()),
