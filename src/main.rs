@@ -177,6 +177,25 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     let mut app = tui::App::new(loaded.theme, loaded.keymap);
     app.config_path = Some(loaded.config.source.clone());
     app.bell = loaded.config.ui.bell;
+    // Acknowledgements and snoozes of the last run; a console without a home still runs.
+    app.state_file = tui::marks::default_file();
+    if let Some(file) = &app.state_file {
+        match tui::marks::load(file) {
+            Ok(marks) => app.restore_marks(marks),
+            Err(e) => {
+                // Not overwritten either: it may be a newer version's, or worth a look.
+                app.state_file = None;
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0.0, |d| d.as_secs_f64());
+                tui::update(&mut app, tui::Msg::Tick(now));
+                let text = format!(
+                    "saved acknowledgements and snoozes not read, this run keeps its own in memory: {e}"
+                );
+                tui::update(&mut app, tui::Msg::Notice { text, error: true });
+            }
+        }
+    }
     let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
     let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::live::run(

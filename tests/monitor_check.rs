@@ -86,6 +86,7 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("seed_hello", "object|null"),
     ("cert_days", "number|null"),
     ("cert_not_after", "number|null"),
+    ("cert_mismatch", "string|null"),
     ("status", "string"),
     ("reasons", "array"),
 ];

@@ -1,7 +1,8 @@
 //! Alerts: raised by conditions in a snapshot, kept until acknowledged, snoozable.
 //! Pure: the engine feeds snapshots and operator commands with their times.
 
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Alert, AlertKind, FleetSnapshot, Status};
 
@@ -106,22 +107,24 @@ pub const REFIRE_GRACE_S: f64 = 120.0;
 #[derive(Debug, Clone, Default)]
 pub struct AlertBook {
     alerts: BTreeMap<String, Alert>,
-    /// Per alert: the severity of its condition now, and when it was acknowledged.
+    /// Per alert: how bad its condition is now and was at worst, and when acknowledged.
     severity: BTreeMap<String, Severity>,
-    /// When each inactive alert's condition cleared.
-    cleared_at: BTreeMap<String, f64>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Severity {
     now: Status,
     acked: Option<Status>,
+    /// The worst severity of this episode and the latest message at that severity:
+    /// what a cleared alert shows.
+    worst: Status,
+    worst_message: String,
 }
 
 impl AlertBook {
     /// Folds in the conditions of a new snapshot taken at `now`.
     pub fn update(&mut self, now: f64, conds: &[Condition]) {
-        let was_active: std::collections::BTreeSet<String> = self
+        let was_active: BTreeSet<String> = self
             .alerts
             .values()
             .filter(|a| a.active)
@@ -141,12 +144,12 @@ impl AlertBook {
                 active: true,
                 acked: false,
                 snoozed_until: None,
+                severity: c.severity,
+                cleared: None,
             });
-            let quick_refire = self
-                .cleared_at
-                .remove(&a.id)
-                .is_some_and(|t| now - t <= REFIRE_GRACE_S);
-            if !was_active.contains(&a.id) && !quick_refire {
+            let quick_refire = a.cleared.take().is_some_and(|t| now - t <= REFIRE_GRACE_S);
+            let new_episode = !was_active.contains(&a.id) && !quick_refire;
+            if new_episode {
                 // New, or back well after clearing: `raised` dates this episode, not
                 // the first one (the earlier one is in the event log).
                 a.raised = now;
@@ -155,7 +158,14 @@ impl AlertBook {
             let sev = self.severity.entry(a.id.clone()).or_insert(Severity {
                 now: c.severity,
                 acked: None,
+                worst: c.severity,
+                worst_message: c.message.clone(),
             });
+            // As bad as the worst so far (or a new episode): this is now the worst.
+            if new_episode || c.severity.worst(sev.worst) == c.severity {
+                sev.worst = c.severity;
+                sev.worst_message.clone_from(&c.message);
+            }
             sev.now = c.severity;
             if a.acked && sev.acked.is_some_and(|was| c.severity.worst(was) != was) {
                 // Acknowledged as crit, now down: that is news.
@@ -163,27 +173,28 @@ impl AlertBook {
                 a.raised = now;
                 sev.acked = None;
             }
+            a.severity = c.severity;
             a.message.clone_from(&c.message);
         }
         for id in &was_active {
-            if self.alerts.get(id).is_some_and(|a| !a.active) {
-                self.cleared_at.insert(id.clone(), now);
+            let (Some(a), Some(sev)) = (self.alerts.get_mut(id), self.severity.get(id)) else {
+                continue;
+            };
+            if !a.active {
+                // What it was at its worst, and when it ended, stay with it.
+                a.cleared = Some(now);
+                a.severity = sev.worst;
+                a.message.clone_from(&sev.worst_message);
             }
         }
         // An acknowledged alert leaves once its condition has stayed clear for the
         // grace time; an unacknowledged one stays so a flapping node is still seen in
         // the morning.
-        let cleared_at = &self.cleared_at;
-        self.alerts.retain(|id, a| {
-            a.active
-                || !a.acked
-                || cleared_at
-                    .get(id)
-                    .is_some_and(|t| now - t <= REFIRE_GRACE_S)
+        self.alerts.retain(|_, a| {
+            a.active || !a.acked || a.cleared.is_some_and(|t| now - t <= REFIRE_GRACE_S)
         });
         let alerts = &self.alerts;
         self.severity.retain(|id, _| alerts.contains_key(id));
-        self.cleared_at.retain(|id, _| alerts.contains_key(id));
     }
 
     /// Acknowledges an alert; false when there is no such alert.
@@ -198,7 +209,6 @@ impl AlertBook {
                 } else {
                     self.alerts.remove(id);
                     self.severity.remove(id);
-                    self.cleared_at.remove(id);
                 }
                 true
             }
@@ -217,19 +227,45 @@ impl AlertBook {
         }
     }
 
-    /// All alerts, in id order.
-    pub fn list(&self) -> Vec<Alert> {
-        self.alerts.values().cloned().collect()
+    /// Shows a snoozed alert again; false when there is no such alert.
+    pub fn unsnooze(&mut self, id: &str) -> bool {
+        match self.alerts.get_mut(id) {
+            Some(a) => {
+                a.snoozed_until = None;
+                true
+            }
+            None => false,
+        }
     }
 
-    /// Alerts to show at `now`: not snoozed.
+    /// All alerts in the order to show them: see [`display_order`].
+    pub fn list(&self) -> Vec<Alert> {
+        let mut v: Vec<Alert> = self.alerts.values().cloned().collect();
+        v.sort_by(display_order);
+        v
+    }
+
+    /// Alerts to show at `now`: not snoozed, in display order.
     pub fn visible(&self, now: f64) -> Vec<Alert> {
-        self.alerts
+        let mut v: Vec<Alert> = self
+            .alerts
             .values()
             .filter(|a| a.snoozed_until.is_none_or(|u| now >= u))
             .cloned()
-            .collect()
+            .collect();
+        v.sort_by(display_order);
+        v
     }
+}
+
+/// Active alerts first, then the worst, then the newest (ties by id, so the order is
+/// stable from one snapshot to the next).
+pub fn display_order(a: &Alert, b: &Alert) -> Ordering {
+    b.active
+        .cmp(&a.active)
+        .then(a.severity.cmp(&b.severity))
+        .then(b.raised.total_cmp(&a.raised))
+        .then_with(|| a.id.cmp(&b.id))
 }
 
 #[cfg(test)]
@@ -373,5 +409,104 @@ mod tests {
         assert!(b.visible(50.0).is_empty());
         assert_eq!(b.visible(100.0).len(), 1);
         assert_eq!(b.list().len(), 1);
+    }
+
+    /// A cleared alert tells what happened: its worst message and severity, when it
+    /// cleared and how long it lasted; not how it looked on the way out.
+    #[test]
+    fn a_cleared_alert_keeps_its_worst_message_and_its_end() {
+        let mut b = AlertBook::default();
+        b.update(100.0, &[crit("a")]);
+        b.update(110.0, &[down("a")]);
+        b.update(120.0, &[crit("a")]);
+        let a = &b.list()[0];
+        assert_eq!(
+            (a.severity, a.message.as_str()),
+            (Status::Crit, "a is crit")
+        );
+        assert_eq!((a.cleared, a.lasted()), (None, None));
+        b.update(130.0, &[]);
+        let a = &b.list()[0];
+        assert!(!a.active);
+        assert_eq!(
+            (a.severity, a.message.as_str()),
+            (Status::Down, "a is down")
+        );
+        assert_eq!(a.cleared, Some(130.0));
+        assert_eq!(a.lasted(), Some(30.0));
+        // Still cleared later: the end stays put.
+        b.update(200.0, &[]);
+        assert_eq!(b.list()[0].cleared, Some(130.0));
+        // Back within the grace time: the same episode, going on again.
+        b.update(210.0, &[crit("a")]);
+        let a = &b.list()[0];
+        assert!(a.active);
+        assert_eq!((a.cleared, a.raised), (None, 100.0));
+        // A new episode forgets the old worst.
+        b.update(220.0, &[]);
+        b.update(220.0 + REFIRE_GRACE_S + 1.0, &[crit("a")]);
+        b.update(230.0 + REFIRE_GRACE_S, &[]);
+        let a = &b.list()[0];
+        assert_eq!(
+            (a.severity, a.message.as_str()),
+            (Status::Crit, "a is crit")
+        );
+    }
+
+    /// Active first, then the worst, then the newest.
+    #[test]
+    fn the_list_puts_active_then_worst_then_newest_first() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[down("old-down"), crit("cleared-crit")]);
+        b.update(2.0, &[down("old-down"), down("cleared-down")]);
+        b.update(3.0, &[down("old-down"), crit("new-crit"), crit("old-crit")]);
+        b.update(
+            4.0,
+            &[
+                down("old-down"),
+                crit("new-crit"),
+                crit("old-crit"),
+                down("new-down"),
+            ],
+        );
+        // old-crit was raised at 3 like new-crit: make new-crit newer.
+        b.update(5.0, &[down("old-down"), down("new-down"), crit("old-crit")]);
+        b.update(
+            5.0 + REFIRE_GRACE_S + 1.0,
+            &[down("old-down"), down("new-down"), crit("old-crit")],
+        );
+        b.update(
+            6.0 + REFIRE_GRACE_S + 1.0,
+            &[
+                down("old-down"),
+                down("new-down"),
+                crit("old-crit"),
+                crit("new-crit"),
+            ],
+        );
+        let order: Vec<String> = b.list().into_iter().map(|a| a.endpoint).collect();
+        assert_eq!(
+            order,
+            [
+                "new-down",
+                "old-down",
+                "new-crit",
+                "old-crit",
+                "cleared-down",
+                "cleared-crit"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unsnoozed_alert_shows_again() {
+        let mut b = AlertBook::default();
+        b.update(1.0, &[down("a")]);
+        assert!(b.snooze("status:a", 100.0));
+        assert!(b.visible(50.0).is_empty());
+        assert!(b.unsnooze("status:a"));
+        assert_eq!(b.visible(50.0).len(), 1);
+        assert_eq!(b.list()[0].snoozed_until, None);
+        assert!(!b.unsnooze("status:nope"));
     }
 }

@@ -151,6 +151,7 @@ pub fn rules(config: &Config) -> Rules {
 enum Command {
     Ack(String),
     Snooze(String, f64),
+    Unsnooze(String),
 }
 
 /// A running monitor. Dropping it stops every task.
@@ -274,6 +275,11 @@ impl Engine {
             .send(Command::Snooze(alert_id.to_string(), until));
     }
 
+    /// Shows a snoozed alert again.
+    pub fn unsnooze(&self, alert_id: &str) {
+        let _ = self.commands.send(Command::Unsnooze(alert_id.to_string()));
+    }
+
     /// Waits until every endpoint has completed at least `rounds` probes (success or
     /// failure) after the call, or `deadline` passes; returns the latest snapshot.
     pub async fn wait_rounds(&self, rounds: u64, deadline: Duration) -> FleetSnapshot {
@@ -362,6 +368,7 @@ impl Aggregator {
                 c = commands.recv() => match c {
                     Some(Command::Ack(id)) => { self.book.ack(&id); }
                     Some(Command::Snooze(id, until)) => { self.book.snooze(&id, until); }
+                    Some(Command::Unsnooze(id)) => { self.book.unsnooze(&id); }
                     None => {
                         self.step(true);
                         return self.recorder.take();

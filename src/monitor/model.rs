@@ -27,6 +27,11 @@ pub enum Status {
 }
 
 impl Status {
+    /// For serde defaults.
+    pub fn unknown() -> Status {
+        Status::Unknown
+    }
+
     /// Every status, worst first.
     pub const ALL: [Status; 5] = [
         Status::Down,
@@ -260,6 +265,11 @@ pub struct EndpointSnapshot {
     pub cert_days: Option<f64>,
     /// Certificate `notAfter`, unix seconds.
     pub cert_not_after: Option<i64>,
+    /// Set when the certificate the endpoint presented does not cover the URL's host
+    /// (the handshake is refused, so nothing else is read): why, naming the names it
+    /// does cover. Recordings from before this field read as `None`.
+    #[serde(default)]
+    pub cert_mismatch: Option<String>,
     pub status: Status,
     /// Why the status is what it is; empty when ok.
     pub reasons: Vec<String>,
@@ -316,6 +326,7 @@ impl EndpointSnapshot {
             seed_hello: None,
             cert_days: None,
             cert_not_after: None,
+            cert_mismatch: None,
             status: Status::Unknown,
             reasons: Vec::new(),
         }
@@ -465,4 +476,43 @@ pub struct Alert {
     pub acked: bool,
     /// Unix seconds; hidden until then.
     pub snoozed_until: Option<f64>,
+    /// How bad: the condition's severity now while active; once cleared, the worst it
+    /// reached in the episode (and `message` is the message from that moment, so a
+    /// cleared alert tells what happened, not how it last looked). Recordings from
+    /// before this field read as `unknown`.
+    #[serde(default = "Status::unknown")]
+    pub severity: Status,
+    /// Unix seconds when the condition cleared; `None` while active.
+    #[serde(default)]
+    pub cleared: Option<f64>,
+}
+
+impl AlertKind {
+    /// The kind in words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertKind::Status => "status",
+            AlertKind::ChainMismatch => "wrong chain",
+            AlertKind::ForkSuspect => "fork suspect",
+            AlertKind::CertExpiring => "cert expiring",
+            AlertKind::ClockOffset => "clock offset",
+        }
+    }
+}
+
+impl Alert {
+    /// How long the episode lasted, seconds; `None` while it goes on.
+    pub fn lasted(&self) -> Option<f64> {
+        self.cleared.map(|c| (c - self.raised).max(0.0))
+    }
+
+    /// What it is about, for people: `eu-1 status`, `host clock offset`.
+    pub fn title(&self) -> String {
+        let subject = if self.endpoint.is_empty() {
+            "host"
+        } else {
+            &self.endpoint
+        };
+        format!("{subject} {}", self.kind.label())
+    }
 }

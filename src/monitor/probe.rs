@@ -30,8 +30,6 @@ const CHAIN_EVERY: u64 = 5;
 /// Largest message accepted from a node: the monitor reads small objects only, and a
 /// hostile endpoint must not make it buffer megabytes (memory per endpoint is bounded).
 const MAX_FRAME_BYTES: usize = 1 << 20;
-/// Check the TLS certificate again after this long on one connection.
-const CERT_EVERY: Duration = Duration::from_secs(3600);
 
 /// One endpoint to watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -379,6 +377,10 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         ),
         None => None,
     };
+    let presented = target
+        .url
+        .starts_with("wss://")
+        .then(rpc::tls::PresentedLeaf::default);
     let opts = ConnectOptions {
         timeout: settings.timeout,
         credentials: credentials.clone(),
@@ -387,11 +389,22 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         // Probe answers are a few KB; the default 128 KiB per connection would dominate
         // the monitor's memory at a thousand endpoints.
         read_buffer_bytes: 8 * 1024,
+        presented_leaf: presented.clone(),
     };
     let t0 = Instant::now();
-    let client = RpcClient::connect(&target.url, opts)
-        .await
-        .map_err(rpc_fail)?;
+    let client = match RpcClient::connect(&target.url, opts).await {
+        Ok(client) => {
+            note_certificate(target, client.peer_certificate(), p);
+            client
+        }
+        Err(e) => {
+            // A refused handshake still showed its certificate: say what is wrong
+            // with it (a name it does not cover) rather than only "TLS error".
+            let leaf = presented.as_ref().and_then(rpc::tls::PresentedLeaf::take);
+            note_certificate(target, leaf.as_deref(), p);
+            return Err(rpc_fail(e));
+        }
+    };
     p.obs().snap.connect_ms = Some(ms(t0.elapsed()));
 
     // Timed on its own so a slow login (an api-access file with many users) shows apart
@@ -414,7 +427,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     p.obs().snap.chain_mismatch = chain_id != target.chain_id;
     p.obs().snap.chain_id = Some(chain_id);
 
-    learn(&client, target, settings, p).await?;
+    learn(&client, p).await?;
 
     let mut notices = client.take_notices();
     let subscribed = async {
@@ -430,7 +443,6 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
 
     let mut tick = tokio::time::interval(settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut cert_checked = Instant::now();
     // Heads come by subscription; the probe call measures latency. While notices flow,
     // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
     // when one is more than a probe interval late (a broken subscription, a stalled
@@ -471,10 +483,6 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                 };
                 if peers_due {
                     peer_count(&client, p).await;
-                }
-                if cert_checked.elapsed() >= CERT_EVERY {
-                    cert_checked = Instant::now();
-                    cert(target, settings, p).await;
                 }
                 p.succeed(took);
             }
@@ -522,12 +530,7 @@ fn has_network_node(s: &EndpointSnapshot) -> bool {
 /// do not fail the probe (an old node without `get_info` is still serving); a timeout or
 /// a dead connection does, so a node that freezes mid-setup is down within its timeout
 /// instead of after one timeout per call.
-async fn learn(
-    client: &RpcClient,
-    target: &Target,
-    settings: &ProbeSettings,
-    p: &mut Probe,
-) -> Result<(), Failure> {
+async fn learn(client: &RpcClient, p: &mut Probe) -> Result<(), Failure> {
     fn soft<T>(r: Result<T, RpcError>, p: &mut Probe) -> Result<Option<T>, Failure> {
         match r {
             Ok(v) => Ok(Some(v)),
@@ -571,7 +574,6 @@ async fn learn(
     if network_node {
         peer_count(client, p).await;
     }
-    cert(target, settings, p).await;
     Ok(())
 }
 
@@ -621,20 +623,24 @@ async fn peer_count(client: &RpcClient, p: &mut Probe) {
     }
 }
 
-async fn cert(target: &Target, settings: &ProbeSettings, p: &mut Probe) {
-    let Ok(url) = url::Url::parse(&target.url) else {
-        return;
-    };
-    if !matches!(url.scheme(), "wss" | "https") {
-        return;
-    }
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return;
-    };
-    match super::cert::fetch_not_after(host, port, target.ca_file.as_deref(), settings.timeout)
-        .await
-    {
-        Ok(t) => p.obs().snap.cert_not_after = Some(t),
+/// Certificate facts of one connect attempt, from the leaf its TLS handshake saw:
+/// the session's own when connected (so no second handshake is made, and the facts are
+/// those of the certificate in use), the presented one when the handshake was refused.
+/// `None` (plain `ws://`, or no handshake reached) clears a stale name mismatch.
+fn note_certificate(target: &Target, leaf: Option<&[u8]>, p: &mut Probe) {
+    p.obs().snap.cert_mismatch = None;
+    let Some(der) = leaf else { return };
+    match super::cert::parse_leaf(der) {
+        Ok(facts) => {
+            let host = url::Url::parse(&target.url).ok();
+            let mismatch = host
+                .as_ref()
+                .and_then(url::Url::host)
+                .and_then(|h| facts.host_mismatch(&h));
+            let mut o = p.obs();
+            o.snap.cert_not_after = Some(facts.not_after);
+            o.snap.cert_mismatch = mismatch.map(|why| format!("{}: {why}", target.url));
+        }
         Err(e) => p.error("tls", format!("{}: {e}", target.url)),
     }
 }

@@ -221,6 +221,16 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
     if e.probes == 0 {
         return (Status::Unknown, vec!["not probed yet".into()]);
     }
+    // A certificate that does not cover the host is refused, so the endpoint does not
+    // connect; but it answered, and every client of it fails the same way: crit, with
+    // the names it does cover, rather than a bare "down".
+    if let Some(why) = &e.cert_mismatch {
+        let refused = e.last_error.iter().map(|le| le.message.clone());
+        return (
+            Status::Crit,
+            std::iter::once(why.clone()).chain(refused).collect(),
+        );
+    }
     if e.state != ConnState::Connected {
         let why = e
             .last_error

@@ -107,6 +107,10 @@ pub struct ConnectOptions {
     /// The default suits bulk traffic; a monitor holding a thousand idle connections
     /// wants a few KB, since the buffer is allocated and touched per connection.
     pub read_buffer_bytes: usize,
+    /// For `wss://`: a slot the TLS handshake fills with the certificate the server
+    /// presented, even when it is refused, so the caller can tell why (see
+    /// [`tls::client_config_recording`]).
+    pub presented_leaf: Option<tls::PresentedLeaf>,
 }
 
 /// tungstenite's own default read buffer.
@@ -120,6 +124,7 @@ impl Default for ConnectOptions {
             ca_file: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             read_buffer_bytes: DEFAULT_READ_BUFFER_BYTES,
+            presented_leaf: None,
         }
     }
 }
@@ -181,6 +186,8 @@ struct Inner {
     api_ids: Mutex<HashMap<String, Arc<OnceCell<u64>>>>,
     notices: Mutex<Option<mpsc::Receiver<Notice>>>,
     reader: JoinHandle<()>,
+    /// The server's leaf certificate (DER) from this connection's own TLS session.
+    peer_leaf: Option<Vec<u8>>,
 }
 
 impl Drop for Inner {
@@ -222,7 +229,8 @@ impl RpcClient {
 
         let connector = if target.tls {
             Connector::Rustls(Arc::new(
-                tls::client_config(opts.ca_file.as_deref()).map_err(config_err)?,
+                tls::client_config_recording(opts.ca_file.as_deref(), opts.presented_leaf.clone())
+                    .map_err(config_err)?,
             ))
         } else {
             Connector::Plain
@@ -277,6 +285,15 @@ impl RpcClient {
     }
 
     fn spawn(endpoint: String, ws: WsStream, timeout: Duration) -> RpcClient {
+        let peer_leaf = match ws.get_ref() {
+            MaybeTlsStream::Rustls(tls) => tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|certs| certs.first())
+                .map(|leaf| leaf.as_ref().to_vec()),
+            _ => None,
+        };
         let (sink, stream) = ws.split();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
@@ -294,6 +311,7 @@ impl RpcClient {
                 api_ids: Mutex::new(HashMap::new()),
                 notices: Mutex::new(Some(notice_rx)),
                 reader,
+                peer_leaf,
             }),
         }
     }
@@ -301,6 +319,13 @@ impl RpcClient {
     /// The endpoint as shown in errors (URL without credentials).
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// The leaf certificate (DER) the server presented on this connection's TLS
+    /// session; `None` for `ws://`. Read from the session itself, so it is the
+    /// certificate this connection verified, not one from another handshake.
+    pub fn peer_certificate(&self) -> Option<&[u8]> {
+        self.inner.peer_leaf.as_deref()
     }
 
     /// The default per-call timeout.

@@ -7,9 +7,13 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
+use std::sync::{Mutex, PoisonError};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// A CA file larger than this is not a CA file.
 const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
@@ -18,6 +22,17 @@ const MAX_CA_FILE_BYTES: u64 = 1024 * 1024;
 /// trust roots: a private CA pins the node and public CAs cannot vouch for it. Without it,
 /// the webpki (Mozilla) roots are used.
 pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    client_config_recording(ca_file, None)
+}
+
+/// As [`client_config`]; with `leaf`, the certificate the server presents is put there
+/// before it is verified, so a caller can say why a handshake was refused (which names
+/// the certificate does cover) without a second handshake. Verification is unchanged:
+/// a refused certificate still fails the handshake.
+pub fn client_config_recording(
+    ca_file: Option<&Path>,
+    leaf: Option<PresentedLeaf>,
+) -> Result<rustls::ClientConfig, String> {
     let mut roots = RootCertStore::empty();
     match ca_file {
         Some(path) => {
@@ -37,12 +52,82 @@ pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Str
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
     }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup: {e}"))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let config = match leaf {
+        None => builder.with_root_certificates(roots).with_no_client_auth(),
+        Some(slot) => {
+            let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+                .build()
+                .map_err(|e| format!("TLS setup: {e}"))?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Recording { inner, slot }))
+                .with_no_client_auth()
+        }
+    };
     Ok(config)
+}
+
+/// Where a handshake leaves the leaf certificate its server presented. Cheap to clone;
+/// clones share the slot.
+#[derive(Debug, Clone, Default)]
+pub struct PresentedLeaf(Arc<Mutex<Option<CertificateDer<'static>>>>);
+
+impl PresentedLeaf {
+    /// The certificate of the last handshake, if one got that far.
+    pub fn take(&self) -> Option<CertificateDer<'static>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    fn put(&self, cert: &CertificateDer<'_>) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(cert.clone().into_owned());
+    }
+}
+
+/// The webpki verifier, unchanged, that notes the presented leaf first.
+#[derive(Debug)]
+struct Recording {
+    inner: Arc<WebPkiServerVerifier>,
+    slot: PresentedLeaf,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.slot.put(end_entity);
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {

@@ -67,7 +67,10 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             app.pane = Pane::Overview;
         }
         C::Events => app.go(Pane::Events),
-        C::Alerts => app.go(Pane::Alerts),
+        C::Alerts => {
+            app.snoozed_view = false;
+            app.go(Pane::Alerts);
+        }
         C::Back => back(app),
         C::Filter => app.input = Input::Filter(app.filter.clone()),
         C::Sort => match arg {
@@ -135,10 +138,13 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 None => app.notify("nothing to copy", true),
             }
         }
-        C::Ack | C::Snooze => {
-            let list = app.alerts();
+        C::Ack | C::Snooze | C::Unsnooze => {
+            let list = app.alert_list();
             let i = alert_index(app, &list);
-            let Some((id_, raised)) = list.get(i).map(|a| (a.id.clone(), a.raised)) else {
+            let Some((id_, raised, title, engine_snooze)) = list
+                .get(i)
+                .map(|a| (a.id.clone(), a.raised, a.title(), a.snoozed_until))
+            else {
                 return Vec::new();
             };
             // The next alert takes the place of one that leaves the list.
@@ -146,16 +152,45 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 .get(i + 1)
                 .or_else(|| i.checked_sub(1).and_then(|j| list.get(j)))
                 .map(|a| a.id.clone());
-            if id == C::Ack {
-                app.acked.insert(id_.clone(), raised);
-                app.notify(format!("acknowledged {id_}"), false);
-                return vec![Effect::Ack(id_)];
+            match id {
+                C::Ack => {
+                    app.acked.insert(id_.clone(), raised);
+                    app.notify(format!("acknowledged {title}"), false);
+                    return vec![Effect::Ack(id_)];
+                }
+                C::Snooze => {
+                    let until = app.now + SNOOZE_S;
+                    app.snoozed.insert(id_.clone(), until);
+                    app.unsnoozed.remove(&id_);
+                    if !app.snoozed_view {
+                        app.alert_selected = next;
+                    }
+                    app.notify(format!("snoozed {title} for an hour"), false);
+                    return vec![Effect::Snooze { id: id_, until }];
+                }
+                _ => {
+                    if !app.snoozed_view {
+                        let hint = app.keymap.hint(C::Snoozed);
+                        app.notify(
+                            format!("{title} is not snoozed ({hint} lists those that are)"),
+                            true,
+                        );
+                        return Vec::new();
+                    }
+                    app.snoozed.remove(&id_);
+                    if let Some(until) = engine_snooze {
+                        app.unsnoozed.insert(id_.clone(), until);
+                    }
+                    app.alert_selected = next;
+                    app.notify(format!("{title} shows again"), false);
+                    return vec![Effect::Unsnooze(id_)];
+                }
             }
-            let until = app.now + SNOOZE_S;
-            app.snoozed.insert(id_.clone(), until);
-            app.alert_selected = next;
-            app.notify(format!("snoozed {id_} for an hour"), false);
-            return vec![Effect::Snooze { id: id_, until }];
+        }
+        C::Snoozed => {
+            app.snoozed_view = !app.snoozed_view;
+            app.alert_selected = None;
+            app.go(Pane::Alerts);
         }
         C::Reload => {
             if app.config_path.is_none() {
@@ -259,7 +294,7 @@ fn step(app: &mut App, delta: isize) {
             app.selected = rows.get(i).map(|e| e.name.clone());
         }
         Pane::Alerts => {
-            let list = app.alerts();
+            let list = app.alert_list();
             let i = moved(alert_index(app, &list), delta, list.len());
             app.alert_selected = list.get(i).map(|a| a.id.clone());
         }

@@ -3,14 +3,16 @@
 //! run loop or the integrator carries out. Nothing here reads the clock or does I/O,
 //! so key-sequence tests drive it directly.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
 
 use super::actions;
 use super::columns::Column;
 use super::commands::{CommandId, Scope};
 use super::keymap::{Code, Key, Keymap};
+use super::marks::AlertMarks;
 use crate::config::Config;
+use crate::monitor::alerts::{REFIRE_GRACE_S, display_order};
 use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
 use crate::theme::Theme;
 
@@ -102,6 +104,9 @@ pub enum Effect {
         id: String,
         until: f64,
     },
+    Unsnooze(String),
+    /// Write the operator's alert marks to `App::state_file` (they changed).
+    SaveMarks(AlertMarks),
     /// Ask the engine for an endpoint's raw last reply; answer with `Msg::RawReply`.
     FetchRaw(String),
     /// Put text on the operator's clipboard (OSC 52, works over SSH).
@@ -200,7 +205,24 @@ pub struct App {
     /// Shown at once (the engine confirms on its next snapshot) and kept for replays,
     /// where no engine takes the ack.
     pub acked: HashMap<String, f64>,
+    /// Alerts snoozed here, by id, with when the snooze ends.
     pub snoozed: HashMap<String, f64>,
+    /// Engine snoozes unsnoozed here, by id, with the engine's `snoozed_until` they
+    /// override: shown at once (the engine confirms on its next snapshot), and in
+    /// replays, whose recorded snoozes no engine can lift.
+    pub unsnoozed: HashMap<String, f64>,
+    /// The alerts pane lists the snoozed alerts instead of the others.
+    pub snoozed_view: bool,
+    /// Where acknowledgements and snoozes are kept across restarts; `None` keeps them
+    /// for this run only (demo, replay, tests).
+    pub state_file: Option<PathBuf>,
+    /// Acknowledgements saved by the previous run, waiting for their alert: see
+    /// [`App::restore_marks`].
+    restored_acks: BTreeMap<String, f64>,
+    /// Time of the first snapshot this console saw.
+    watching_since: Option<f64>,
+    /// The marks last saved (or loaded), to save only changes.
+    saved_marks: AlertMarks,
     pub help: bool,
     pub help_scroll: u16,
     pub show_raw: bool,
@@ -247,6 +269,12 @@ impl App {
             alert_selected: None,
             acked: HashMap::new(),
             snoozed: HashMap::new(),
+            unsnoozed: HashMap::new(),
+            snoozed_view: false,
+            state_file: None,
+            restored_acks: BTreeMap::new(),
+            watching_since: None,
+            saved_marks: AlertMarks::default(),
             help: false,
             help_scroll: 0,
             show_raw: false,
@@ -305,20 +333,71 @@ impl App {
             .unwrap_or(0)
     }
 
-    /// Alerts shown in the alerts list: not snoozed (by the engine or here).
+    /// Alerts shown in the alerts list: not snoozed (by the engine or here); active
+    /// first, then the worst, then the newest.
     pub fn alerts(&self) -> Vec<&Alert> {
-        self.fleet
+        self.sorted_alerts(false)
+    }
+
+    /// Snoozed alerts, in the same order.
+    pub fn snoozed_alerts(&self) -> Vec<&Alert> {
+        self.sorted_alerts(true)
+    }
+
+    /// The list the alerts pane shows now: the snoozed ones or the others.
+    pub fn alert_list(&self) -> Vec<&Alert> {
+        self.sorted_alerts(self.snoozed_view)
+    }
+
+    /// When the alert's snooze ends, if it is snoozed now (by the engine or here).
+    pub fn snoozed_until(&self, a: &Alert) -> Option<f64> {
+        a.snoozed_until
+            .filter(|u| self.unsnoozed.get(&a.id) != Some(u))
+            .into_iter()
+            .chain(self.snoozed.get(&a.id).copied())
+            .reduce(f64::max)
+            .filter(|until| *until > self.now)
+    }
+
+    fn sorted_alerts(&self, snoozed: bool) -> Vec<&Alert> {
+        // The engine sends them in this order; a replayed older recording may not.
+        let mut v: Vec<&Alert> = self
+            .fleet
             .alerts
             .iter()
-            .filter(|a| {
-                let until = a
-                    .snoozed_until
-                    .into_iter()
-                    .chain(self.snoozed.get(&a.id).copied())
-                    .fold(0.0, f64::max);
-                until <= self.now
-            })
-            .collect()
+            .filter(|a| self.snoozed_until(a).is_some() == snoozed)
+            .collect();
+        v.sort_by(|a, b| display_order(a, b));
+        v
+    }
+
+    /// The marks to keep across a restart: acknowledged alerts still active (and
+    /// restored ones still waiting for theirs), snoozes not yet over.
+    pub fn marks(&self) -> AlertMarks {
+        let mut acked = self.restored_acks.clone();
+        for a in self.fleet.alerts.iter().filter(|a| a.active) {
+            if self.is_acked(a) {
+                acked.insert(a.id.clone(), a.raised);
+            }
+        }
+        let snoozed = self
+            .snoozed
+            .iter()
+            .filter(|(_, until)| **until > self.now)
+            .map(|(id, until)| (id.clone(), *until))
+            .collect();
+        AlertMarks { acked, snoozed }
+    }
+
+    /// Takes the marks a previous run saved. Snoozes apply at once. An acknowledgement
+    /// covers one episode; across a restart the console cannot see whether the
+    /// condition held meanwhile, so it carries over to an alert that is active as this
+    /// console starts (raised within the re-fire grace time of its first snapshot),
+    /// and is dropped otherwise: a node that comes back and fails again later is news.
+    pub fn restore_marks(&mut self, marks: AlertMarks) {
+        self.snoozed.extend(marks.snoozed.clone());
+        self.restored_acks = marks.acked.clone();
+        self.saved_marks = marks;
     }
 
     pub fn is_acked(&self, a: &Alert) -> bool {
@@ -326,7 +405,11 @@ impl App {
     }
 
     pub fn snoozed_count(&self) -> usize {
-        self.fleet.alerts.len() - self.alerts().len()
+        self.fleet
+            .alerts
+            .iter()
+            .filter(|a| self.snoozed_until(a).is_some())
+            .count()
     }
 
     /// Events of one endpoint, or all, newest first.
@@ -381,6 +464,18 @@ fn matches_filter(e: &EndpointSnapshot, needle: &str) -> bool {
 
 /// Folds one message into the state.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut effects = handle(app, msg);
+    if app.state_file.is_some() {
+        let marks = app.marks();
+        if marks != app.saved_marks {
+            app.saved_marks = marks.clone();
+            effects.push(Effect::SaveMarks(marks));
+        }
+    }
+    effects
+}
+
+fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(k) => {
             if app.notice.as_ref().is_some_and(|n| n.until.is_infinite()) {
@@ -458,17 +553,29 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 }
 
 fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
-    let raised: Vec<Effect> = s
-        .alerts
-        .iter()
-        .filter(|a| {
-            a.active && !a.acked && app.announced.insert(a.id.clone(), a.raised) != Some(a.raised)
-        })
-        .map(|a| Effect::AlertRaised(a.clone()))
-        .collect();
+    let mut effects = restore_acks(app, &s);
+    effects.extend(
+        s.alerts
+            .iter()
+            .filter(|a| {
+                // A snoozed alert rings when its snooze ends, if still unacknowledged.
+                a.active
+                    && !app.is_acked(a)
+                    && app.snoozed_until(a).is_none()
+                    && app.announced.insert(a.id.clone(), a.raised) != Some(a.raised)
+            })
+            .map(|a| Effect::AlertRaised(a.clone()))
+            .collect::<Vec<_>>(),
+    );
     // An alert that left the list may come back later as a new one.
     app.announced
         .retain(|id, _| s.alerts.iter().any(|a| &a.id == id));
+    // A local unsnooze lasts while the engine still has the snooze it lifted.
+    app.unsnoozed.retain(|id, until| {
+        s.alerts
+            .iter()
+            .any(|a| &a.id == id && a.snoozed_until == Some(*until))
+    });
     // A local ack lasts until the engine confirms it or its episode ends.
     app.acked.retain(|id, raised| {
         s.alerts
@@ -507,7 +614,30 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     {
         app.tab = None;
     }
-    raised
+    effects
+}
+
+/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
+/// that are active as this console starts (see [`App::restore_marks`]).
+fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
+    let since = *app.watching_since.get_or_insert(s.time);
+    if app.restored_acks.is_empty() {
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    for a in &s.alerts {
+        if a.active
+            && a.raised - since <= REFIRE_GRACE_S
+            && app.restored_acks.remove(&a.id).is_some()
+        {
+            app.acked.insert(a.id.clone(), a.raised);
+            effects.push(Effect::Ack(a.id.clone()));
+        }
+    }
+    if s.time - since > REFIRE_GRACE_S {
+        app.restored_acks.clear();
+    }
+    effects
 }
 
 fn key(app: &mut App, k: Key) -> Vec<Effect> {

@@ -64,6 +64,7 @@ async fn drive(
         match e {
             Effect::Ack(id) => engine.ack(&id),
             Effect::Snooze { id, until } => engine.snooze(&id, until),
+            Effect::Unsnooze(id) => engine.unsnooze(&id),
             Effect::FetchRaw(name) => {
                 tokio::spawn(fetch_raw(
                     config.clone(),
@@ -109,6 +110,7 @@ async fn drive(
             | Effect::FullRedraw
             | Effect::Reload
             | Effect::Copy(_)
+            | Effect::SaveMarks(_)
             | Effect::Replay(_) => {}
         }
     }

@@ -9,6 +9,7 @@ pub mod columns;
 pub mod commands;
 pub mod keymap;
 pub mod live;
+pub mod marks;
 pub mod replay;
 pub mod terminal;
 pub mod view;

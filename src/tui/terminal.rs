@@ -254,6 +254,15 @@ fn carry_out<B: Backend + Write>(
             painter.backend_mut().write_all(seq.as_bytes())?;
             Write::flush(painter.backend_mut())?;
         }
+        // A few hundred bytes, written on an operator's key press: in the loop, like
+        // the reload, so a failure is on screen at once.
+        Effect::SaveMarks(marks) => {
+            if let Some(path) = &app.state_file {
+                if let Err(e) = super::marks::save(path, &marks) {
+                    app.notify(format!("acknowledgements and snoozes not kept: {e}"), true);
+                }
+            }
+        }
         Effect::Reload => {
             let result = match &app.config_path {
                 Some(p) => super::load(p, super::theme_no_color())

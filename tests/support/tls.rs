@@ -13,9 +13,16 @@ pub struct Tls {
     pub dir: tempfile::TempDir,
 }
 
-/// A certificate valid from yesterday until `days` from now.
+/// A certificate for 127.0.0.1 valid from yesterday until `days` from now.
 pub fn self_signed(days: i64) -> Tls {
-    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    self_signed_for(&["127.0.0.1"], days)
+}
+
+/// A certificate whose subjectAltName lists `names` (IP addresses become IP entries),
+/// valid from yesterday until `days` from now.
+pub fn self_signed_for(names: &[&str], days: i64) -> Tls {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = rcgen::CertificateParams::new(names).unwrap();
     params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(1);
     params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(days);
     let key = rcgen::KeyPair::generate().unwrap();

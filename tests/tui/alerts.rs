@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use btsops::monitor::{Alert, AlertKind};
+use btsops::monitor::{Alert, AlertKind, Status};
 use btsops::tui::live::run_alert_command;
-use btsops::tui::{Effect, Msg, update};
+use btsops::tui::{App, Effect, Msg, update};
 
-use super::fleet::{T0, app, snapshot};
+use super::fleet::{T0, app, press, snapshot};
 
 fn raised(effects: &[Effect]) -> Vec<String> {
     effects
@@ -71,6 +71,8 @@ fn alert() -> Alert {
         active: true,
         acked: false,
         snoozed_until: None,
+        severity: Status::Down,
+        cleared: None,
     }
 }
 
@@ -123,7 +125,7 @@ async fn alert_command_failures_are_reported() {
 fn an_ack_covers_one_episode_only() {
     let mut a = app();
     update(&mut a, Msg::Snapshot(Box::new(snapshot(T0 + 1.0))));
-    super::fleet::press(&mut a, "3 a");
+    press(&mut a, "3 a");
     let (id, raised) = a
         .acked
         .iter()
@@ -156,4 +158,189 @@ fn an_ack_covers_one_episode_only() {
     update(&mut a, snap(T0 + 3.0, false, raised));
     update(&mut a, snap(T0 + 400.0, true, T0 + 400.0));
     assert!(!shown(&a), "a new episode of {id} shows as acknowledged");
+}
+
+fn ids(list: &[&Alert]) -> Vec<String> {
+    list.iter().map(|a| a.id.clone()).collect()
+}
+
+/// Active first, then the worst, then the newest: the hand-built fleet's alerts come in
+/// another order.
+#[test]
+fn the_alerts_list_is_active_then_worst_then_newest() {
+    let a = app();
+    assert_eq!(
+        ids(&a.alerts()),
+        [
+            "status:asia-1",
+            "status:us-1",
+            "chain_mismatch:bad-chain",
+            "cert_expiring:t-2"
+        ]
+    );
+}
+
+/// Notices name the alert in words, never by its internal id.
+#[test]
+fn notices_name_alerts_in_words() {
+    let mut a = app();
+    press(&mut a, "3 a");
+    let n = a.notice.clone().expect("notice").text;
+    assert_eq!(n, "acknowledged asia-1 status");
+    press(&mut a, "j j z");
+    let n = a.notice.clone().expect("notice").text;
+    assert_eq!(n, "snoozed bad-chain wrong chain for an hour");
+}
+
+/// `z` snoozes, `Z` lists the snoozed alerts, `u` there shows one again (in the engine
+/// too), and `Z` goes back to the list, where it is again.
+#[test]
+fn snoozed_alerts_can_be_listed_and_unsnoozed() {
+    let mut a = app();
+    let fx = press(&mut a, "3 j z");
+    assert!(
+        fx.contains(&Effect::Snooze {
+            id: "status:us-1".into(),
+            until: T0 + 3600.0
+        }),
+        "{fx:?}"
+    );
+    assert!(!ids(&a.alerts()).contains(&"status:us-1".to_string()));
+    // In the list, `u` has nothing to unsnooze.
+    assert!(press(&mut a, "u").is_empty());
+    assert!(a.notice.as_ref().is_some_and(|n| n.error));
+    press(&mut a, "Z");
+    assert!(a.snoozed_view);
+    assert_eq!(ids(&a.alert_list()), ["status:us-1"]);
+    let fx = press(&mut a, "u");
+    assert_eq!(fx, [Effect::Unsnooze("status:us-1".into())]);
+    assert!(a.alert_list().is_empty());
+    assert_eq!(
+        a.notice.clone().expect("notice").text,
+        "us-1 status shows again"
+    );
+    press(&mut a, "Z");
+    assert!(!a.snoozed_view);
+    assert_eq!(a.alerts().len(), 4);
+    // A snooze also ends by itself.
+    press(&mut a, "z");
+    assert_eq!(a.alerts().len(), 3);
+    update(&mut a, Msg::Tick(T0 + 3601.0));
+    assert_eq!(a.alerts().len(), 4);
+}
+
+/// A snooze the engine holds (as in a replayed recording) lifts at once on `u`, and
+/// stays lifted while the engine has not caught up.
+#[test]
+fn an_engine_snooze_is_lifted_at_once() {
+    let mut a = app();
+    let snoozed = |t: f64| {
+        let mut s = snapshot(t);
+        for x in s.alerts.iter_mut().filter(|x| x.id == "status:us-1") {
+            x.snoozed_until = Some(T0 + 1800.0);
+        }
+        Msg::Snapshot(Box::new(s))
+    };
+    update(&mut a, snoozed(T0 + 1.0));
+    press(&mut a, "3 Z");
+    assert_eq!(ids(&a.alert_list()), ["status:us-1"]);
+    assert_eq!(press(&mut a, "u"), [Effect::Unsnooze("status:us-1".into())]);
+    assert!(a.alert_list().is_empty());
+    update(&mut a, snoozed(T0 + 2.0));
+    assert!(
+        a.alert_list().is_empty(),
+        "the engine's stale snooze hid it again"
+    );
+    press(&mut a, "Z");
+    assert_eq!(a.alerts().len(), 4);
+}
+
+fn saved(effects: &[Effect]) -> Option<btsops::tui::marks::AlertMarks> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::SaveMarks(m) => Some(m.clone()),
+        _ => None,
+    })
+}
+
+/// Acknowledgements and snoozes survive a restart: written to the state file as the
+/// operator makes them, read by a new console, applied to the new engine's alerts.
+#[test]
+fn acks_and_snoozes_survive_a_restart() {
+    use btsops::tui::marks;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("state").join(marks::FILE_NAME);
+    let mut first = app();
+    first.state_file = Some(file.clone());
+    // Ack asia-1 (down), snooze bad-chain; each change is saved as it happens.
+    let fx = press(&mut first, "3 a");
+    let m = saved(&fx).expect("the ack is saved");
+    assert!(m.acked.contains_key("status:asia-1"), "{m:?}");
+    marks::save(&file, &m).unwrap();
+    let fx = press(&mut first, "j j z");
+    let m = saved(&fx).expect("the snooze is saved");
+    assert_eq!(
+        m.snoozed.get("chain_mismatch:bad-chain"),
+        Some(&(T0 + 3600.0))
+    );
+    assert!(m.acked.contains_key("status:asia-1"));
+    marks::save(&file, &m).unwrap();
+    // Nothing changed: nothing to write.
+    assert_eq!(saved(&press(&mut first, "j k")), None);
+
+    // A new console, ten minutes later, on a new engine whose alerts are raised anew.
+    let restart = T0 + 600.0;
+    let mut second = App::new(first.theme.clone(), first.keymap.clone());
+    second.state_file = Some(file.clone());
+    second.restore_marks(marks::load(&file).unwrap());
+    update(&mut second, Msg::Tick(restart));
+    let mut s = snapshot(restart);
+    for x in &mut s.alerts {
+        x.raised = restart + 2.0;
+    }
+    let fx = update(&mut second, Msg::Snapshot(Box::new(s)));
+    assert!(fx.contains(&Effect::Ack("status:asia-1".into())), "{fx:?}");
+    let shown = ids(&second.alerts());
+    assert!(
+        !shown.contains(&"chain_mismatch:bad-chain".to_string()),
+        "{shown:?}"
+    );
+    assert_eq!(ids(&second.snoozed_alerts()), ["chain_mismatch:bad-chain"]);
+    let asia = second.alerts()[0].clone();
+    assert_eq!(asia.id, "status:asia-1");
+    assert!(second.is_acked(&asia));
+    // The carried-over ack does not ring; the others do.
+    assert_eq!(raised(&fx), ["status:us-1"]);
+    // Only asia-1 was acked: us-1 is not.
+    let us = second.alerts()[1].clone();
+    assert_eq!(us.id, "status:us-1");
+    assert!(!second.is_acked(&us));
+}
+
+/// An acknowledgement carries over only to an alert active as the new console starts:
+/// one that fails again later is a new incident.
+#[test]
+fn a_saved_ack_does_not_cover_a_later_incident() {
+    let mut m = btsops::tui::marks::AlertMarks::default();
+    m.acked.insert("status:asia-1".into(), T0 - 40.0);
+    let mut a = App::new(
+        btsops::theme::Theme::default_theme(),
+        btsops::tui::Keymap::defaults(),
+    );
+    a.restore_marks(m);
+    // First look at the fleet: asia-1 is fine (no alert).
+    let mut calm = snapshot(T0);
+    calm.alerts.retain(|x| x.id != "status:asia-1");
+    update(&mut a, Msg::Snapshot(Box::new(calm)));
+    // Half an hour later it fails.
+    let later = T0 + 1800.0;
+    let mut s = snapshot(later);
+    for x in &mut s.alerts {
+        x.raised = later;
+    }
+    let fx = update(&mut a, Msg::Snapshot(Box::new(s)));
+    assert!(!fx.contains(&Effect::Ack("status:asia-1".into())), "{fx:?}");
+    let asia = a.alerts()[0].clone();
+    assert_eq!(asia.id, "status:asia-1");
+    assert!(!a.is_acked(&asia));
+    assert!(raised(&fx).contains(&"status:asia-1".to_string()));
 }

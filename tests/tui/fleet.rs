@@ -195,6 +195,7 @@ pub fn snapshot(time: f64) -> FleetSnapshot {
                 "asia-1 is down: no answer for 30 s",
                 time - 40.0,
                 true,
+                Status::Down,
             ),
             alert(
                 "chain_mismatch:bad-chain",
@@ -203,6 +204,7 @@ pub fn snapshot(time: f64) -> FleetSnapshot {
                 "bad-chain answers chain id 39f5e2ed…",
                 time - 300.0,
                 true,
+                Status::Crit,
             ),
             alert(
                 "status:us-1",
@@ -211,6 +213,7 @@ pub fn snapshot(time: f64) -> FleetSnapshot {
                 "us-1 is crit: head 121 s old",
                 time - 100.0,
                 true,
+                Status::Crit,
             ),
             alert(
                 "cert_expiring:t-2",
@@ -219,6 +222,7 @@ pub fn snapshot(time: f64) -> FleetSnapshot {
                 "t-2 certificate expires in 5 days",
                 time - 900.0,
                 false,
+                Status::Warn,
             ),
         ],
     }
@@ -231,6 +235,7 @@ fn alert(
     message: &str,
     raised: f64,
     active: bool,
+    severity: Status,
 ) -> Alert {
     Alert {
         id: id.into(),
@@ -241,6 +246,9 @@ fn alert(
         active,
         acked: false,
         snoozed_until: None,
+        severity,
+        // A cleared alert of the test fleet lasted five minutes.
+        cleared: (!active).then_some(raised + 300.0),
     }
 }
 

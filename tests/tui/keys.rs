@@ -149,14 +149,17 @@ fn alerts_ack_and_snooze() {
     assert_eq!(
         e,
         [Effect::Snooze {
-            id: "chain_mismatch:bad-chain".into(),
+            id: "status:us-1".into(),
             until: T0 + 3600.0
         }]
     );
     assert_eq!(a.alerts().len(), 3);
     assert_eq!(a.snoozed_count(), 1);
     // The next alert took the snoozed one's place.
-    assert_eq!(a.alert_selected.as_deref(), Some("status:us-1"));
+    assert_eq!(
+        a.alert_selected.as_deref(),
+        Some("chain_mismatch:bad-chain")
+    );
     // An hour later it is back.
     btsops::tui::update(&mut a, btsops::tui::Msg::Tick(T0 + 3601.0));
     assert_eq!(a.alerts().len(), 4);

@@ -119,10 +119,28 @@ fn screens() {
 /// chain id, the clock-offset warning, an expiring certificate.
 #[test]
 fn hand_built_screens() {
-    for (screen, keys) in [("overview", ""), ("detail", "j Enter"), ("alerts", "3")] {
+    for (screen, keys) in [("overview", ""), ("detail", "j Enter")] {
         let mut app = app_with(Theme::default_theme(), 80, 24);
         press(&mut app, keys);
         insta::assert_snapshot!(format!("handbuilt_{screen}_80x24"), render(&app));
+    }
+}
+
+/// The alerts pane on the hand-built fleet, both sizes: severities, a cleared alert
+/// with its end and length; one snoozed (`z`), the snoozed list (`Z`), and the list
+/// again after unsnoozing it there (`u`, `Z`).
+#[test]
+fn alerts_pane_screens() {
+    for (w, h) in [(80, 24), (200, 50)] {
+        for (screen, keys) in [
+            ("alerts", "3"),
+            ("snoozed", "3 j z Z"),
+            ("unsnoozed", "3 j z Z u Z"),
+        ] {
+            let mut app = app_with(Theme::default_theme(), w, h);
+            press(&mut app, keys);
+            insta::assert_snapshot!(format!("handbuilt_{screen}_{w}x{h}"), render(&app));
+        }
     }
 }
 
