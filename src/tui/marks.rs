@@ -10,8 +10,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// Overrides the state directory (tests, several consoles on one account).
-pub const STATE_DIR_ENV: &str = "BTSOPS_STATE_DIR";
 /// The file's name in the state directory.
 pub const FILE_NAME: &str = "alerts.json";
 /// A marks file larger than this is not one of ours.
@@ -35,19 +33,10 @@ struct File {
     marks: AlertMarks,
 }
 
-/// `$BTSOPS_STATE_DIR/alerts.json`, else the platform's state directory
-/// (`$XDG_STATE_HOME/btsops`, `~/.local/state/btsops`), else its local data directory
-/// (platforms without a state directory). `None` when there is no home to put it in.
+/// `alerts.json` in the state directory the audit log uses (`$BTSOPS_STATE_DIR`, else the
+/// XDG state dir). `None` when there is no home to put it in.
 pub fn default_file() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir).join(FILE_NAME));
-    }
-    let dirs = directories::ProjectDirs::from("", "", "btsops")?;
-    let dir = dirs
-        .state_dir()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| dirs.data_local_dir().to_path_buf());
-    Some(dir.join(FILE_NAME))
+    crate::audit::state_dir().map(|d| d.join(FILE_NAME))
 }
 
 /// Reads the marks; a missing file is no marks.
