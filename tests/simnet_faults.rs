@@ -76,7 +76,10 @@ async fn latency_delays_each_frame_and_slow_processing_queues_them() {
     assert!(t.elapsed() >= delay, "connect took {:?}", t.elapsed());
     let (a, b) = two_at_once(&client).await;
     assert!(a >= delay && b >= delay, "{a:?} {b:?}");
-    assert!(b < delay * 3 / 2, "second reply waited behind the first: {b:?}");
+    assert!(
+        b < delay * 3 / 2,
+        "second reply waited behind the first: {b:?}"
+    );
 
     faults.recover();
     faults.set_slow_processing(delay, Duration::ZERO);
