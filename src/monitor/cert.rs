@@ -102,24 +102,22 @@ pub async fn fetch_not_after(
     let config = crate::rpc::tls::client_config(ca_file)?;
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
     let name = ServerName::try_from(host.to_string()).map_err(|e| format!("server name: {e}"))?;
-    let work = async {
-        let tcp = TcpStream::connect((host, port))
-            .await
-            .map_err(|e| format!("connect: {e}"))?;
-        let tls = connector
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS handshake: {e}"))?;
-        let (_, conn) = tls.get_ref();
-        let leaf = conn
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .ok_or_else(|| "no peer certificate".to_string())?;
-        not_after(leaf.as_ref()).ok_or_else(|| "cannot read the certificate's notAfter".into())
-    };
-    tokio::time::timeout(timeout, work)
+    // TCP and TLS are a round trip each on a far link: each gets the whole timeout.
+    let late = |step: &str| format!("certificate check: {step}: no answer within {timeout:?}");
+    let tcp = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
         .await
-        .map_err(|_| format!("certificate check: no answer within {timeout:?}"))?
+        .map_err(|_| late("connect"))?
+        .map_err(|e| format!("connect: {e}"))?;
+    let tls = tokio::time::timeout(timeout, connector.connect(name, tcp))
+        .await
+        .map_err(|_| late("TLS handshake"))?
+        .map_err(|e| format!("TLS handshake: {e}"))?;
+    let (_, conn) = tls.get_ref();
+    let leaf = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .ok_or_else(|| "no peer certificate".to_string())?;
+    not_after(leaf.as_ref()).ok_or_else(|| "cannot read the certificate's notAfter".into())
 }
 
 #[cfg(test)]

@@ -33,6 +33,13 @@ const CHAIN_EVERY: u64 = 5;
 const MAX_FRAME_BYTES: usize = 1 << 20;
 /// Check the TLS certificate again after this long on one connection.
 const CERT_EVERY: Duration = Duration::from_secs(3600);
+/// The most round trips, one after another, from opening a connection to its first
+/// recorded probe: TCP, TLS, upgrade, login in `connect` and the timed login, what `learn`
+/// asks (all at once; the certificate check beside it is TCP + TLS), the peer count's
+/// API-id lookup and call, subscribing (two calls), the probe call and a chain-id
+/// re-check. Each is bounded by the timeout on its own, so this many timeouts bound
+/// the first round of an endpoint that answers every step (what `check` waits for).
+pub const FIRST_ROUND_TRIPS: u32 = 13;
 
 /// One endpoint to watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -412,10 +419,6 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         ));
     }
 
-    let chain_id = client.get_chain_id().await.map_err(rpc_fail)?;
-    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
-    p.obs().snap.chain_id = Some(chain_id);
-
     learn(&client, target, settings, p).await?;
 
     let mut notices = client.take_notices();
@@ -433,6 +436,8 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     let mut tick = tokio::time::interval(settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut cert_checked = Instant::now();
+    // `learn` just asked for the peer count; the next refresh is due PEER_EVERY probes on.
+    let mut probes_since_peers: u64 = 0;
     // Heads come by subscription; the probe call measures latency. While notices flow,
     // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
     // when one is more than a probe interval late (a broken subscription, a stalled
@@ -467,16 +472,15 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                     }
                     took
                 };
-                let peers_due = {
-                    let o = p.obs();
-                    o.snap.probes % PEER_EVERY == 0 && has_network_node(&o.snap)
-                };
-                if peers_due {
+                probes_since_peers += 1;
+                if probes_since_peers >= PEER_EVERY && has_network_node(&p.obs().snap) {
+                    probes_since_peers = 0;
                     peer_count(&client, p).await;
                 }
                 if cert_checked.elapsed() >= CERT_EVERY {
                     cert_checked = Instant::now();
-                    cert(target, settings, p).await;
+                    let checked = fetch_cert(target, settings).await;
+                    apply_cert(target, checked, p);
                 }
                 p.succeed(took);
             }
@@ -540,16 +544,22 @@ async fn learn(
             Err(e) => Err(rpc_fail(e)),
         }
     }
-    // All in flight at once: on a far node each round trip counts, and `check` must
-    // finish its round within a few timeouts.
-    let (gp, sets, info, db_methods, login_methods, ops) = tokio::join!(
+    // All in flight at once (the certificate on a connection of its own): on a far node
+    // each round trip counts, and `check` must finish its round in time.
+    let (chain_id, gp, sets, info, db_methods, login_methods, ops, checked_cert) = tokio::join!(
+        client.get_chain_id(),
         client.get_global_properties(),
         client.get_available_api_sets(),
         client.get_info(),
         method_list(client, Api::Database),
         method_list(client, Api::Login),
         op_count(client),
+        fetch_cert(target, settings),
     );
+    let chain_id = chain_id.map_err(rpc_fail)?;
+    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
+    p.obs().snap.chain_id = Some(chain_id);
+    apply_cert(target, checked_cert, p);
     if let Some(gp) = soft(gp, p)? {
         p.obs().snap.block_interval_s = Some(gp.parameters.block_interval);
         p.obs().snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
@@ -573,7 +583,6 @@ async fn learn(
     if network_node {
         peer_count(client, p).await;
     }
-    cert(target, settings, p).await;
     Ok(())
 }
 
@@ -623,21 +632,25 @@ async fn peer_count(client: &RpcClient, p: &mut Probe) {
     }
 }
 
-async fn cert(target: &Target, settings: &ProbeSettings, p: &mut Probe) {
-    let Ok(url) = url::Url::parse(&target.url) else {
-        return;
-    };
+/// The TLS certificate's `notAfter` of a `wss://` endpoint (`None` for `ws://`), fetched
+/// on a connection of its own so it can run beside the calls.
+async fn fetch_cert(target: &Target, settings: &ProbeSettings) -> Option<Result<i64, String>> {
+    let url = url::Url::parse(&target.url).ok()?;
     if !matches!(url.scheme(), "wss" | "https") {
-        return;
+        return None;
     }
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-        return;
-    };
-    match super::cert::fetch_not_after(host, port, target.ca_file.as_deref(), settings.timeout)
-        .await
-    {
-        Ok(t) => p.obs().snap.cert_not_after = Some(t),
-        Err(e) => p.error("tls", format!("{}: {e}", target.url)),
+    let host = url.host_str()?;
+    let port = url.port_or_known_default()?;
+    Some(
+        super::cert::fetch_not_after(host, port, target.ca_file.as_deref(), settings.timeout).await,
+    )
+}
+
+fn apply_cert(target: &Target, checked: Option<Result<i64, String>>, p: &mut Probe) {
+    match checked {
+        Some(Ok(t)) => p.obs().snap.cert_not_after = Some(t),
+        Some(Err(e)) => p.error("tls", format!("{}: {e}", target.url)),
+        None => {}
     }
 }
 
