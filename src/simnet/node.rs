@@ -464,15 +464,18 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     // and slow-processing faults without keeping this loop from reading.
     let mut outbox = Outbox::new();
     loop {
-        tokio::select! {
-            _ = until(outbox.next_due()) => {
-                let state = faults.borrow().clone();
-                for text in outbox.take_due(tokio::time::Instant::now(), &state) {
-                    if ws.send(Message::text(text)).await.is_err() {
-                        return;
-                    }
+        // What is due goes out at once: a timer for an instant already reached would
+        // still wait for the timer wheel's next tick (about a millisecond).
+        if outbox.next_due().is_some_and(|t| t <= tokio::time::Instant::now()) {
+            let state = faults.borrow().clone();
+            for text in outbox.take_due(tokio::time::Instant::now(), &state) {
+                if ws.send(Message::text(text)).await.is_err() {
+                    return;
                 }
             }
+        }
+        tokio::select! {
+            _ = until(outbox.next_due()) => continue,
             tx = pending_rx.recv() => {
                 let tx = match tx {
                     Ok(tx) => tx,
