@@ -452,26 +452,41 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
             _ = tick.tick() => {
                 let fresh = last_notice.is_some_and(|t| t.elapsed() < notice_grace);
                 let t = Instant::now();
-                let took = if fresh {
-                    let id = client.get_chain_id().await.map_err(rpc_fail)?;
-                    let took = t.elapsed();
-                    p.obs().snap.chain_mismatch = id != target.chain_id;
-                    p.obs().snap.chain_id = Some(id);
-                    took
-                } else {
-                    let dgp = client
-                        .get_dynamic_global_properties()
-                        .await
-                        .map_err(rpc_fail)?;
-                    let took = t.elapsed();
-                    p.apply_dgp(&dgp);
-                    if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
-                        let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                let call = async {
+                    if fresh {
+                        client.get_chain_id().await.map(Probed::ChainId)
+                    } else {
+                        client.get_dynamic_global_properties().await.map(Probed::Head)
+                    }
+                };
+                // Notices keep being applied while the call is out: on a far node the
+                // call takes most of each interval, and heads queued behind it would
+                // read as a node lagging by several blocks.
+                let (answer, took) = {
+                    tokio::pin!(call);
+                    loop {
+                        tokio::select! {
+                            r = &mut call => break (r, t.elapsed()),
+                            n = recv(&mut notices) => {
+                                on_notice(n, &client, target, p, &mut last_notice)?;
+                            }
+                        }
+                    }
+                };
+                match answer.map_err(rpc_fail)? {
+                    Probed::ChainId(id) => {
                         p.obs().snap.chain_mismatch = id != target.chain_id;
                         p.obs().snap.chain_id = Some(id);
                     }
-                    took
-                };
+                    Probed::Head(dgp) => {
+                        p.apply_dgp(&dgp);
+                        if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                            let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                            p.obs().snap.chain_mismatch = id != target.chain_id;
+                            p.obs().snap.chain_id = Some(id);
+                        }
+                    }
+                }
                 probes_since_peers += 1;
                 if probes_since_peers >= PEER_EVERY && has_network_node(&p.obs().snap) {
                     probes_since_peers = 0;
@@ -484,20 +499,37 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                 }
                 p.succeed(took);
             }
-            n = recv(&mut notices) => {
-                let Some(n) = n else {
-                    return Err(client.close_reason().map(rpc_fail).unwrap_or_else(|| {
-                        ("connect", format!("{}: connection closed", target.url))
-                    }));
-                };
-                if let Some(d) = dgp_in_notice(n.args) {
-                    last_notice = Some(Instant::now());
-                    p.apply_dgp(&d);
-                    p.publish();
-                }
-            }
+            n = recv(&mut notices) => on_notice(n, &client, target, p, &mut last_notice)?,
         }
     }
+}
+
+/// What the probe call answered.
+enum Probed {
+    ChainId(String),
+    Head(DynamicGlobalProperties),
+}
+
+/// Applies one subscription notice; the connection's end when the channel closed.
+fn on_notice(
+    n: Option<rpc::Notice>,
+    client: &RpcClient,
+    target: &Target,
+    p: &mut Probe,
+    last_notice: &mut Option<Instant>,
+) -> Result<(), Failure> {
+    let Some(n) = n else {
+        return Err(client
+            .close_reason()
+            .map(rpc_fail)
+            .unwrap_or_else(|| ("connect", format!("{}: connection closed", target.url))));
+    };
+    if let Some(d) = dgp_in_notice(n.args) {
+        *last_notice = Some(Instant::now());
+        p.apply_dgp(&d);
+        p.publish();
+    }
+    Ok(())
 }
 
 async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Option<rpc::Notice> {

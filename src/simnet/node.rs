@@ -466,7 +466,10 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     loop {
         // What is due goes out at once: a timer for an instant already reached would
         // still wait for the timer wheel's next tick (about a millisecond).
-        if outbox.next_due().is_some_and(|t| t <= tokio::time::Instant::now()) {
+        if outbox
+            .next_due()
+            .is_some_and(|t| t <= tokio::time::Instant::now())
+        {
             let state = faults.borrow().clone();
             for text in outbox.take_due(tokio::time::Instant::now(), &state) {
                 if ws.send(Message::text(text)).await.is_err() {
