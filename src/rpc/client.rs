@@ -251,6 +251,11 @@ impl RpcClient {
         // on a far link each is a round trip of its own, and a node that answers every
         // step in time is up, not timed out.
         let step = |e: tungstenite::Error| handshake_failure(&e).into_error(&endpoint, "connect");
+        // A bad CA file is a config error whether or not the host answers.
+        let tls_config = match target.tls {
+            true => Some(tls::client_config(opts.ca_file.as_deref()).map_err(config_err)?),
+            false => None,
+        };
         let tcp = connect_step(
             &endpoint,
             opts.timeout,
@@ -260,8 +265,7 @@ impl RpcClient {
         .map_err(|e| step(tungstenite::Error::Io(e)))?;
         // Calls are small request/reply pairs: don't hold them back for coalescing.
         let _ = tcp.set_nodelay(true);
-        let stream = if target.tls {
-            let config = tls::client_config(opts.ca_file.as_deref()).map_err(config_err)?;
+        let stream = if let Some(config) = tls_config {
             let name = ServerName::try_from(host.clone())
                 .map_err(|e| config_err(format!("server name {host:?}: {e}")))?;
             let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
