@@ -949,3 +949,53 @@ async fn close_reason_names_the_peers_close_frame() {
         "{text}"
     );
 }
+
+/// A far node: every step of the connection (TLS handshake, upgrade, login, the API-id
+/// lookup, the call) takes `delay` to answer. Each is within the timeout, so each must
+/// get the timeout to itself: one budget over two steps would time out a node that
+/// answers everything.
+#[tokio::test]
+async fn each_step_of_a_far_connection_gets_its_own_timeout() {
+    let delay = Duration::from_millis(300);
+    let timeout = delay * 3 / 2;
+    let Tls {
+        acceptor,
+        dir: _dir,
+        ca_file,
+    } = self_signed(30);
+    let (l, port) = listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = l.accept().await.unwrap();
+        tokio::time::sleep(delay).await;
+        let tls = acceptor.accept(tcp).await.unwrap();
+        tokio::time::sleep(delay).await;
+        let mut ws = tokio_tungstenite::accept_async(tls).await.unwrap();
+        while let Some((id, api, method, _)) = next_call(&mut ws).await {
+            let result = match (api.as_u64(), method.as_str()) {
+                (Some(1), "login") => json!(true),
+                (Some(1), "network_node") => json!(4),
+                (Some(4), "get_info") => json!({"connection_count": 7}),
+                other => panic!("unexpected call {other:?}"),
+            };
+            tokio::time::sleep(delay).await;
+            reply(&mut ws, id, result).await;
+        }
+    });
+    let o = ConnectOptions {
+        ca_file: Some(ca_file),
+        credentials: Some(Credentials::new("ops", "pw")),
+        ..opts(timeout)
+    };
+    let t = Instant::now();
+    let client = RpcClient::connect(&format!("wss://127.0.0.1:{port}"), o)
+        .await
+        .unwrap();
+    assert!(t.elapsed() >= delay * 3, "{:?}", t.elapsed());
+    let info = client.network_node_get_info().await.unwrap();
+    assert_eq!(info["connection_count"], 7);
+    drop(client);
+    tokio::time::timeout(TIMEOUT, server)
+        .await
+        .expect("server ends with the connection")
+        .unwrap();
+}

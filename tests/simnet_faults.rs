@@ -47,6 +47,60 @@ async fn latency_adds_at_least_the_delay_and_not_much_more() {
     fleet.shutdown().await;
 }
 
+/// Round trips of two calls sent together on one connection, in the order they return.
+async fn two_at_once(client: &RpcClient) -> (Duration, Duration) {
+    let t = Instant::now();
+    let first = async {
+        client.get_chain_id().await.unwrap();
+        t.elapsed()
+    };
+    let second = async {
+        client.get_dynamic_global_properties().await.unwrap();
+        t.elapsed()
+    };
+    let (a, b) = tokio::join!(first, second);
+    (a.min(b), a.max(b))
+}
+
+/// A slow link delays each frame by itself: two calls sent together both come back
+/// after one delay. A node slow to process answers them one after the other. Connecting
+/// to a far node takes the delay too (the upgrade answer crosses the same link).
+#[tokio::test]
+async fn latency_delays_each_frame_and_slow_processing_queues_them() {
+    let fleet = simnet::start().await;
+    let faults = fleet.faults("mainnet", "victim").unwrap();
+    let delay = Duration::from_millis(400);
+    faults.set_latency(delay, Duration::ZERO);
+    let t = Instant::now();
+    let client = simnet::connect(&fleet, "victim").await;
+    assert!(t.elapsed() >= delay, "connect took {:?}", t.elapsed());
+    let (a, b) = two_at_once(&client).await;
+    assert!(a >= delay && b >= delay, "{a:?} {b:?}");
+    assert!(
+        b < delay * 3 / 2,
+        "second reply waited behind the first: {b:?}"
+    );
+
+    faults.recover();
+    faults.set_slow_processing(delay, Duration::ZERO);
+    let (a, b) = two_at_once(&client).await;
+    assert!(a >= delay && a < delay * 3 / 2, "{a:?}");
+    assert!(b >= delay * 2, "replies of a busy node queue: {b:?}");
+
+    // Both at once add up: processing, then the link.
+    faults.set_latency(Duration::from_millis(200), Duration::ZERO);
+    faults.set_slow_processing(Duration::from_millis(200), Duration::ZERO);
+    let t = Instant::now();
+    client.get_chain_id().await.unwrap();
+    assert!(t.elapsed() >= delay, "{:?}", t.elapsed());
+    faults.clear("slow_processing");
+    faults.clear("latency");
+    let t = Instant::now();
+    client.get_chain_id().await.unwrap();
+    assert!(t.elapsed() < Duration::from_millis(200));
+    fleet.shutdown().await;
+}
+
 #[tokio::test]
 async fn stalled_head_keeps_answering_from_the_old_head() {
     let fleet = simnet::start().await;

@@ -8,6 +8,7 @@ use color_eyre::eyre::{Result, eyre};
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::monitor::probe::FIRST_ROUND_TRIPS;
 use crate::monitor::{
     ClockEstimate, ConnState, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
     NetworkSummary, Status, StatusCounts,
@@ -79,12 +80,14 @@ pub fn finalize(mut s: FleetSnapshot, waited: Duration) -> FleetSnapshot {
     s
 }
 
-/// Longest `--timeout`: a round takes up to three timeouts, and a cron job that waits
+/// Longest `--timeout`: a round may take several timeouts, and a cron job that waits
 /// hours for one is a mistake.
 pub const MAX_TIMEOUT_S: f64 = 3600.0;
 
 /// Runs one round against `config`. `timeout` overrides `monitor.timeout_ms` per call;
-/// the round as a whole is bounded by three timeouts plus a second.
+/// the round as a whole is bounded by one timeout per round trip of a first round
+/// ([`FIRST_ROUND_TRIPS`]) plus a second: an endpoint that answers every call within the
+/// timeout finishes its round, however far it is.
 pub fn run(
     config: &Config,
     json: bool,
@@ -96,7 +99,7 @@ pub fn run(
         opts.timeout = t;
     }
     opts.record = record;
-    let deadline = opts.timeout * 3 + Duration::from_secs(1);
+    let deadline = opts.timeout * FIRST_ROUND_TRIPS + Duration::from_secs(1);
     let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     let snap = rt.block_on(async {
         let engine = Engine::start(config, opts)?;

@@ -30,6 +30,13 @@ const CHAIN_EVERY: u64 = 5;
 /// Largest message accepted from a node: the monitor reads small objects only, and a
 /// hostile endpoint must not make it buffer megabytes (memory per endpoint is bounded).
 const MAX_FRAME_BYTES: usize = 1 << 20;
+/// The most round trips, one after another, from opening a connection to its first
+/// recorded probe: TCP, TLS, upgrade, login in `connect` and the timed login, what `learn`
+/// asks (all at once), the peer count's
+/// API-id lookup and call, subscribing (two calls), the probe call and a chain-id
+/// re-check. Each is bounded by the timeout on its own, so this many timeouts bound
+/// the first round of an endpoint that answers every step (what `check` waits for).
+pub const FIRST_ROUND_TRIPS: u32 = 13;
 
 /// One endpoint to watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -423,11 +430,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         ));
     }
 
-    let chain_id = client.get_chain_id().await.map_err(rpc_fail)?;
-    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
-    p.obs().snap.chain_id = Some(chain_id);
-
-    learn(&client, p).await?;
+    learn(&client, target, p).await?;
 
     let mut notices = client.take_notices();
     let subscribed = async {
@@ -443,6 +446,8 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
 
     let mut tick = tokio::time::interval(settings.interval);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // `learn` just asked for the peer count; the next refresh is due PEER_EVERY probes on.
+    let mut probes_since_peers: u64 = 0;
     // Heads come by subscription; the probe call measures latency. While notices flow,
     // the probe is `get_chain_id` (a 64-character answer that also re-checks the chain);
     // when one is more than a probe interval late (a broken subscription, a stalled
@@ -457,49 +462,79 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
             _ = tick.tick() => {
                 let fresh = last_notice.is_some_and(|t| t.elapsed() < notice_grace);
                 let t = Instant::now();
-                let took = if fresh {
-                    let id = client.get_chain_id().await.map_err(rpc_fail)?;
-                    let took = t.elapsed();
-                    p.obs().snap.chain_mismatch = id != target.chain_id;
-                    p.obs().snap.chain_id = Some(id);
-                    took
-                } else {
-                    let dgp = client
-                        .get_dynamic_global_properties()
-                        .await
-                        .map_err(rpc_fail)?;
-                    let took = t.elapsed();
-                    p.apply_dgp(&dgp);
-                    if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
-                        let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                let call = async {
+                    if fresh {
+                        client.get_chain_id().await.map(Probed::ChainId)
+                    } else {
+                        client.get_dynamic_global_properties().await.map(Probed::Head)
+                    }
+                };
+                // Notices keep being applied while the call is out: on a far node the
+                // call takes most of each interval, and heads queued behind it would
+                // read as a node lagging by several blocks.
+                let (answer, took) = {
+                    tokio::pin!(call);
+                    loop {
+                        tokio::select! {
+                            r = &mut call => break (r, t.elapsed()),
+                            n = recv(&mut notices) => {
+                                on_notice(n, &client, target, p, &mut last_notice)?;
+                            }
+                        }
+                    }
+                };
+                match answer.map_err(rpc_fail)? {
+                    Probed::ChainId(id) => {
                         p.obs().snap.chain_mismatch = id != target.chain_id;
                         p.obs().snap.chain_id = Some(id);
                     }
-                    took
-                };
-                let peers_due = {
-                    let o = p.obs();
-                    o.snap.probes % PEER_EVERY == 0 && has_network_node(&o.snap)
-                };
-                if peers_due {
+                    Probed::Head(dgp) => {
+                        p.apply_dgp(&dgp);
+                        if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
+                            let id = client.get_chain_id().await.map_err(rpc_fail)?;
+                            p.obs().snap.chain_mismatch = id != target.chain_id;
+                            p.obs().snap.chain_id = Some(id);
+                        }
+                    }
+                }
+                probes_since_peers += 1;
+                if probes_since_peers >= PEER_EVERY && has_network_node(&p.obs().snap) {
+                    probes_since_peers = 0;
                     peer_count(&client, p).await;
                 }
                 p.succeed(took);
             }
-            n = recv(&mut notices) => {
-                let Some(n) = n else {
-                    return Err(client.close_reason().map(rpc_fail).unwrap_or_else(|| {
-                        ("connect", format!("{}: connection closed", target.url))
-                    }));
-                };
-                if let Some(d) = dgp_in_notice(n.args) {
-                    last_notice = Some(Instant::now());
-                    p.apply_dgp(&d);
-                    p.publish();
-                }
-            }
+            n = recv(&mut notices) => on_notice(n, &client, target, p, &mut last_notice)?,
         }
     }
+}
+
+/// What the probe call answered.
+enum Probed {
+    ChainId(String),
+    Head(DynamicGlobalProperties),
+}
+
+/// Applies one subscription notice; the connection's end when the channel closed.
+fn on_notice(
+    n: Option<rpc::Notice>,
+    client: &RpcClient,
+    target: &Target,
+    p: &mut Probe,
+    last_notice: &mut Option<Instant>,
+) -> Result<(), Failure> {
+    let Some(n) = n else {
+        return Err(client
+            .close_reason()
+            .map(rpc_fail)
+            .unwrap_or_else(|| ("connect", format!("{}: connection closed", target.url))));
+    };
+    if let Some(d) = dgp_in_notice(n.args) {
+        *last_notice = Some(Instant::now());
+        p.apply_dgp(&d);
+        p.publish();
+    }
+    Ok(())
 }
 
 async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Option<rpc::Notice> {
@@ -530,7 +565,7 @@ fn has_network_node(s: &EndpointSnapshot) -> bool {
 /// do not fail the probe (an old node without `get_info` is still serving); a timeout or
 /// a dead connection does, so a node that freezes mid-setup is down within its timeout
 /// instead of after one timeout per call.
-async fn learn(client: &RpcClient, p: &mut Probe) -> Result<(), Failure> {
+async fn learn(client: &RpcClient, target: &Target, p: &mut Probe) -> Result<(), Failure> {
     fn soft<T>(r: Result<T, RpcError>, p: &mut Probe) -> Result<Option<T>, Failure> {
         match r {
             Ok(v) => Ok(Some(v)),
@@ -542,8 +577,9 @@ async fn learn(client: &RpcClient, p: &mut Probe) -> Result<(), Failure> {
         }
     }
     // All in flight at once: on a far node each round trip counts, and `check` must
-    // finish its round within a few timeouts.
-    let (gp, sets, info, db_methods, login_methods, ops) = tokio::join!(
+    // finish its round in time.
+    let (chain_id, gp, sets, info, db_methods, login_methods, ops) = tokio::join!(
+        client.get_chain_id(),
         client.get_global_properties(),
         client.get_available_api_sets(),
         client.get_info(),
@@ -551,6 +587,9 @@ async fn learn(client: &RpcClient, p: &mut Probe) -> Result<(), Failure> {
         method_list(client, Api::Login),
         op_count(client),
     );
+    let chain_id = chain_id.map_err(rpc_fail)?;
+    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
+    p.obs().snap.chain_id = Some(chain_id);
     if let Some(gp) = soft(gp, p)? {
         p.obs().snap.block_interval_s = Some(gp.parameters.block_interval);
         p.obs().snap.active_witnesses = Some(gp.active_witnesses.len() as u32);

@@ -15,6 +15,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
+use rustls_pki_types::ServerName;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio::sync::{OnceCell, mpsc, oneshot};
@@ -26,7 +27,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::http::header::AUTHORIZATION;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use zeroize::Zeroizing;
 
 use super::error::{Failure, RpcError, TransportKind};
@@ -93,8 +94,8 @@ impl<U: Into<String>, P: Into<String>> From<(U, P)> for Credentials {
     }
 }
 
-/// How to connect. `timeout` bounds the connect (TCP + TLS + upgrade), the login, and
-/// every later call made without an explicit timeout.
+/// How to connect. `timeout` bounds each step of the connect (TCP, TLS, upgrade) and the
+/// login, each on its own, and every later call made without an explicit timeout.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub timeout: Duration,
@@ -227,14 +228,6 @@ impl RpcClient {
             detail,
         };
 
-        let connector = if target.tls {
-            Connector::Rustls(Arc::new(
-                tls::client_config_recording(opts.ca_file.as_deref(), opts.presented_leaf.clone())
-                    .map_err(config_err)?,
-            ))
-        } else {
-            Connector::Plain
-        };
         let mut request = target
             .url
             .as_str()
@@ -250,27 +243,53 @@ impl RpcClient {
             .max_message_size(Some(opts.max_frame_bytes))
             .max_frame_size(Some(opts.max_frame_bytes))
             .read_buffer_size(opts.read_buffer_bytes.max(1024));
-
-        let deadline = Instant::now() + opts.timeout;
-        let connecting = tokio_tungstenite::connect_async_tls_with_config(
-            request,
-            Some(ws_config),
-            true,
-            Some(connector),
-        );
-        let ws = match timeout_at(deadline, connecting).await {
-            Err(_) => {
-                return Err(RpcError::Timeout {
-                    endpoint,
-                    method: "connect".to_owned(),
-                    after: opts.timeout,
-                });
-            }
-            Ok(Err(e)) => {
-                return Err(handshake_failure(&e).into_error(&endpoint, "connect"));
-            }
-            Ok(Ok((ws, _response))) => ws,
+        let host = match target.url.host() {
+            Some(url::Host::Domain(d)) => d.to_owned(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err(config_err("the URL has no host".to_owned())),
         };
+        let port = target
+            .url
+            .port_or_known_default()
+            .ok_or_else(|| config_err("the URL has no port".to_owned()))?;
+
+        // TCP, TLS and the upgrade each get the whole timeout, as every later call does:
+        // on a far link each is a round trip of its own, and a node that answers every
+        // step in time is up, not timed out.
+        let step = |e: tungstenite::Error| handshake_failure(&e).into_error(&endpoint, "connect");
+        // A bad CA file is a config error whether or not the host answers.
+        let tls_config = match target.tls {
+            true => Some(
+                tls::client_config_recording(opts.ca_file.as_deref(), opts.presented_leaf.clone())
+                    .map_err(config_err)?,
+            ),
+            false => None,
+        };
+        let tcp = connect_step(
+            &endpoint,
+            opts.timeout,
+            TcpStream::connect((host.as_str(), port)),
+        )
+        .await?
+        .map_err(|e| step(tungstenite::Error::Io(e)))?;
+        // Calls are small request/reply pairs: don't hold them back for coalescing.
+        let _ = tcp.set_nodelay(true);
+        let stream = if let Some(config) = tls_config {
+            let name = ServerName::try_from(host.clone())
+                .map_err(|e| config_err(format!("server name {host:?}: {e}")))?;
+            let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+            let tls = connect_step(&endpoint, opts.timeout, connector.connect(name, tcp))
+                .await?
+                .map_err(|e| step(tungstenite::Error::Io(e)))?;
+            MaybeTlsStream::Rustls(tls)
+        } else {
+            MaybeTlsStream::Plain(tcp)
+        };
+        let upgrade = tokio_tungstenite::client_async_with_config(request, stream, Some(ws_config));
+        let (ws, _response) = connect_step(&endpoint, opts.timeout, upgrade)
+            .await?
+            .map_err(step)?;
 
         let client = RpcClient::spawn(endpoint.clone(), ws, opts.timeout);
         if let Some(creds) = credentials {
@@ -371,8 +390,9 @@ impl RpcClient {
             .await
     }
 
-    /// As [`call`](Self::call) with an explicit timeout covering API-id resolution too
-    /// (`broadcast_transaction_synchronous` has no server-side timeout and may need longer).
+    /// As [`call`](Self::call) with an explicit timeout, for the call and for the API-id
+    /// lookup before it when one is needed, each on its own (`broadcast_transaction_synchronous`
+    /// has no server-side timeout and may need longer).
     pub async fn call_with_timeout(
         &self,
         api: Api,
@@ -381,10 +401,14 @@ impl RpcClient {
         timeout: Duration,
     ) -> Result<Value, RpcError> {
         let call = format!("{}.{}", api.name(), method);
-        let deadline = Instant::now() + timeout;
         let params = frame::normalize_params(params)
             .map_err(|f| f.into_error(&self.inner.endpoint, &call))?;
-        let api_id = self.resolve(&api, deadline, timeout).await?;
+        // The API-id lookup (once per connection) and the call are two round trips;
+        // each gets the whole timeout, so a far node that answers both in time is up.
+        let api_id = self
+            .resolve(&api, Instant::now() + timeout, timeout)
+            .await?;
+        let deadline = Instant::now() + timeout;
         self.raw_call(api_id, method, params, &call, deadline, timeout)
             .await
     }
@@ -499,6 +523,21 @@ impl RpcClient {
         ));
         inner.reader.abort();
     }
+}
+
+/// One step of opening a connection, bounded by its own `timeout`.
+async fn connect_step<T>(
+    endpoint: &str,
+    timeout: Duration,
+    work: impl std::future::Future<Output = T>,
+) -> Result<T, RpcError> {
+    tokio::time::timeout(timeout, work)
+        .await
+        .map_err(|_| RpcError::Timeout {
+            endpoint: endpoint.to_owned(),
+            method: "connect".to_owned(),
+            after: timeout,
+        })
 }
 
 async fn read_loop(

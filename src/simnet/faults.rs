@@ -13,8 +13,15 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fault {
-    /// Every reply (and notice) waits `delay_ms` ± a uniform `jitter_ms` before it is sent.
+    /// A slow network link: every frame the endpoint sends (the websocket upgrade answer,
+    /// replies, notices, seed keys) arrives `delay_ms` ± a uniform `jitter_ms` after it
+    /// was sent, each by itself: a delay line, so two replies sent together arrive
+    /// together. Frames keep their order, as on one TCP stream.
     Latency { delay_ms: u64, jitter_ms: u64 },
+    /// A node slow to process: each request on a connection takes `delay_ms` ± a uniform
+    /// `jitter_ms`, one after another (replies queue, so two requests sent together are
+    /// answered after one and two delays). Notices are not held up.
+    SlowProcessing { delay_ms: u64, jitter_ms: u64 },
     /// The node stops applying blocks and keeps answering from the head it had.
     StallHead,
     /// Connections are accepted, requests read, nothing answered.
@@ -37,6 +44,7 @@ impl Fault {
     pub fn kind(&self) -> &'static str {
         match self {
             Fault::Latency { .. } => "latency",
+            Fault::SlowProcessing { .. } => "slow_processing",
             Fault::StallHead => "stall_head",
             Fault::Freeze => "freeze",
             Fault::DropConnections => "drop_connections",
@@ -52,7 +60,10 @@ impl Fault {
 /// The faults active on one target.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FaultState {
+    /// Link delay and jitter.
     pub latency: Option<(Duration, Duration)>,
+    /// Processing time per request and its jitter.
+    pub processing: Option<(Duration, Duration)>,
     pub stalled: bool,
     pub frozen: bool,
     pub refusing: bool,
@@ -70,12 +81,11 @@ impl FaultState {
             Fault::Latency {
                 delay_ms,
                 jitter_ms,
-            } => {
-                self.latency = Some((
-                    Duration::from_millis(delay_ms),
-                    Duration::from_millis(jitter_ms),
-                ))
-            }
+            } => self.latency = Some(millis(delay_ms, jitter_ms)),
+            Fault::SlowProcessing {
+                delay_ms,
+                jitter_ms,
+            } => self.processing = Some(millis(delay_ms, jitter_ms)),
             Fault::StallHead => self.stalled = true,
             Fault::Freeze => self.frozen = true,
             Fault::DropConnections => self.drop_generation += 1,
@@ -99,6 +109,7 @@ impl FaultState {
     pub fn clear(&mut self, kind: &str) {
         match kind {
             "latency" => self.latency = None,
+            "slow_processing" => self.processing = None,
             "stall_head" => self.stalled = false,
             "freeze" => self.frozen = false,
             "refuse_connections" => self.refusing = false,
@@ -110,16 +121,32 @@ impl FaultState {
         }
     }
 
-    /// The delay for the next message: `delay ± jitter`, never negative.
-    pub fn next_delay(&self) -> Option<Duration> {
-        let (delay, jitter) = self.latency?;
-        if jitter.is_zero() {
-            return Some(delay);
-        }
-        let span = jitter.as_micros() as u64 * 2 + 1;
-        let offset = Duration::from_micros(next_random() % span);
-        Some((delay + offset).saturating_sub(jitter))
+    /// How long the link holds the next frame: `delay ± jitter`, never negative.
+    pub fn link_delay(&self) -> Option<Duration> {
+        self.latency.map(jittered)
     }
+
+    /// How long the node takes over the next request: `delay ± jitter`, never negative.
+    pub fn processing_time(&self) -> Option<Duration> {
+        self.processing.map(jittered)
+    }
+}
+
+fn millis(delay_ms: u64, jitter_ms: u64) -> (Duration, Duration) {
+    (
+        Duration::from_millis(delay_ms),
+        Duration::from_millis(jitter_ms),
+    )
+}
+
+/// `delay` moved by a uniform offset in `-jitter ..= +jitter`, never negative.
+fn jittered((delay, jitter): (Duration, Duration)) -> Duration {
+    if jitter.is_zero() {
+        return delay;
+    }
+    let span = jitter.as_micros() as u64 * 2 + 1;
+    let offset = Duration::from_micros(next_random() % span);
+    (delay + offset).saturating_sub(jitter)
 }
 
 /// Jitter only needs spread, not quality: a splitmix64 step over a global counter.
@@ -184,6 +211,12 @@ impl FaultHandle {
             jitter_ms: jitter.as_millis() as u64,
         });
     }
+    pub fn set_slow_processing(&self, delay: Duration, jitter: Duration) {
+        self.inject(Fault::SlowProcessing {
+            delay_ms: delay.as_millis() as u64,
+            jitter_ms: jitter.as_millis() as u64,
+        });
+    }
     pub fn stall_head(&self) {
         self.inject(Fault::StallHead);
     }
@@ -234,9 +267,10 @@ mod tests {
             jitter_ms: 20,
         });
         for _ in 0..1000 {
-            let d = s.next_delay().unwrap();
+            let d = s.link_delay().unwrap();
             assert!(d >= Duration::from_millis(80) && d <= Duration::from_millis(120));
         }
+        assert_eq!(s.processing_time(), None);
     }
 
     #[test]
@@ -266,5 +300,14 @@ mod tests {
         assert_eq!(f.kind(), "latency");
         let f: Fault = toml::from_str("fault = \"stall_head\"").unwrap();
         assert_eq!(f, Fault::StallHead);
+        let f: Fault =
+            toml::from_str("fault = \"slow_processing\"\ndelay_ms = 5\njitter_ms = 0").unwrap();
+        assert_eq!(f.kind(), "slow_processing");
+        let mut s = FaultState::default();
+        s.apply(f);
+        assert_eq!(s.processing_time(), Some(Duration::from_millis(5)));
+        assert_eq!(s.link_delay(), None);
+        s.clear("slow_processing");
+        assert_eq!(s, FaultState::default());
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Layers, bottom up: pure chain and protocol code (`chain_state`, `chain_objects`,
 //! `fc_error`, `json_args`, `api_catalog`, `database_api`, `rpc_dispatch`), then the async
-//! edges (`faults`, `server`, `node`, `seed`) and `fleet`, which starts and controls it all.
+//! edges (`faults`, `outbox`, `server`, `node`, `seed`) and `fleet`, which starts and controls it all.
 //! simnet never imports the TUI.
 
 pub mod api_catalog;
@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod history_api;
 pub mod json_args;
 pub mod node;
+pub mod outbox;
 pub mod rpc_dispatch;
 pub mod scenario;
 pub mod seed;

@@ -21,6 +21,7 @@ use super::chain_state::{Block, Chain, ChainState};
 use super::database_api::{BlockSource, ChainView};
 use super::faults::{FaultHandle, FaultState, malform};
 use super::fc_error::FcError;
+use super::outbox::Outbox;
 use super::rpc_dispatch::{
     ApiAccess, NodeContext, Reply, Session, TxSink, block_notices, confirmations, handle_text,
 };
@@ -307,6 +308,11 @@ pub async fn serve_connection(node: Arc<NodeRuntime>, mut stream: TcpStream) {
         return;
     }
     if head.websocket {
+        // The upgrade answer crosses the slow link too, so connecting takes a round trip.
+        let link = faults.borrow().link_delay();
+        if let Some(d) = link {
+            tokio::time::sleep(d).await;
+        }
         let stream = DripStream::new(PrefixedStream::new(buf, stream), faults.clone());
         let config = WebSocketConfig::default()
             .max_message_size(Some(MAX_WS_MESSAGE_BYTES))
@@ -377,8 +383,10 @@ async fn serve_http<S: AsyncRead + AsyncWrite + Unpin>(
     if !session.deferred.is_empty() && reply.text.is_none() {
         reply.text = wait_for_confirmation(node, &mut session, before).await;
     }
-    if let Some(d) = state.next_delay() {
-        tokio::time::sleep(d).await;
+    // One request per connection: its processing time, then the link.
+    let held = state.processing_time().unwrap_or_default() + state.link_delay().unwrap_or_default();
+    if !held.is_zero() {
+        tokio::time::sleep(held).await;
     }
     let body = reply
         .text
@@ -414,27 +422,30 @@ async fn wait_for_confirmation(
     }
 }
 
-/// Sends one frame with the fault state of the moment: delay, malformation; frozen sends
-/// nothing. False when the connection is gone.
-async fn send_with_faults<S: AsyncRead + AsyncWrite + Unpin>(
-    ws: &mut WebSocketStream<S>,
-    text: String,
-    faults: &watch::Receiver<FaultState>,
-) -> bool {
-    let state = faults.borrow().clone();
-    if state.frozen {
-        return true;
+/// Sleeps until `due`, or forever when nothing is due.
+async fn until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
-    if let Some(d) = state.next_delay() {
-        tokio::time::sleep(d).await;
-    }
-    let text = if state.malformed {
-        malform(&text)
-    } else {
-        text
-    };
-    ws.send(Message::text(text)).await.is_ok()
 }
+
+/// A frame as the fault state of the moment shapes it: `None` while frozen (nothing is
+/// sent), cut in half while malformed.
+fn shaped(text: String, state: &FaultState) -> Option<String> {
+    if state.frozen {
+        None
+    } else if state.malformed {
+        Some(malform(&text))
+    } else {
+        Some(text)
+    }
+}
+
+/// Frames waiting for the link or the node beyond this stop the connection reading
+/// requests (as a real server's full send buffer would), so a client flooding a slow
+/// node cannot make the queue grow without bound.
+const MAX_QUEUED_FRAMES: usize = 1024;
 
 async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     node: &NodeRuntime,
@@ -449,8 +460,25 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     let mut head_rx = node.network.subscribe_head();
     let mut pending_rx = node.network.subscribe_pending();
     let mut last_view = node.view();
+    // Replies and notices go out through the outbox, which holds them for the latency
+    // and slow-processing faults without keeping this loop from reading.
+    let mut outbox = Outbox::new();
     loop {
+        // What is due goes out at once: a timer for an instant already reached would
+        // still wait for the timer wheel's next tick (about a millisecond).
+        if outbox
+            .next_due()
+            .is_some_and(|t| t <= tokio::time::Instant::now())
+        {
+            let state = faults.borrow().clone();
+            for text in outbox.take_due(tokio::time::Instant::now(), &state) {
+                if ws.send(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+        }
         tokio::select! {
+            _ = until(outbox.next_due()) => continue,
             tx = pending_rx.recv() => {
                 let tx = match tx {
                     Ok(tx) => tx,
@@ -460,12 +488,13 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 };
                 if let Some(cb) = &session.pending_callback {
                     let text = super::rpc_dispatch::notice_text(cb, (*tx).clone());
-                    if !send_with_faults(&mut ws, text, &faults).await {
-                        break;
+                    let state = faults.borrow().clone();
+                    if let Some(text) = shaped(text, &state) {
+                        outbox.notice(tokio::time::Instant::now(), text, &state);
                     }
                 }
             }
-            msg = ws.next() => {
+            msg = ws.next(), if outbox.len() < MAX_QUEUED_FRAMES => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t.as_str().to_string(),
                     Some(Ok(Message::Binary(b))) => String::from_utf8_lossy(&b).into_owned(),
@@ -486,10 +515,8 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if !had_updates {
                     last_view = view;
                 }
-                if let Some(reply) = reply
-                    && !send_with_faults(&mut ws, reply, &faults).await
-                {
-                    break;
+                if let Some(reply) = reply.and_then(|r| shaped(r, &state)) {
+                    outbox.reply(tokio::time::Instant::now(), reply, &state);
                 }
             }
             changed = head_rx.changed() => {
@@ -509,10 +536,9 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                         n.extend(confirmations(&mut session, &last_view, &ctx));
                         n
                     };
-                    for n in notices {
-                        if !send_with_faults(&mut ws, n, &faults).await {
-                            return;
-                        }
+                    let sent = tokio::time::Instant::now();
+                    for n in notices.into_iter().filter_map(|n| shaped(n, &state)) {
+                        outbox.notice(sent, n, &state);
                     }
                 }
                 last_view = view;

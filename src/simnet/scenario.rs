@@ -6,8 +6,9 @@
 //! at = 5                    # seconds after the fleet started
 //! target = "mainnet/main-2" # network/name, or a name unique in the fleet
 //! fault = "latency"         # a fault name of `Fault`, or "recover"
-//! delay_ms = 800            # the fault's own fields
-//! jitter_ms = 200
+//! delay_ms = 800            # the fault's own fields: here each frame the node sends
+//! jitter_ms = 200           # arrives 800 ± 200 ms later (a slow link; a node slow to
+//!                           # process is `slow_processing` with the same fields)
 //! duration = 20             # optional: seconds until this fault is cleared again
 //! ```
 
@@ -96,7 +97,9 @@ impl Scenario {
                         .map_err(|e| err(e.to_string()))?;
                     // serde ignores extra keys next to a unit variant's tag; refuse them.
                     let allowed: &[&str] = match f {
-                        Fault::Latency { .. } => &["fault", "delay_ms", "jitter_ms"],
+                        Fault::Latency { .. } | Fault::SlowProcessing { .. } => {
+                            &["fault", "delay_ms", "jitter_ms"]
+                        }
                         Fault::SlowDrip { .. } => &["fault", "bytes_per_tick", "tick_ms"],
                         _ => &["fault"],
                     };
@@ -201,6 +204,7 @@ duration = 4
             "[[event]]\nat = 1\ntarget = \"a\"\nfault = \"melt\"",
             "[[event]]\nat = 1\ntarget = \"a\"\nfault = \"recover\"\nduration = 3",
             "[[events]]\nat = 1",
+            "[[event]]\nat = 1\ntarget = \"a\"\nfault = \"slow_processing\"\ndelay_ms = 1\njitter_ms = 0\ntick_ms = 1",
         ] {
             assert!(Scenario::from_toml(bad).is_err(), "{bad}");
         }

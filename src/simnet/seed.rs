@@ -191,7 +191,7 @@ pub async fn serve_seed_connection(seed: Arc<SeedRuntime>, mut stream: TcpStream
             r = faults.changed() => if r.is_err() { return },
         }
     }
-    let delay = faults.borrow().next_delay();
+    let delay = faults.borrow().link_delay();
     if let Some(d) = delay {
         tokio::time::sleep(d).await;
     }

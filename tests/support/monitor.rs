@@ -308,3 +308,24 @@ pub fn output_within(cmd: &mut std::process::Command, limit: Duration) -> std::p
         stderr,
     }
 }
+
+/// Runs `btsops ARGS` (with `envs` set) to its end and returns (exit code, stdout,
+/// stderr); kills it and panics if it is still running after `limit`.
+pub fn run_btsops<I, S>(
+    args: I,
+    envs: &[(&str, &str)],
+    limit: Duration,
+) -> (Option<i32>, String, String)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_btsops"));
+    cmd.args(args).envs(envs.iter().copied());
+    let out = output_within(&mut cmd, limit);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
