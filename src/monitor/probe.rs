@@ -31,6 +31,11 @@ const CHAIN_EVERY: u64 = 5;
 /// Largest message accepted from a node: the monitor reads small objects only, and a
 /// hostile endpoint must not make it buffer megabytes (memory per endpoint is bounded).
 const MAX_FRAME_BYTES: usize = 1 << 20;
+/// Byte budget of a probe's queued notices (estimated parsed size). The probe only
+/// needs the newest head, a notice of about a kilobyte; while it waits on a call it
+/// does not read notices, and a node that holds a reply and streams large notices must
+/// not fill memory meanwhile. Older notices are dropped first, so the newest head stays.
+const MAX_NOTICE_BYTES: usize = 256 * 1024;
 /// Check the TLS certificate again after this long on one connection.
 const CERT_EVERY: Duration = Duration::from_secs(3600);
 
@@ -389,6 +394,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         // Probe answers are a few KB; the default 128 KiB per connection would dominate
         // the monitor's memory at a thousand endpoints.
         read_buffer_bytes: 8 * 1024,
+        max_notice_bytes: MAX_NOTICE_BYTES,
     };
     let t0 = Instant::now();
     let client = RpcClient::connect(&target.url, opts)
@@ -496,7 +502,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     }
 }
 
-async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Option<rpc::Notice> {
+async fn recv(n: &mut Option<rpc::NoticeReceiver>) -> Option<rpc::Notice> {
     match n {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,

@@ -17,7 +17,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::{OnceCell, mpsc, oneshot};
+use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -31,18 +31,23 @@ use zeroize::Zeroizing;
 
 use super::error::{Failure, RpcError, TransportKind};
 use super::frame::{self, Api, ApiRef, Incoming};
+use super::notices::{self, NoticeLimits, NoticeReceiver, NoticeSender, NoticeStats};
 use super::tls;
-use super::types::{Notice, int_from_value};
+use super::types::int_from_value;
 
 /// Default cap on one websocket message/frame. Large enough for `get_block` of a full
 /// block, small enough that a hostile node cannot make the console buffer gigabytes.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
-/// Capacity of the notice channel. When it is full, **new notices are dropped** (and
-/// counted, see [`RpcClient::dropped_notices`]): tokio's mpsc cannot evict the oldest
-/// from the sending side, and the reader must never wait on a slow consumer because
-/// replies to calls share the same socket.
+/// Most notices queued for the consumer. Past this (or past the byte budget,
+/// [`ConnectOptions::max_notice_bytes`]) **the oldest notices are dropped** and counted
+/// (see [`RpcClient::dropped_notices`]): the reader must never wait on a slow consumer
+/// because replies to calls share the same socket.
 pub const NOTICE_QUEUE: usize = 1024;
+
+/// Default byte budget of the notice queue (estimated parsed size, see
+/// [`notices::value_bytes`]).
+pub const DEFAULT_MAX_NOTICE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Login credentials. The password is zeroed on drop and never shown by `Debug`.
 #[derive(Clone)]
@@ -107,6 +112,9 @@ pub struct ConnectOptions {
     /// The default suits bulk traffic; a monitor holding a thousand idle connections
     /// wants a few KB, since the buffer is allocated and touched per connection.
     pub read_buffer_bytes: usize,
+    /// Byte budget of the queued notices (estimated parsed size). A consumer that only
+    /// wants the newest notice (the monitor's head) sets it small.
+    pub max_notice_bytes: usize,
 }
 
 /// tungstenite's own default read buffer.
@@ -120,6 +128,7 @@ impl Default for ConnectOptions {
             ca_file: None,
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             read_buffer_bytes: DEFAULT_READ_BUFFER_BYTES,
+            max_notice_bytes: DEFAULT_MAX_NOTICE_BYTES,
         }
     }
 }
@@ -136,7 +145,6 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
-    dropped_notices: AtomicU64,
 }
 
 impl Shared {
@@ -179,7 +187,8 @@ struct Inner {
     sink: tokio::sync::Mutex<SplitSink<WsStream, Message>>,
     shared: Arc<Shared>,
     api_ids: Mutex<HashMap<String, Arc<OnceCell<u64>>>>,
-    notices: Mutex<Option<mpsc::Receiver<Notice>>>,
+    notices: Mutex<Option<NoticeReceiver>>,
+    notice_stats: NoticeStats,
     reader: JoinHandle<()>,
 }
 
@@ -264,7 +273,11 @@ impl RpcClient {
             Ok(Ok((ws, _response))) => ws,
         };
 
-        let client = RpcClient::spawn(endpoint.clone(), ws, opts.timeout);
+        let limits = NoticeLimits {
+            max_count: NOTICE_QUEUE,
+            max_bytes: opts.max_notice_bytes,
+        };
+        let client = RpcClient::spawn(endpoint.clone(), ws, opts.timeout, limits);
         if let Some(creds) = credentials {
             if !client.login(creds.user(), creds.password()).await? {
                 return Err(RpcError::LoginRejected {
@@ -276,13 +289,13 @@ impl RpcClient {
         Ok(client)
     }
 
-    fn spawn(endpoint: String, ws: WsStream, timeout: Duration) -> RpcClient {
+    fn spawn(endpoint: String, ws: WsStream, timeout: Duration, limits: NoticeLimits) -> RpcClient {
         let (sink, stream) = ws.split();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
-            dropped_notices: AtomicU64::new(0),
         });
-        let (notice_tx, notice_rx) = mpsc::channel(NOTICE_QUEUE);
+        let (notice_tx, notice_rx) = notices::queue(limits);
+        let notice_stats = notice_tx.stats();
         let reader = tokio::spawn(read_loop(stream, Arc::clone(&shared), notice_tx));
         RpcClient {
             inner: Arc::new(Inner {
@@ -293,6 +306,7 @@ impl RpcClient {
                 shared,
                 api_ids: Mutex::new(HashMap::new()),
                 notices: Mutex::new(Some(notice_rx)),
+                notice_stats,
                 reader,
             }),
         }
@@ -326,7 +340,7 @@ impl RpcClient {
 
     /// The notice receiver. Only the first caller gets it; it yields `None` once the
     /// connection is gone, so a consumer learns about disconnects too.
-    pub fn take_notices(&self) -> Option<mpsc::Receiver<Notice>> {
+    pub fn take_notices(&self) -> Option<NoticeReceiver> {
         self.inner
             .notices
             .lock()
@@ -334,9 +348,9 @@ impl RpcClient {
             .take()
     }
 
-    /// Notices dropped because the channel was full.
+    /// Notices dropped because the queue was over its count or byte budget.
     pub fn dropped_notices(&self) -> u64 {
-        self.inner.shared.dropped_notices.load(Ordering::Relaxed)
+        self.inner.notice_stats.dropped()
     }
 
     /// Call `api.method(params)` with the connection's default timeout. `params` must be
@@ -476,11 +490,7 @@ impl RpcClient {
     }
 }
 
-async fn read_loop(
-    mut stream: SplitStream<WsStream>,
-    shared: Arc<Shared>,
-    notices: mpsc::Sender<Notice>,
-) {
+async fn read_loop(mut stream: SplitStream<WsStream>, shared: Arc<Shared>, notices: NoticeSender) {
     let failure = loop {
         let message = match stream.next().await {
             None => {
@@ -522,11 +532,7 @@ async fn read_loop(
                     let _ = waiter.send(outcome.map_err(|e| Failure::Node(Box::new(e))));
                 }
             }
-            Ok(Incoming::Notice(notice)) => {
-                if let Err(mpsc::error::TrySendError::Full(_)) = notices.try_send(notice) {
-                    shared.dropped_notices.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            Ok(Incoming::Notice(notice)) => notices.push(notice),
             Ok(Incoming::Ignored) => {}
             // Unparseable frames cannot be matched to a call; waiting for the timeout
             // would only hide a broken peer, so fail everything now.
