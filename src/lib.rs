@@ -12,5 +12,6 @@ pub mod monitor;
 pub mod rpc;
 pub mod secrets;
 pub mod simnet;
+pub mod text;
 pub mod theme;
 pub mod tui;

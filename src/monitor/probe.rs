@@ -15,6 +15,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::config;
 use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
+use crate::text;
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
 use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
@@ -36,6 +37,8 @@ const MAX_FRAME_BYTES: usize = 1 << 20;
 /// does not read notices, and a node that holds a reply and streams large notices must
 /// not fill memory meanwhile. Older notices are dropped first, so the newest head stays.
 const MAX_NOTICE_BYTES: usize = 256 * 1024;
+/// Most API set names kept: a real node has about a dozen.
+const MAX_API_SETS: usize = 64;
 /// Check the TLS certificate again after this long on one connection.
 const CERT_EVERY: Duration = Duration::from_secs(3600);
 
@@ -195,12 +198,21 @@ impl Probe {
         self.publish();
     }
 
+    /// Notes an error. Its text usually quotes the node, so it is made safe for a
+    /// terminal and capped here, where node text enters the model (see [`text`]).
     fn error(&mut self, kind: &str, message: String) {
         self.obs().snap.last_error = Some(LastError {
             time: unix_now(),
-            message,
+            message: text::node_text(&message),
             kind: kind.to_string(),
         });
+    }
+
+    /// The chain id the node answered, compared raw, kept sanitized.
+    fn set_chain_id(&mut self, answered: &str, configured: &str) {
+        let s = &mut self.obs().snap;
+        s.chain_mismatch = answered != configured;
+        s.chain_id = Some(text::node_text(answered));
     }
 
     /// A failed probe or connection attempt.
@@ -244,7 +256,7 @@ impl Probe {
         let fresh_head = head_changed && self.head_seen;
         self.head_seen = true;
         s.head_num = Some(d.head_block_number);
-        s.head_id = Some(d.head_block_id.clone());
+        s.head_id = Some(text::node_text(&d.head_block_id));
         s.head_time = Some(d.time.unix_timestamp());
         s.lib_num = Some(d.last_irreversible_block_num);
         s.lib_lag = Some(u64::from(
@@ -419,8 +431,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     }
 
     let chain_id = client.get_chain_id().await.map_err(rpc_fail)?;
-    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
-    p.obs().snap.chain_id = Some(chain_id);
+    p.set_chain_id(&chain_id, &target.chain_id);
 
     learn(&client, target, settings, p).await?;
 
@@ -456,8 +467,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                 let took = if fresh {
                     let id = client.get_chain_id().await.map_err(rpc_fail)?;
                     let took = t.elapsed();
-                    p.obs().snap.chain_mismatch = id != target.chain_id;
-                    p.obs().snap.chain_id = Some(id);
+                    p.set_chain_id(&id, &target.chain_id);
                     took
                 } else {
                     let dgp = client
@@ -468,8 +478,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                     p.apply_dgp(&dgp);
                     if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
                         let id = client.get_chain_id().await.map_err(rpc_fail)?;
-                        p.obs().snap.chain_mismatch = id != target.chain_id;
-                        p.obs().snap.chain_id = Some(id);
+                        p.set_chain_id(&id, &target.chain_id);
                     }
                     took
                 };
@@ -562,11 +571,15 @@ async fn learn(
         p.obs().maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
     }
     if let Some(sets) = soft(sets, p)? {
-        p.obs().snap.api_sets = sets;
+        p.obs().snap.api_sets = sets
+            .iter()
+            .take(MAX_API_SETS)
+            .map(|s| text::node_text(s))
+            .collect();
     }
     match soft(info, p)? {
-        Some(Value::String(s)) => p.obs().snap.info = Some(s),
-        Some(other) => p.obs().snap.info = Some(other.to_string()),
+        Some(Value::String(s)) => p.obs().snap.info = Some(text::node_text(&s)),
+        Some(other) => p.obs().snap.info = Some(text::node_text(&other.to_string())),
         None => {}
     }
     let ev = VersionEvidence {
