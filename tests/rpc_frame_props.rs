@@ -83,7 +83,7 @@ proptest! {
             Ok(Incoming::Reply { id, .. }) => {
                 prop_assert!(v.get("id").is_some_and(|i| !i.is_null()), "{} gave id {}", text, id);
             }
-            Ok(Incoming::Notice(n)) => prop_assert_eq!(v["method"].as_str(), Some("notice"), "{}", text),
+            Ok(Incoming::Notice(_)) => prop_assert_eq!(v["method"].as_str(), Some("notice"), "{}", text),
             Ok(Incoming::Ignored) | Err(_) => {}
         }
         let _ = parse_http_reply(text.as_bytes());

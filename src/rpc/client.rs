@@ -524,6 +524,12 @@ async fn read_loop(mut stream: SplitStream<WsStream>, shared: Arc<Shared>, notic
             // tungstenite answers pings itself.
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
+        // A notice bigger than the whole queue budget would be dropped after parsing;
+        // drop it before, so a flood costs a scan rather than a parse.
+        if notices.too_big(text.len()) && frame::is_notice(text.as_str()) {
+            notices.count_drop();
+            continue;
+        }
         match frame::parse_incoming(text.as_str()) {
             Ok(Incoming::Reply { id, outcome }) => {
                 let waiter = shared.lock().pending.remove(&id);

@@ -125,6 +125,18 @@ impl NoticeSender {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
+    /// Whether a notice whose frame text is `text_len` bytes long is too big to queue
+    /// at all: its parsed form is about as big or bigger, and the whole budget cannot
+    /// hold it. The reader then drops it unparsed and calls [`count_drop`](Self::count_drop).
+    pub fn too_big(&self, text_len: usize) -> bool {
+        text_len > self.shared.limits.max_bytes
+    }
+
+    /// Counts a notice dropped before it reached the queue.
+    pub fn count_drop(&self) {
+        self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// A handle on the drop counter that outlives neither end's use.
     pub fn stats(&self) -> NoticeStats {
         NoticeStats {

@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests.
 
+pub mod hostile;
 pub mod monitor;
 pub mod ops;
 pub mod oracle;
