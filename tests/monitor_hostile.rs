@@ -246,8 +246,12 @@ async fn check_output_cannot_be_forged_by_node_text() {
             run_measured(&args, &out, Duration::from_secs(60))
         })
     };
-    let (code, table, _) = run(false, "table.out").await.unwrap();
+    let (code, table, peak_kb) = run(false, "table.out").await.unwrap();
     assert_eq!(code, Some(2), "{table}");
+    assert!(
+        peak_kb > 0 && peak_kb < RSS_BOUND_KB,
+        "check peaked at {peak_kb} KB"
+    );
     assert!(
         !table
             .chars()
