@@ -123,7 +123,14 @@ fn assert_node_text_clean(s: &FleetSnapshot) {
 /// Every hostile node down with its kind of error; the honest node ok.
 fn assert_statuses(s: &FleetSnapshot, hostile: &[Hostile]) {
     let dump = || serde_json::to_string_pretty(&s.endpoints).unwrap_or_default();
-    assert_eq!(ep(s, HONEST).status, Status::Ok, "{}", dump());
+    // Serving; on a loaded machine the 1 s test chain may look a few seconds behind
+    // (warn), which is the lag rule working, not the hostile nodes' doing.
+    let honest = ep(s, HONEST).status;
+    assert!(
+        matches!(honest, Status::Ok | Status::Warn),
+        "honest node {honest}: {}",
+        dump()
+    );
     for h in hostile {
         let e = ep(s, h.behaviour.name());
         assert_eq!(e.status, Status::Down, "{}: {}", e.name, dump());
@@ -205,11 +212,18 @@ async fn watch_beside_every_hostile_node_stays_bounded_and_truthful() {
         matches!((first, latest), (Some(f), Some(l)) if l >= f + 5),
         "honest head did not keep moving: {first:?} -> {latest:?}"
     );
-    let honest = ep(last, HONEST);
+    // Probed all along: once up, never down, and its probe count kept growing (how
+    // many rounds fit in the run depends on the machine's load, so no figure).
+    let up_from = snaps
+        .iter()
+        .position(|s| ep(s, HONEST).status == Status::Ok)
+        .expect("honest node ok at some point");
+    for s in &snaps[up_from..] {
+        assert_ne!(ep(s, HONEST).status, Status::Down, "honest node went down");
+    }
     assert!(
-        honest.probes >= 10,
-        "honest node probed {} times",
-        honest.probes
+        ep(last, HONEST).probes > ep(&snaps[up_from], HONEST).probes + 1,
+        "honest node stopped being probed"
     );
     // Nothing raw on the operator's terminal: every output line is one JSON event
     // whose text is clean.
