@@ -200,6 +200,15 @@ async fn watch_beside_every_hostile_node_stays_bounded_and_truthful() {
     let snaps = snapshots(&rec);
     let last = snaps.last().expect("snapshots recorded");
     assert_statuses(last, &hostile);
+    let flood_error = ep(last, Behaviour::NoticeFlood.name())
+        .last_error
+        .as_ref()
+        .map(|le| le.message.clone())
+        .unwrap_or_default();
+    assert!(
+        flood_error.contains("notices dropped"),
+        "the flood is not named: {flood_error}"
+    );
     for s in &snaps {
         assert_node_text_clean(s);
     }

@@ -413,17 +413,38 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         .await
         .map_err(rpc_fail)?;
     p.obs().snap.connect_ms = Some(ms(t0.elapsed()));
+    // A node that floods notices while holding a reply fails with a timeout; say what
+    // else it did, so the operator sees the attack and not just a slow node.
+    serve(&client, credentials.as_ref(), target, settings, p)
+        .await
+        .map_err(|(kind, message)| match client.dropped_notices() {
+            0 => (kind, message),
+            n => (
+                kind,
+                format!("{message} ({n} notices dropped: over the probe's notice budget)"),
+            ),
+        })
+}
 
+/// The rest of a connection's life: log in, learn the node, then probe until
+/// something fails.
+async fn serve(
+    client: &RpcClient,
+    credentials: Option<&rpc::Credentials>,
+    target: &Target,
+    settings: &ProbeSettings,
+    p: &mut Probe,
+) -> Result<(), Failure> {
     // Timed on its own so a slow login (an api-access file with many users) shows apart
     // from a slow network; connect already logged in with the same credentials.
     let t1 = Instant::now();
-    let logged_in = match &credentials {
+    let logged_in = match credentials {
         Some(c) => client.login(c.user(), c.password()).await,
         None => client.login("", "").await,
     }
     .map_err(rpc_fail)?;
     p.obs().snap.login_ms = Some(ms(t1.elapsed()));
-    if let (false, Some(c)) = (logged_in, &credentials) {
+    if let (false, Some(c)) = (logged_in, credentials) {
         return Err((
             "auth",
             format!("{}: login rejected for user {:?}", target.url, c.user()),
@@ -433,7 +454,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
     let chain_id = client.get_chain_id().await.map_err(rpc_fail)?;
     p.set_chain_id(&chain_id, &target.chain_id);
 
-    learn(&client, target, settings, p).await?;
+    learn(client, target, settings, p).await?;
 
     let mut notices = client.take_notices();
     let subscribed = async {

@@ -172,9 +172,13 @@ async fn serve(
             proxy(
                 ws,
                 &upstream,
-                |call| match call.method.as_str() {
-                    _ if call.subscribed => Verdict::HoldAndFlood,
-                    _ => Verdict::Forward,
+                // The first call after subscribing is the head probe: hold it.
+                |call| {
+                    if call.subscribed {
+                        Verdict::HoldAndFlood
+                    } else {
+                        Verdict::Forward
+                    }
                 },
                 &flooded,
                 &flood_text,
