@@ -508,7 +508,7 @@ async fn serve(
                     o.snap.probes % PEER_EVERY == 0 && has_network_node(&o.snap)
                 };
                 if peers_due {
-                    peer_count(&client, p).await;
+                    peer_count(client, p).await;
                 }
                 if cert_checked.elapsed() >= CERT_EVERY {
                     cert_checked = Instant::now();
