@@ -15,5 +15,6 @@ pub mod rpc;
 pub mod safety;
 pub mod secrets;
 pub mod simnet;
+pub mod text;
 pub mod theme;
 pub mod tui;

@@ -179,6 +179,48 @@ async fn notice_channel_is_bounded_and_never_blocks_replies() {
     assert_eq!(client.dropped_notices(), 500);
 }
 
+/// A node that holds a reply and streams large notices: the queue keeps within its byte
+/// budget by dropping the oldest, so the newest survive, and a notice bigger than the
+/// whole budget is dropped unparsed. The reply still arrives.
+#[tokio::test]
+async fn notice_queue_is_bounded_in_bytes_and_keeps_the_newest() {
+    const SENT: u64 = 50;
+    let url = ws_server(move |mut ws| async move {
+        let (id, ..) = next_call(&mut ws).await.unwrap();
+        let pad = "x".repeat(100 * 1024);
+        for n in 1..=SENT {
+            let notice = json!({"method":"notice","params":[7,[[{"n": n, "pad": pad}]]]});
+            ws.feed(Message::text(notice.to_string())).await.unwrap();
+        }
+        let huge = json!({"method":"notice","params":[7,[["y".repeat(2 << 20)]]]});
+        ws.feed(Message::text(huge.to_string())).await.unwrap();
+        ws.flush().await.unwrap();
+        reply(&mut ws, id, json!("held")).await;
+        while next_call(&mut ws).await.is_some() {}
+    })
+    .await;
+    let o = ConnectOptions {
+        max_notice_bytes: 1 << 20,
+        ..opts(TIMEOUT)
+    };
+    let client = RpcClient::connect(&url, o).await.unwrap();
+    let mut notices = client.take_notices().unwrap();
+    // Not reading notices while the call is out, as the monitor's probe does.
+    assert_eq!(
+        client.call(Api::Database, "x", json!([])).await.unwrap(),
+        json!("held")
+    );
+    let mut kept = Vec::new();
+    while let Ok(Some(n)) = tokio::time::timeout(Duration::from_millis(200), notices.recv()).await {
+        kept.push(n.args[0][0]["n"].as_u64().unwrap());
+    }
+    // ~100 KB each against a 1 MiB budget: a handful, the newest, in order.
+    assert!(!kept.is_empty() && kept.len() < 11, "{kept:?}");
+    assert_eq!(kept.last(), Some(&SENT), "{kept:?}");
+    assert!(kept.windows(2).all(|w| w[1] == w[0] + 1), "{kept:?}");
+    assert_eq!(client.dropped_notices(), SENT - kept.len() as u64 + 1);
+}
+
 #[tokio::test]
 async fn named_api_resolved_once_and_cached() {
     let resolutions = Arc::new(AtomicUsize::new(0));

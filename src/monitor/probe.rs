@@ -13,6 +13,7 @@ use tokio::time::MissedTickBehavior;
 
 use crate::config;
 use crate::rpc::{self, Api, ConnectOptions, DynamicGlobalProperties, RpcClient, RpcError};
+use crate::text;
 
 use super::model::{ConnState, EndpointKind, EndpointSnapshot, LastError};
 use super::rules::{CLOCK_SAMPLES, Observation, RECENT_IDS, id_key};
@@ -37,6 +38,13 @@ const MAX_FRAME_BYTES: usize = 1 << 20;
 /// re-check. Each is bounded by the timeout on its own, so this many timeouts bound
 /// the first round of an endpoint that answers every step (what `check` waits for).
 pub const FIRST_ROUND_TRIPS: u32 = 13;
+/// Byte budget of a probe's queued notices (estimated parsed size). The probe only
+/// needs the newest head, a notice of about a kilobyte; while it waits on a call it
+/// does not read notices, and a node that holds a reply and streams large notices must
+/// not fill memory meanwhile. Older notices are dropped first, so the newest head stays.
+const MAX_NOTICE_BYTES: usize = 256 * 1024;
+/// Most API set names kept: a real node has about a dozen.
+const MAX_API_SETS: usize = 64;
 
 /// One endpoint to watch.
 #[derive(Debug, Clone, PartialEq)]
@@ -194,12 +202,21 @@ impl Probe {
         self.publish();
     }
 
+    /// Notes an error. Its text usually quotes the node, so it is made safe for a
+    /// terminal and capped here, where node text enters the model (see [`text`]).
     fn error(&mut self, kind: &str, message: String) {
         self.obs().snap.last_error = Some(LastError {
             time: unix_now(),
-            message,
+            message: text::node_text(&message),
             kind: kind.to_string(),
         });
+    }
+
+    /// The chain id the node answered, compared raw, kept sanitized.
+    fn set_chain_id(&mut self, answered: &str, configured: &str) {
+        let s = &mut self.obs().snap;
+        s.chain_mismatch = answered != configured;
+        s.chain_id = Some(text::node_text(answered));
     }
 
     /// A failed probe or connection attempt.
@@ -243,7 +260,7 @@ impl Probe {
         let fresh_head = head_changed && self.head_seen;
         self.head_seen = true;
         s.head_num = Some(d.head_block_number);
-        s.head_id = Some(d.head_block_id.clone());
+        s.head_id = Some(text::node_text(&d.head_block_id));
         s.head_time = Some(d.time.unix_timestamp());
         s.lib_num = Some(d.last_irreversible_block_num);
         s.lib_lag = Some(u64::from(
@@ -397,6 +414,7 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         // the monitor's memory at a thousand endpoints.
         read_buffer_bytes: 8 * 1024,
         presented_leaf: presented.clone(),
+        max_notice_bytes: MAX_NOTICE_BYTES,
     };
     let t0 = Instant::now();
     let client = match RpcClient::connect(&target.url, opts).await {
@@ -413,24 +431,45 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
         }
     };
     p.obs().snap.connect_ms = Some(ms(t0.elapsed()));
+    // A node that floods notices while holding a reply fails with a timeout; say what
+    // else it did, so the operator sees the attack and not just a slow node.
+    serve(&client, credentials.as_ref(), target, settings, p)
+        .await
+        .map_err(|(kind, message)| match client.dropped_notices() {
+            0 => (kind, message),
+            n => (
+                kind,
+                format!("{message} ({n} notices dropped: over the probe's notice budget)"),
+            ),
+        })
+}
 
+/// The rest of a connection's life: log in, learn the node, then probe until
+/// something fails.
+async fn serve(
+    client: &RpcClient,
+    credentials: Option<&rpc::Credentials>,
+    target: &Target,
+    settings: &ProbeSettings,
+    p: &mut Probe,
+) -> Result<(), Failure> {
     // Timed on its own so a slow login (an api-access file with many users) shows apart
     // from a slow network; connect already logged in with the same credentials.
     let t1 = Instant::now();
-    let logged_in = match &credentials {
+    let logged_in = match credentials {
         Some(c) => client.login(c.user(), c.password()).await,
         None => client.login("", "").await,
     }
     .map_err(rpc_fail)?;
     p.obs().snap.login_ms = Some(ms(t1.elapsed()));
-    if let (false, Some(c)) = (logged_in, &credentials) {
+    if let (false, Some(c)) = (logged_in, credentials) {
         return Err((
             "auth",
             format!("{}: login rejected for user {:?}", target.url, c.user()),
         ));
     }
 
-    learn(&client, target, p).await?;
+    learn(client, target, p).await?;
 
     let mut notices = client.take_notices();
     let subscribed = async {
@@ -478,33 +517,31 @@ async fn session(target: &Target, settings: &ProbeSettings, p: &mut Probe) -> Re
                         tokio::select! {
                             r = &mut call => break (r, t.elapsed()),
                             n = recv(&mut notices) => {
-                                on_notice(n, &client, target, p, &mut last_notice)?;
+                                on_notice(n, client, target, p, &mut last_notice)?;
                             }
                         }
                     }
                 };
                 match answer.map_err(rpc_fail)? {
                     Probed::ChainId(id) => {
-                        p.obs().snap.chain_mismatch = id != target.chain_id;
-                        p.obs().snap.chain_id = Some(id);
+                        p.set_chain_id(&id, &target.chain_id);
                     }
                     Probed::Head(dgp) => {
                         p.apply_dgp(&dgp);
                         if p.obs().snap.probes % CHAIN_EVERY == CHAIN_EVERY - 1 {
                             let id = client.get_chain_id().await.map_err(rpc_fail)?;
-                            p.obs().snap.chain_mismatch = id != target.chain_id;
-                            p.obs().snap.chain_id = Some(id);
+                            p.set_chain_id(&id, &target.chain_id);
                         }
                     }
                 }
                 probes_since_peers += 1;
                 if probes_since_peers >= PEER_EVERY && has_network_node(&p.obs().snap) {
                     probes_since_peers = 0;
-                    peer_count(&client, p).await;
+                    peer_count(client, p).await;
                 }
                 p.succeed(took);
             }
-            n = recv(&mut notices) => on_notice(n, &client, target, p, &mut last_notice)?,
+            n = recv(&mut notices) => on_notice(n, client, target, p, &mut last_notice)?,
         }
     }
 }
@@ -537,7 +574,7 @@ fn on_notice(
     Ok(())
 }
 
-async fn recv(n: &mut Option<tokio::sync::mpsc::Receiver<rpc::Notice>>) -> Option<rpc::Notice> {
+async fn recv(n: &mut Option<rpc::NoticeReceiver>) -> Option<rpc::Notice> {
     match n {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -588,19 +625,22 @@ async fn learn(client: &RpcClient, target: &Target, p: &mut Probe) -> Result<(),
         op_count(client),
     );
     let chain_id = chain_id.map_err(rpc_fail)?;
-    p.obs().snap.chain_mismatch = chain_id != target.chain_id;
-    p.obs().snap.chain_id = Some(chain_id);
+    p.set_chain_id(&chain_id, &target.chain_id);
     if let Some(gp) = soft(gp, p)? {
         p.obs().snap.block_interval_s = Some(gp.parameters.block_interval);
         p.obs().snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
         p.obs().maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
     }
     if let Some(sets) = soft(sets, p)? {
-        p.obs().snap.api_sets = sets;
+        p.obs().snap.api_sets = sets
+            .iter()
+            .take(MAX_API_SETS)
+            .map(|s| text::node_text(s))
+            .collect();
     }
     match soft(info, p)? {
-        Some(Value::String(s)) => p.obs().snap.info = Some(s),
-        Some(other) => p.obs().snap.info = Some(other.to_string()),
+        Some(Value::String(s)) => p.obs().snap.info = Some(text::node_text(&s)),
+        Some(other) => p.obs().snap.info = Some(text::node_text(&other.to_string())),
         None => {}
     }
     let ev = VersionEvidence {

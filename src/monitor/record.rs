@@ -15,6 +15,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use serde::{Deserialize, Serialize};
 
 use super::model::{Event, FleetSnapshot};
+use crate::text;
 
 /// Lines queued for the writer thread; beyond this, lines are dropped (and counted)
 /// rather than slowing the engine.
@@ -208,10 +209,61 @@ pub struct Salvaged {
     pub skipped: Vec<(usize, String)>,
 }
 
-/// Parses one recording line.
+/// Parses one recording line. Its text is made safe for a terminal on the way in: a
+/// recording may come from anywhere (an older btsops, a colleague, a hand edit), and a
+/// replay shows it like live node text (see [`crate::text`]).
 pub fn parse_line(text: &str) -> Result<(f64, Record), String> {
-    let l: Line = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let mut l: Line = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    clean_text(&mut l.record);
     Ok((l.t, l.record))
+}
+
+/// Every free-text field of a record through [`text::node_text`]; clean text is kept
+/// as it is.
+fn clean_text(record: &mut Record) {
+    fn clean(s: &mut String) {
+        if !text::is_clean(s) || s.chars().count() > text::MAX_NODE_TEXT {
+            *s = text::node_text(s);
+        }
+    }
+    match record {
+        Record::Start { btsops, .. } => clean(btsops),
+        Record::Event(e) => {
+            for s in [&mut e.endpoint, &mut e.network, &mut e.reason] {
+                clean(s);
+            }
+        }
+        Record::Snapshot(snap) => {
+            for e in &mut snap.endpoints {
+                for s in [&mut e.name, &mut e.network, &mut e.url] {
+                    clean(s);
+                }
+                let optional = [
+                    &mut e.chain_id,
+                    &mut e.head_id,
+                    &mut e.info,
+                    &mut e.seed_key,
+                ];
+                optional.into_iter().flatten().for_each(clean);
+                if let Some(le) = &mut e.last_error {
+                    clean(&mut le.message);
+                    clean(&mut le.kind);
+                }
+                e.reasons
+                    .iter_mut()
+                    .chain(e.api_sets.iter_mut())
+                    .for_each(clean);
+            }
+            for n in &mut snap.networks {
+                clean(&mut n.name);
+            }
+            for a in &mut snap.alerts {
+                for s in [&mut a.id, &mut a.endpoint, &mut a.message] {
+                    clean(s);
+                }
+            }
+        }
+    }
 }
 
 impl Iterator for Recording {
@@ -272,6 +324,30 @@ mod tests {
         .unwrap();
         assert_eq!(parse_line(&text).unwrap(), (1.0, snap));
         assert!(parse_line("{\"t\":1}").is_err());
+    }
+
+    #[test]
+    fn replayed_text_is_made_safe() {
+        let ev = Event {
+            time: 1.0,
+            endpoint: "eu\x1b[2J".into(),
+            network: "mainnet".into(),
+            from: Status::Ok,
+            to: Status::Down,
+            reason: format!("forged\r\nok line{}", "z".repeat(5000)),
+        };
+        let line = serde_json::to_string(&Line {
+            t: 1.0,
+            record: Record::Event(ev),
+        })
+        .unwrap();
+        let Ok((_, Record::Event(e))) = parse_line(&line) else {
+            panic!("not an event");
+        };
+        assert_eq!(e.endpoint, "eu\u{fffd}[2J");
+        assert!(text::is_clean(&e.reason));
+        assert!(e.reason.starts_with("forged  ok line"));
+        assert_eq!(e.reason.chars().count(), text::MAX_NODE_TEXT + 1);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use futures_util::{SinkExt, StreamExt};
 use rustls_pki_types::ServerName;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::{OnceCell, mpsc, oneshot};
+use tokio::sync::{OnceCell, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -32,18 +32,23 @@ use zeroize::Zeroizing;
 
 use super::error::{Failure, RpcError, TransportKind};
 use super::frame::{self, Api, ApiRef, Incoming};
+use super::notices::{self, NoticeLimits, NoticeReceiver, NoticeSender, NoticeStats};
 use super::tls;
-use super::types::{Notice, int_from_value};
+use super::types::int_from_value;
 
 /// Default cap on one websocket message/frame. Large enough for `get_block` of a full
 /// block, small enough that a hostile node cannot make the console buffer gigabytes.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 
-/// Capacity of the notice channel. When it is full, **new notices are dropped** (and
-/// counted, see [`RpcClient::dropped_notices`]): tokio's mpsc cannot evict the oldest
-/// from the sending side, and the reader must never wait on a slow consumer because
-/// replies to calls share the same socket.
+/// Most notices queued for the consumer. Past this (or past the byte budget,
+/// [`ConnectOptions::max_notice_bytes`]) **the oldest notices are dropped** and counted
+/// (see [`RpcClient::dropped_notices`]): the reader must never wait on a slow consumer
+/// because replies to calls share the same socket.
 pub const NOTICE_QUEUE: usize = 1024;
+
+/// Default byte budget of the notice queue (estimated parsed size, see
+/// [`notices::value_bytes`]).
+pub const DEFAULT_MAX_NOTICE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Login credentials. The password is zeroed on drop and never shown by `Debug`.
 #[derive(Clone)]
@@ -112,6 +117,9 @@ pub struct ConnectOptions {
     /// presented, even when it is refused, so the caller can tell why (see
     /// [`tls::client_config_recording`]).
     pub presented_leaf: Option<tls::PresentedLeaf>,
+    /// Byte budget of the queued notices (estimated parsed size). A consumer that only
+    /// wants the newest notice (the monitor's head) sets it small.
+    pub max_notice_bytes: usize,
 }
 
 /// tungstenite's own default read buffer.
@@ -126,6 +134,7 @@ impl Default for ConnectOptions {
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             read_buffer_bytes: DEFAULT_READ_BUFFER_BYTES,
             presented_leaf: None,
+            max_notice_bytes: DEFAULT_MAX_NOTICE_BYTES,
         }
     }
 }
@@ -142,7 +151,6 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
-    dropped_notices: AtomicU64,
 }
 
 impl Shared {
@@ -185,7 +193,8 @@ struct Inner {
     sink: tokio::sync::Mutex<SplitSink<WsStream, Message>>,
     shared: Arc<Shared>,
     api_ids: Mutex<HashMap<String, Arc<OnceCell<u64>>>>,
-    notices: Mutex<Option<mpsc::Receiver<Notice>>>,
+    notices: Mutex<Option<NoticeReceiver>>,
+    notice_stats: NoticeStats,
     reader: JoinHandle<()>,
     /// The server's leaf certificate (DER) from this connection's own TLS session.
     peer_leaf: Option<Vec<u8>>,
@@ -291,7 +300,11 @@ impl RpcClient {
             .await?
             .map_err(step)?;
 
-        let client = RpcClient::spawn(endpoint.clone(), ws, opts.timeout);
+        let limits = NoticeLimits {
+            max_count: NOTICE_QUEUE,
+            max_bytes: opts.max_notice_bytes,
+        };
+        let client = RpcClient::spawn(endpoint.clone(), ws, opts.timeout, limits);
         if let Some(creds) = credentials {
             if !client.login(creds.user(), creds.password()).await? {
                 return Err(RpcError::LoginRejected {
@@ -303,7 +316,7 @@ impl RpcClient {
         Ok(client)
     }
 
-    fn spawn(endpoint: String, ws: WsStream, timeout: Duration) -> RpcClient {
+    fn spawn(endpoint: String, ws: WsStream, timeout: Duration, limits: NoticeLimits) -> RpcClient {
         let peer_leaf = match ws.get_ref() {
             MaybeTlsStream::Rustls(tls) => tls
                 .get_ref()
@@ -316,9 +329,9 @@ impl RpcClient {
         let (sink, stream) = ws.split();
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
-            dropped_notices: AtomicU64::new(0),
         });
-        let (notice_tx, notice_rx) = mpsc::channel(NOTICE_QUEUE);
+        let (notice_tx, notice_rx) = notices::queue(limits);
+        let notice_stats = notice_tx.stats();
         let reader = tokio::spawn(read_loop(stream, Arc::clone(&shared), notice_tx));
         RpcClient {
             inner: Arc::new(Inner {
@@ -329,6 +342,7 @@ impl RpcClient {
                 shared,
                 api_ids: Mutex::new(HashMap::new()),
                 notices: Mutex::new(Some(notice_rx)),
+                notice_stats,
                 reader,
                 peer_leaf,
             }),
@@ -370,7 +384,7 @@ impl RpcClient {
 
     /// The notice receiver. Only the first caller gets it; it yields `None` once the
     /// connection is gone, so a consumer learns about disconnects too.
-    pub fn take_notices(&self) -> Option<mpsc::Receiver<Notice>> {
+    pub fn take_notices(&self) -> Option<NoticeReceiver> {
         self.inner
             .notices
             .lock()
@@ -378,9 +392,9 @@ impl RpcClient {
             .take()
     }
 
-    /// Notices dropped because the channel was full.
+    /// Notices dropped because the queue was over its count or byte budget.
     pub fn dropped_notices(&self) -> u64 {
-        self.inner.shared.dropped_notices.load(Ordering::Relaxed)
+        self.inner.notice_stats.dropped()
     }
 
     /// Call `api.method(params)` with the connection's default timeout. `params` must be
@@ -540,11 +554,7 @@ async fn connect_step<T>(
         })
 }
 
-async fn read_loop(
-    mut stream: SplitStream<WsStream>,
-    shared: Arc<Shared>,
-    notices: mpsc::Sender<Notice>,
-) {
+async fn read_loop(mut stream: SplitStream<WsStream>, shared: Arc<Shared>, notices: NoticeSender) {
     let failure = loop {
         let message = match stream.next().await {
             None => {
@@ -578,6 +588,12 @@ async fn read_loop(
             // tungstenite answers pings itself.
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
+        // A notice bigger than the whole queue budget would be dropped after parsing;
+        // drop it before, so a flood costs a scan rather than a parse.
+        if notices.too_big(text.len()) && frame::is_notice(text.as_str()) {
+            notices.count_drop();
+            continue;
+        }
         match frame::parse_incoming(text.as_str()) {
             Ok(Incoming::Reply { id, outcome }) => {
                 let waiter = shared.lock().pending.remove(&id);
@@ -586,11 +602,7 @@ async fn read_loop(
                     let _ = waiter.send(outcome.map_err(|e| Failure::Node(Box::new(e))));
                 }
             }
-            Ok(Incoming::Notice(notice)) => {
-                if let Err(mpsc::error::TrySendError::Full(_)) = notices.try_send(notice) {
-                    shared.dropped_notices.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            Ok(Incoming::Notice(notice)) => notices.push(notice),
             Ok(Incoming::Ignored) => {}
             // Unparseable frames cannot be matched to a call; waiting for the timeout
             // would only hide a broken peer, so fail everything now.

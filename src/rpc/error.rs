@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::text;
+
 /// What went wrong below JSON-RPC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
@@ -165,13 +167,19 @@ pub fn fill_format(format: &str, data: Option<&Map<String, Value>>) -> String {
     out
 }
 
+/// Longest node error text shown by `Display`, in characters.
+const SHOWN_ERROR_CHARS: usize = 2000;
+
+/// Shown as one line of safe text: the fields stay verbatim for callers that branch on
+/// them, but whatever prints an error (a CLI, a log, the monitor) must not pass a
+/// node's escape codes to a terminal (see [`crate::text`]).
 impl fmt::Display for NodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "node error {}", self.code)?;
         if let Some(name) = &self.name {
-            write!(f, " ({name})")?;
+            write!(f, " ({})", text::sanitize(name, SHOWN_ERROR_CHARS))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", text::sanitize(&self.message, SHOWN_ERROR_CHARS))
     }
 }
 
@@ -297,6 +305,19 @@ impl Failure {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn display_is_one_safe_line_and_fields_stay_verbatim() {
+        let mut e = node(10, "assert\x1b[31m", "x");
+        e.message = format!("Assert Exception\n\x1b[2J{}", "y".repeat(10_000));
+        let shown = e.to_string();
+        assert!(crate::text::is_clean(&shown), "{shown:?}");
+        assert!(
+            shown.starts_with("node error 10 (assert\u{fffd}[31m): Assert Exception \u{fffd}[2J")
+        );
+        assert!(shown.chars().count() < SHOWN_ERROR_CHARS + 100);
+        assert!(e.message.starts_with("Assert Exception\n\x1b"));
+    }
 
     fn node(code: i64, name: &str, format: &str) -> NodeError {
         NodeError {

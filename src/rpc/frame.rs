@@ -103,6 +103,23 @@ pub fn parse_incoming(text: &str) -> Result<Incoming, String> {
     classify(value)
 }
 
+/// Whether `text` is a notice (`method: "notice"` and no id), found without building
+/// it: serde skips every other field without allocating. Lets the reader drop a
+/// notice too big for its queue at a fraction of the cost of parsing it, so a node
+/// flooding megabyte notices cannot take the CPU from other endpoints' probes.
+pub fn is_notice(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow, default)]
+        method: Option<std::borrow::Cow<'a, str>>,
+        /// `null` reads as `None`, as `classify` treats it.
+        #[serde(default)]
+        id: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Envelope<'_>>(text)
+        .is_ok_and(|e| e.id.is_none() && e.method.as_deref() == Some("notice"))
+}
+
 /// Classify an already-parsed frame.
 pub fn classify(value: Value) -> Result<Incoming, String> {
     let Value::Object(mut obj) = value else {
@@ -314,6 +331,18 @@ mod tests {
         );
         assert!(parse_incoming(r#"{"method":"notice","params":"x"}"#).is_err());
         assert!(parse_incoming(r#"{"method":"notice","params":[-1,[]]}"#).is_err());
+    }
+
+    #[test]
+    fn notices_are_recognised_unparsed() {
+        assert!(is_notice(r#"{"method":"notice","params":[7,[[0,0,0]]]}"#));
+        assert!(is_notice(
+            r#"{"params":[7,[]],"id":null,"method":"notice"}"#
+        ));
+        assert!(!is_notice(r#"{"id":3,"method":"notice","result":1}"#));
+        assert!(!is_notice(r#"{"id":3,"result":"notice"}"#));
+        assert!(!is_notice(r#"{"method":"notice","params":[7,[[0,0"#));
+        assert!(!is_notice("[1]"));
     }
 
     #[test]

@@ -4,11 +4,15 @@
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
+use super::alert_command::{self, ALERT_COMMAND_TIMEOUT, ALERT_LIMITS, AlertJob};
 use super::app::{App, Effect, Msg};
 use super::terminal::{self, Options, TuiError};
 use crate::config::Config;
 use crate::monitor::engine::{Engine, EngineOptions};
-use crate::monitor::{Alert, EndpointKind, FleetSnapshot};
+use crate::monitor::{EndpointKind, FleetSnapshot};
+use crate::text;
+
+pub use super::alert_command::run_alert_command;
 
 /// Feed depth: snapshots come from a watch channel (only the newest matters) and
 /// events are few, so a short queue only ever waits on a busy UI, never loses state.
@@ -60,6 +64,9 @@ async fn drive(
     mut effects: mpsc::UnboundedReceiver<Effect>,
 ) -> Engine {
     let mut forwards = forward(&engine, tx.clone());
+    // One dispatcher for the session, so the rate limit spans config reloads.
+    let (alerts, dispatcher) =
+        alert_command::spawn_dispatcher(ALERT_LIMITS, ALERT_COMMAND_TIMEOUT, tx.clone());
     while let Some(e) = effects.recv().await {
         match e {
             Effect::Ack(id) => engine.ack(&id),
@@ -98,11 +105,10 @@ async fn drive(
             }
             Effect::AlertRaised(a) => {
                 if !config.ui.alert_command.is_empty() {
-                    tokio::spawn(alert_command(
-                        config.ui.alert_command.clone(),
-                        a,
-                        tx.clone(),
-                    ));
+                    let _ = alerts.send(AlertJob {
+                        command: config.ui.alert_command.clone(),
+                        alert: a,
+                    });
                 }
             }
             // The run loop carries out the rest itself; nothing replays here.
@@ -117,6 +123,10 @@ async fn drive(
     for f in forwards {
         f.abort();
     }
+    // Commands still running are killed on drop; a summary still owed is not sent
+    // (the operator is quitting the console that would show it).
+    drop(alerts);
+    dispatcher.abort();
     engine
 }
 
@@ -152,12 +162,15 @@ fn forward(engine: &Engine, tx: mpsc::Sender<Msg>) -> Vec<JoinHandle<()>> {
     vec![snapshots, events]
 }
 
+/// Longest raw reply shown; a real one is about a kilobyte.
+const RAW_REPLY_CHARS: usize = 64 * 1024;
+
 /// Asks the endpoint for its dynamic global properties on a fresh connection and
 /// shows that reply verbatim: the engine keeps parsed values, not raw replies.
 async fn fetch_raw(config: Config, snap: FleetSnapshot, name: String, tx: mpsc::Sender<Msg>) {
     let text = match raw_reply(&config, &snap, &name).await {
         Ok(t) => t,
-        Err(e) => format!("no reply: {e}"),
+        Err(e) => format!("no reply: {}", text::node_text(&e)),
     };
     let _ = tx
         .send(Msg::RawReply {
@@ -202,60 +215,10 @@ async fn raw_reply(config: &Config, snap: &FleetSnapshot, name: &str) -> Result<
     client.close().await;
     let v = reply?;
     let body = serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?;
-    Ok(format!("get_dynamic_global_properties →\n{body}"))
-}
-
-/// How long `alert_command` may run before it is killed.
-pub const ALERT_COMMAND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Runs `alert_command` for one alert: no shell (the message cannot inject
-/// anything), no terminal (it must not draw over the console), a timeout.
-async fn alert_command(cmd: Vec<String>, a: Alert, tx: mpsc::Sender<Msg>) {
-    let problem = match run_alert_command(&cmd, &a, ALERT_COMMAND_TIMEOUT).await {
-        Ok(()) => return,
-        Err(e) => e,
-    };
-    let _ = tx
-        .send(Msg::Notice {
-            text: format!("alert_command: {problem}"),
-            error: true,
-        })
-        .await;
-}
-
-/// Runs `cmd` with the alert's message as its last argument; `Err` says what went wrong.
-pub async fn run_alert_command(
-    cmd: &[String],
-    a: &Alert,
-    timeout: std::time::Duration,
-) -> Result<(), String> {
-    let (program, args) = cmd.split_first().ok_or("no program")?;
-    let kind = serde_json::to_value(a.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut child = tokio::process::Command::new(program)
-        .args(args)
-        .arg(&a.message)
-        .env("BTSOPS_ALERT_ID", &a.id)
-        .env("BTSOPS_ALERT_KIND", kind)
-        .env("BTSOPS_ALERT_ENDPOINT", &a.endpoint)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| format!("cannot start {program}: {e}"))?;
-    match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => Ok(()),
-        Ok(Ok(status)) => Err(format!("{program} exited with {status}")),
-        Ok(Err(e)) => Err(format!("{program}: {e}")),
-        Err(_) => {
-            let _ = child.kill().await;
-            Err(format!(
-                "{program} still running after {}s, killed",
-                timeout.as_secs()
-            ))
-        }
-    }
+    // JSON escapes C0 controls but not C1 ones or bidi overrides: clean it as any
+    // node text, keeping its lines.
+    Ok(format!(
+        "get_dynamic_global_properties →\n{}",
+        text::sanitize_lines(&body, RAW_REPLY_CHARS)
+    ))
 }

@@ -4,6 +4,7 @@
 //! This module knows the monitor's data types, never simnet.
 
 mod actions;
+pub mod alert_command;
 pub mod app;
 pub mod columns;
 pub mod commands;

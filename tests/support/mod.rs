@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 
 pub mod haproxy;
+pub mod hostile;
 pub mod monitor;
 pub mod ops;
 pub mod oracle;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use btsops::monitor::{Alert, AlertKind, Status};
+use btsops::tui::alert_command::{AlertJob, AlertLimits, spawn_dispatcher};
 use btsops::tui::live::run_alert_command;
 use btsops::tui::{App, Effect, Msg, update};
 
@@ -343,4 +344,82 @@ fn a_saved_ack_does_not_cover_a_later_incident() {
     assert_eq!(asia.id, "status:asia-1");
     assert!(!a.is_acked(&asia));
     assert!(raised(&fx).contains(&"status:asia-1".to_string()));
+}
+
+/// The lines a recording script appended to `path` (none if it does not exist yet).
+fn lines_of(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// 300 endpoints down at once: a few commands, then one summary, not 300 processes.
+#[tokio::test]
+async fn alert_command_is_rate_limited_to_a_burst_and_one_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("alerts.log");
+    let script = cmd(&[
+        "sh",
+        "-c",
+        r#"printf '%s %s %s\n' "$BTSOPS_ALERT_KIND" "$BTSOPS_ALERT_COUNT" "$1" >> "$0""#,
+        log.to_str().unwrap(),
+    ]);
+    let limits = AlertLimits {
+        burst: 3,
+        window: Duration::from_millis(500),
+    };
+    let (notices, mut notice_rx) = tokio::sync::mpsc::channel(16);
+    let (jobs, task) = spawn_dispatcher(limits, Duration::from_secs(10), notices);
+    for i in 0..300 {
+        let mut a = alert();
+        a.id = format!("status:n{i}");
+        a.endpoint = format!("n{i}");
+        a.message = format!("n{i} is down");
+        jobs.send(AlertJob {
+            command: script.clone(),
+            alert: a,
+        })
+        .unwrap();
+    }
+    // Bounded wait for the burst and the summary (the window is half a second).
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while lines_of(&log).len() < 4 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Two more windows: nothing else may start.
+    tokio::time::sleep(limits.window * 2).await;
+    let lines = lines_of(&log);
+    assert_eq!(lines.len(), 4, "{lines:#?}");
+    let status = lines.iter().filter(|l| l.starts_with("status 1 n")).count();
+    assert_eq!(status, 3, "{lines:#?}");
+    let summary = lines
+        .iter()
+        .find(|l| l.starts_with("summary 297 297 more alerts"))
+        .unwrap_or_else(|| panic!("no summary line: {lines:#?}"));
+    assert!(summary.contains("n3 is down"), "{summary}");
+    assert!(notice_rx.try_recv().is_err(), "no command failed");
+    drop(jobs);
+    tokio::time::timeout(Duration::from_secs(10), task)
+        .await
+        .expect("dispatcher ends when its sender is dropped")
+        .unwrap();
+}
+
+/// A hostile node's 200 KB error with escape codes reaches the command as one short,
+/// clean argument (it used to fail to start: argument list too long).
+#[tokio::test]
+async fn alert_command_argument_is_capped_and_clean() {
+    let mut a = alert();
+    a.message = format!("eu-1 is down: \x1b[2J{}", "x".repeat(200_000));
+    let check = cmd(&[
+        "sh",
+        "-c",
+        r#"esc=$(printf '\033'); case "$1" in *"$esc"*) exit 7;; esac; test ${#1} -le 1010 && test ${#1} -ge 1000"#,
+        "sh",
+    ]);
+    run_alert_command(&check, &a, Duration::from_secs(10))
+        .await
+        .unwrap();
 }
