@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod files;
 pub mod monitor;
 pub mod rpc;
 pub mod secrets;

@@ -170,7 +170,7 @@ fn resolve(spec: &str, config_file: &Path) -> PathBuf {
 
 /// Reads and checks one theme file.
 pub fn load_file(path: &Path) -> Result<Theme, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+    let text = crate::files::read_text(path, config::MAX_CONFIG_BYTES).map_err(|e| ConfigError {
         file: path.to_path_buf(),
         line: 0,
         column: 0,

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::monitor::{
-    ClockEstimate, ConnState, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
-    NetworkSummary, Status, StatusCounts,
+    ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Engine, EngineOptions,
+    FleetSnapshot, NetworkSummary, RecordError, Status, StatusCounts,
 };
 
 /// Version of the `check --json` shape; bumped only on incompatible changes.
@@ -20,6 +20,9 @@ pub const JSON_FORMAT: u32 = 1;
 pub struct CheckOutput {
     pub text: String,
     pub code: u8,
+    /// `--record` lost lines (e.g. a full disk): said on stderr, and the exit code
+    /// is at least 1 so a script notices.
+    pub record_error: Option<RecordError>,
 }
 
 /// The `check --json` document (see README, "check --json").
@@ -28,13 +31,61 @@ pub struct CheckReport<'a> {
     pub format: u32,
     /// Unix seconds of the snapshot.
     pub time: f64,
-    /// Worst endpoint status (`unknown` for an empty fleet).
+    /// Worst endpoint status.
     pub status: Status,
     pub exit_code: u8,
     pub clock: &'a ClockEstimate,
     pub networks: &'a [NetworkSummary],
-    /// One object per endpoint, in config order.
-    pub endpoints: &'a [EndpointSnapshot],
+    /// One object per endpoint, in config order, see [`endpoint_json`].
+    pub endpoints: Vec<serde_json::Value>,
+}
+
+/// Keys that mean nothing for a seed (a P2P port: no login, no chain data, no TLS).
+const NOT_FOR_SEEDS: &[&str] = &[
+    "login_ms",
+    "chain_id",
+    "chain_mismatch",
+    "head_num",
+    "head_id",
+    "head_time",
+    "lag_blocks",
+    "lag_s",
+    "fork_suspect",
+    "lib_num",
+    "lib_lag",
+    "participation_pct",
+    "missed_slots",
+    "recently_missed",
+    "block_interval_s",
+    "active_witnesses",
+    "in_maintenance",
+    "api_sets",
+    "info",
+    "version",
+    "peer_count",
+    "cert_days",
+    "cert_not_after",
+];
+
+/// Keys that mean something only for a seed.
+const ONLY_FOR_SEEDS: &[&str] = &["seed_key"];
+
+/// One endpoint of `check --json`: its snapshot, with `null` for every key that does not
+/// apply to its kind, so a seed's `chain_mismatch` is not a made-up `false`.
+pub fn endpoint_json(e: &EndpointSnapshot) -> serde_json::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(e)?;
+    let not_applicable = match e.kind {
+        EndpointKind::Seed => NOT_FOR_SEEDS,
+        EndpointKind::Node | EndpointKind::Lb => ONLY_FOR_SEEDS,
+    };
+    if let Some(obj) = v.as_object_mut() {
+        for k in not_applicable {
+            if let Some(x) = obj.get_mut(*k) {
+                *x = serde_json::Value::Null;
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Exit code of a snapshot: 2 for any crit/down, 1 for any warn (or a drifted host
@@ -79,9 +130,8 @@ pub fn finalize(mut s: FleetSnapshot, waited: Duration) -> FleetSnapshot {
     s
 }
 
-/// Longest `--timeout`: a round takes up to three timeouts, and a cron job that waits
-/// hours for one is a mistake.
-pub const MAX_TIMEOUT_S: f64 = 3600.0;
+/// Longest `--timeout`, as `monitor.timeout_ms` is capped.
+pub const MAX_TIMEOUT_S: f64 = crate::config::MAX_TIMEOUT_S as f64;
 
 /// Runs one round against `config`. `timeout` overrides `monitor.timeout_ms` per call;
 /// the round as a whole is bounded by three timeouts plus a second.
@@ -98,17 +148,21 @@ pub fn run(
     opts.record = record;
     let deadline = opts.timeout * 3 + Duration::from_secs(1);
     let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
-    let snap = rt.block_on(async {
+    let (snap, recorded) = rt.block_on(async {
         let engine = Engine::start(config, opts)?;
         let snap = engine.wait_rounds(1, deadline).await;
-        engine.shutdown().await;
-        Ok::<_, color_eyre::eyre::Report>(snap)
+        let recorded = engine.finish().await;
+        Ok::<_, color_eyre::eyre::Report>((snap, recorded))
     })?;
     // The probe tasks were aborted above. A DNS lookup runs on a blocking thread that
     // cannot be aborted; don't wait for a slow resolver past the deadline.
     rt.shutdown_timeout(Duration::from_millis(100));
     let snap = finalize(snap, deadline);
-    let code = exit_code(&snap);
+    let record_error = recorded.err();
+    let code = match record_error {
+        Some(_) => exit_code(&snap).max(crate::cli::EXIT_FAILURE as u8),
+        None => exit_code(&snap),
+    };
     let text = if json {
         let report = CheckReport {
             format: JSON_FORMAT,
@@ -117,7 +171,11 @@ pub fn run(
             exit_code: code,
             clock: &snap.clock,
             networks: &snap.networks,
-            endpoints: &snap.endpoints,
+            endpoints: snap
+                .endpoints
+                .iter()
+                .map(endpoint_json)
+                .collect::<serde_json::Result<_>>()?,
         };
         let mut t = serde_json::to_string_pretty(&report)?;
         t.push('\n');
@@ -125,7 +183,11 @@ pub fn run(
     } else {
         table(&snap)
     };
-    Ok(CheckOutput { text, code })
+    Ok(CheckOutput {
+        text,
+        code,
+        record_error,
+    })
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {

@@ -12,6 +12,14 @@ use crate::simnet::default_fleet::{config_toml, default_fleet};
 use crate::simnet::scenario::Scenario;
 use crate::simnet::{Fleet, FleetDescription};
 
+/// Largest fleet or scenario file read: a regular file, never a device or FIFO.
+const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
+
+fn read_description(p: &Path) -> Result<String> {
+    crate::files::read_text(p, MAX_DESCRIPTION_BYTES)
+        .wrap_err_with(|| format!("reading {}", p.display()))
+}
+
 pub fn run(
     fleet: Option<&Path>,
     scenario: Option<&Path>,
@@ -19,16 +27,14 @@ pub fn run(
 ) -> Result<u8> {
     let desc = match fleet {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            let text = read_description(p)?;
             FleetDescription::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?
         }
         None => default_fleet(),
     };
     let scenario = match scenario {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            let text = read_description(p)?;
             Some(Scenario::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?)
         }
         None => None,
