@@ -3,6 +3,7 @@
 pub mod monitor;
 pub mod ops;
 pub mod oracle;
+pub mod process;
 pub mod pybitshares;
 pub mod simnet;
 pub mod tls;
