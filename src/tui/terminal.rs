@@ -407,8 +407,9 @@ pub async fn run(
             },
             _ = tick.tick() => {
                 // A hung-up terminal gives no key event (crossterm keeps reading
-                // nothing), and a paused screen draws nothing: ask it once a second.
-                if crossterm::terminal::size().is_err_and(|e| is_hangup(&e)) {
+                // nothing), and a paused screen draws nothing: ask once a second.
+                // Its ioctls then fail with EIO, so it is no longer a terminal.
+                if !io::stdout().is_terminal() {
                     break;
                 }
                 let total = written.load(Ordering::Relaxed);
