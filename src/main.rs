@@ -110,10 +110,7 @@ fn run(cli: Cli) -> Result<u8> {
             prefix,
         }) => {
             let input = cmd::read_stdin("WIF")?;
-            cmd::print_stdout(&cmd::keys::public_of_wif(
-                cmd::first_line(&input),
-                &prefix,
-            )?)?;
+            cmd::print_stdout(&cmd::keys::public_of_wif(cmd::first_line(&input), &prefix)?)?;
             Ok(0)
         }
         Command::Tx(TxCmd::Hex { without_sig }) => {

@@ -139,7 +139,10 @@ mod tests {
             "wss://<redacted>@node.example/ws"
         );
         // A `/` in the password, a missing scheme: no secret survives either.
-        assert_eq!(redact_userinfo("ws://ops:se/cret@h:1"), "ws://<redacted>@h:1");
+        assert_eq!(
+            redact_userinfo("ws://ops:se/cret@h:1"),
+            "ws://<redacted>@h:1"
+        );
         assert_eq!(redact_userinfo("ops:secret@h:1776"), "<redacted>@h:1776");
         assert_eq!(redact_userinfo("ws://h:8090/ws"), "ws://h:8090/ws");
     }

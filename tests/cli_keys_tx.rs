@@ -305,7 +305,11 @@ fn unknown_operations_and_bad_input_are_clear_errors() {
 fn key_files_that_are_not_regular_files_are_refused_without_waiting() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("keys.fifo");
-    let made = Command::new("mkfifo").arg("-m").arg("600").arg(&fifo).status();
+    let made = Command::new("mkfifo")
+        .arg("-m")
+        .arg("600")
+        .arg(&fifo)
+        .status();
     assert!(made.is_ok_and(|s| s.success()), "mkfifo");
     let subdir = dir.path().join("keys.d");
     std::fs::create_dir(&subdir).unwrap();
@@ -341,7 +345,11 @@ fn key_files_that_are_not_regular_files_are_refused_without_waiting() {
 fn a_closed_stdout_ends_tx_hex_quietly() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("tx.json");
-    std::fs::write(&input, vectors("transfer_tx.json")["unsigned_tx"].to_string()).unwrap();
+    std::fs::write(
+        &input,
+        vectors("transfer_tx.json")["unsigned_tx"].to_string(),
+    )
+    .unwrap();
     let out = support::process::output_with_closed_stdout(
         Command::new(env!("CARGO_BIN_EXE_btsops"))
             .args(["tx", "hex"])

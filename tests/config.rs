@@ -445,7 +445,12 @@ fn a_password_in_a_url_is_refused_and_never_echoed() {
     assert!(!e.to_string().contains("hunter2"), "{e}");
     let lb = "\n[[lb]]\nname = \"lb\"\nnetwork = \"main\"\nruntime_api = \"unix:/run/h.sock\"\n\
               backend = \"b\"\npublic_url = \"wss://u:hunter2@api.example.org/ws\"\n";
-    let e = expect_err(&format!("{GOOD}{lb}"), "hunter2", "lb[0].public_url", "password_env");
+    let e = expect_err(
+        &format!("{GOOD}{lb}"),
+        "hunter2",
+        "lb[0].public_url",
+        "password_env",
+    );
     assert!(!e.to_string().contains("hunter2"), "{e}");
 }
 
@@ -466,12 +471,20 @@ fn the_public_chain_ids_must_match_the_role() {
     let at = text.rfind(main_id).expect("replaced");
     let line = text[..at].matches('\n').count() + 1;
     let e = parse(&text).expect_err("testnet role on the mainnet chain");
-    assert_eq!((e.line, e.key.as_str()), (line, "network[1].chain_id"), "{e}");
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (line, "network[1].chain_id"),
+        "{e}"
+    );
     assert!(e.message.contains("public BitShares mainnet"), "{e}");
     // A private chain may have either role.
     let own = "a".repeat(64);
-    let c = parse(&GOOD.replacen(main_id, &own, 1).replacen(test_id, &own.replace('a', "b"), 1))
-        .expect("private chains");
+    let c = parse(
+        &GOOD
+            .replacen(main_id, &own, 1)
+            .replacen(test_id, &own.replace('a', "b"), 1),
+    )
+    .expect("private chains");
     assert_eq!(c.networks[1].role, Role::Testnet);
 }
 
@@ -490,7 +503,9 @@ fn monitor_durations_are_capped_and_overflow_names_the_key() {
         expect_err(&text, value, &format!("monitor.{key}"), says);
     }
     let text = format!("[monitor]\ntimeout_ms = 3600000\nwindow_s = 604800\n{GOOD}");
-    let m = parse(&text).expect("the caps themselves are allowed").monitor;
+    let m = parse(&text)
+        .expect("the caps themselves are allowed")
+        .monitor;
     assert_eq!((m.timeout_ms, m.window_s), (3_600_000, 604_800));
 }
 
@@ -528,7 +543,10 @@ fn devices_fifos_and_huge_files_are_not_read_as_config() {
     }
     std::fs::write(&huge, &text).unwrap();
     for (path, says) in [
-        (Path::new("/dev/zero"), "not a regular file (it is a character device)"),
+        (
+            Path::new("/dev/zero"),
+            "not a regular file (it is a character device)",
+        ),
         (fifo.as_path(), "not a regular file (it is a FIFO)"),
         (dir.path(), "not a regular file (it is a directory)"),
         (huge.as_path(), "larger than the 1024 KiB limit"),
@@ -542,7 +560,12 @@ fn devices_fifos_and_huge_files_are_not_read_as_config() {
                 Duration::from_secs(20),
             );
             let err = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(3), "{sub:?} {}: {err}", path.display());
+            assert_eq!(
+                out.status.code(),
+                Some(3),
+                "{sub:?} {}: {err}",
+                path.display()
+            );
             assert!(
                 err.contains(&path.display().to_string()) && err.contains(says),
                 "{err}"
@@ -570,6 +593,9 @@ fn a_closed_stdout_ends_config_check_quietly() {
         );
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{err}");
-        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
     }
 }

@@ -597,7 +597,10 @@ async fn closed_stdout_and_unwritable_recordings() {
     for out in &outs {
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(0), "{err}");
-        assert!(!err.contains("panicked") && !err.contains("Broken pipe"), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
     }
 
     let (check, watch) = (

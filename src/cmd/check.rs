@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::monitor::{
-    ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Engine, EngineOptions,
-    FleetSnapshot, NetworkSummary, RecordError, Status, StatusCounts,
+    ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
+    NetworkSummary, RecordError, Status, StatusCounts,
 };
 
 /// Version of the `check --json` shape; bumped only on incompatible changes.

@@ -3,7 +3,6 @@
 //! stdout gets one JSON line per endpoint (`{"network","kind","name","url"}`) and then
 //! `{"ready":true}`, so scripts and tests can wait for the line and read the endpoints.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -56,13 +55,14 @@ pub fn run(
         }
         // Handlers go in before "ready", so a signal sent right after it is not lost.
         let stop = super::stop_signals()?;
-        let mut out = std::io::stdout().lock();
+        let mut lines = String::new();
         for e in handle.endpoints() {
-            writeln!(out, "{}", serde_json::to_string(e)?)?;
+            lines.push_str(&serde_json::to_string(e)?);
+            lines.push('\n');
         }
-        writeln!(out, "{{\"ready\":true}}")?;
-        out.flush()?;
-        drop(out);
+        lines.push_str("{\"ready\":true}\n");
+        // Nobody reading (`| head -c0`) is no reason to stop serving.
+        super::print_stdout(&lines)?;
         stop.await;
         handle.shutdown().await;
         Ok(0)

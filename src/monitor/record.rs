@@ -352,10 +352,20 @@ mod tests {
         let e = r.finish().unwrap_err();
         let text = e.to_string();
         assert!(
-            matches!(&e, RecordError::Incomplete { dropped: 5, source: Some(_), .. }),
+            matches!(
+                &e,
+                RecordError::Incomplete {
+                    dropped: 5,
+                    source: Some(_),
+                    ..
+                }
+            ),
             "{text}"
         );
-        assert!(text.contains("/dev/full") && text.contains("5 line(s)"), "{text}");
+        assert!(
+            text.contains("/dev/full") && text.contains("5 line(s)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -492,7 +492,9 @@ mod tests {
         w.flush().unwrap();
         assert_eq!(w.inner.got, b"abc");
         // Other errors are still errors.
-        assert!(!is_hangup(&io::Error::from(io::ErrorKind::PermissionDenied)));
+        assert!(!is_hangup(&io::Error::from(
+            io::ErrorKind::PermissionDenied
+        )));
     }
 
     #[test]
