@@ -285,6 +285,23 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_do_not_apply_to_the_kind_are_null() {
+        let seed = EndpointSnapshot::new(EndpointKind::Seed, "n", "s", "127.0.0.1:1776");
+        let v = endpoint_json(&seed).unwrap();
+        for k in NOT_FOR_SEEDS {
+            // Present (a renamed field would silently escape the list) and null.
+            assert_eq!(v.get(*k), Some(&serde_json::Value::Null), "seed {k}");
+        }
+        assert_eq!(v["name"], "s");
+        assert!(v["latency"].is_object() && v["reasons"].is_array());
+        let node = EndpointSnapshot::new(EndpointKind::Node, "n", "a", "ws://x");
+        let v = endpoint_json(&node).unwrap();
+        assert_eq!(v.get("seed_key"), Some(&serde_json::Value::Null));
+        assert_eq!(v["chain_mismatch"], false);
+        assert!(v["api_sets"].is_array() && v["version"].is_object());
+    }
+
+    #[test]
     fn unfinished_endpoints_are_down() {
         let s = finalize(snap(&[Status::Ok, Status::Unknown]), Duration::from_secs(4));
         assert_eq!(s.endpoints[1].status, Status::Down);
