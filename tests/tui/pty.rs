@@ -239,8 +239,9 @@ fn sigint_and_sigquit_restore_the_terminal() {
 /// the exit code.
 #[test]
 fn a_terminal_that_hangs_up_ends_the_console_cleanly() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    let setsid = Command::new("setsid").arg("--version").output();
+    if !script_available() || !setsid.is_ok_and(|o| o.status.success()) {
+        println!("SKIP: util-linux `script` or `setsid` not found");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
