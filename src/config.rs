@@ -12,8 +12,24 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
+use crate::chain::ChainId;
+
 /// Environment variable naming the config file when `--config` is not given.
 pub const CONFIG_ENV: &str = "BTSOPS_CONFIG";
+
+/// Largest config file read. A thousand-endpoint fleet takes about 150 KiB; anything
+/// much bigger is a wrong path (`--config /dev/zero` once read until the OOM killer came).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Longest per-call timeout, `monitor.timeout_ms` and `check --timeout` alike: a round
+/// takes up to three timeouts, and a cron job that waits hours for one is a mistake.
+pub const MAX_TIMEOUT_S: u64 = 3600;
+/// Longest `monitor.probe_interval_ms`: probing less than hourly is not monitoring.
+pub const MAX_PROBE_INTERVAL_MS: u64 = 3_600_000;
+/// Longest `monitor.seed_interval_ms` (seeds are probed politely, but daily at least).
+pub const MAX_SEED_INTERVAL_MS: u64 = 86_400_000;
+/// Longest `monitor.window_s`: a week.
+pub const MAX_WINDOW_S: u64 = 7 * 86_400;
 
 /// A configuration problem, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -388,7 +404,9 @@ pub fn default_path() -> Option<PathBuf> {
 /// Locates, reads and validates the config.
 pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
     let path = locate(explicit)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+    // A regular file of sane size only: a device or FIFO named by mistake must fail
+    // here, not read without end or wait for a writer.
+    let text = crate::files::read_text(&path, MAX_CONFIG_BYTES).map_err(|e| ConfigError {
         file: path.clone(),
         line: 0,
         column: 0,
@@ -806,6 +824,24 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
 
     let keys = key_bindings(ctx, raw.keys.unwrap_or_default())?;
 
+    // A fleet of nothing would "pass" every check; that is a mistake in the file.
+    let endpoints = networks
+        .iter()
+        .map(|n| n.nodes.len() + n.seeds.len())
+        .sum::<usize>()
+        + lbs.iter().filter(|l| l.public_url.is_some()).count();
+    if endpoints == 0 {
+        return Err(ConfigError {
+            file: ctx.file.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: "no endpoints to monitor: add a [[network.node]] (url), a [[network.seed]] \
+                      (addr) or an [[lb]] with a public_url"
+                .into(),
+        });
+    }
+
     Ok(Config {
         source: ctx.file.to_path_buf(),
         ui,
@@ -867,29 +903,38 @@ pub fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> ConfigError {
 fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigError> {
     let d = Monitor::default();
     let out = Monitor {
-        probe_interval_ms: positive(
+        probe_interval_ms: capped(
             ctx,
             m.probe_interval_ms.as_ref(),
             "monitor.probe_interval_ms",
             d.probe_interval_ms,
+            MAX_PROBE_INTERVAL_MS,
         )?,
-        timeout_ms: positive(
+        timeout_ms: capped(
             ctx,
             m.timeout_ms.as_ref(),
             "monitor.timeout_ms",
             d.timeout_ms,
+            MAX_TIMEOUT_S * 1000,
         )?,
-        window_s: positive(ctx, m.window_s.as_ref(), "monitor.window_s", d.window_s)?,
+        window_s: capped(
+            ctx,
+            m.window_s.as_ref(),
+            "monitor.window_s",
+            d.window_s,
+            MAX_WINDOW_S,
+        )?,
         clock_warn_s: m
             .clock_warn_s
             .as_ref()
             .map(|v| *v.get_ref())
             .unwrap_or(d.clock_warn_s),
-        seed_interval_ms: positive(
+        seed_interval_ms: capped(
             ctx,
             m.seed_interval_ms.as_ref(),
             "monitor.seed_interval_ms",
             d.seed_interval_ms,
+            MAX_SEED_INTERVAL_MS,
         )?,
     };
     if let Some(v) = &m.clock_warn_s {
@@ -897,7 +942,8 @@ fn validate_monitor(ctx: &Ctx<'_>, m: raw::Monitor) -> Result<Monitor, ConfigErr
             return Err(ctx.at(v, "monitor.clock_warn_s", "must be greater than 0"));
         }
     }
-    if out.window_s * 1000 < out.probe_interval_ms {
+    // Both are capped above, so this cannot overflow; saturating all the same.
+    if out.window_s.saturating_mul(1000) < out.probe_interval_ms {
         let span = m.window_s.as_ref().map(|v| v.span()).unwrap_or(0..0);
         return Err(ctx.err(
             span,
@@ -945,6 +991,25 @@ fn validate_network(
             format!(
                 "chain id must be 64 hex digits, got {} characters: {chain_id:?}",
                 chain_id.len()
+            ),
+        ));
+    }
+    // The public chains' ids are known: a mainnet role on the testnet's chain (or the
+    // reverse) would arm mutations on the wrong chain or protect the wrong one.
+    let public = if chain_id.eq_ignore_ascii_case(&ChainId::MAINNET.to_hex()) {
+        Some(Role::Mainnet)
+    } else if chain_id.eq_ignore_ascii_case(&ChainId::TESTNET.to_hex()) {
+        Some(Role::Testnet)
+    } else {
+        None
+    };
+    if let Some(chain) = public.filter(|c| *c != role) {
+        return Err(ctx.at(
+            &n.chain_id,
+            format!("{key}.chain_id"),
+            format!(
+                "this is the public BitShares {chain}'s chain id, but role is \"{role}\"; \
+                 fix the role or the chain id"
             ),
         ));
     }
@@ -1156,27 +1221,56 @@ where
     }
 }
 
+/// Like `positive`, and at most `max`: durations beyond it overflow the engine's
+/// arithmetic (and mean a typo, not a wish).
+fn capped(
+    ctx: &Ctx<'_>,
+    v: Option<&Spanned<u64>>,
+    key: &str,
+    default: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let got = positive(ctx, v, key, default)?;
+    match v {
+        Some(s) if got > max => Err(ctx.at(s, key, format!("must be at most {max}"))),
+        _ => Ok(got),
+    }
+}
+
 fn parse_url(
     ctx: &Ctx<'_>,
     v: &Spanned<String>,
     key: String,
     schemes: &[&str],
 ) -> Result<url::Url, ConfigError> {
+    // Errors quote the URL without its user-info: a password written there must not
+    // reach the terminal either.
+    let shown = crate::secrets::redact_userinfo(v.get_ref());
     let u = url::Url::parse(v.get_ref())
-        .map_err(|e| ctx.at(v, key.clone(), format!("bad URL {:?}: {e}", v.get_ref())))?;
+        .map_err(|e| ctx.at(v, key.clone(), format!("bad URL {shown:?}: {e}")))?;
     if !schemes.contains(&u.scheme()) {
         return Err(ctx.at(
             v,
             key,
             format!(
-                "bad URL {:?}: scheme must be one of {}",
-                v.get_ref(),
+                "bad URL {shown:?}: scheme must be one of {}",
                 schemes.join(", ")
             ),
         ));
     }
     if u.host_str().is_none_or(str::is_empty) {
-        return Err(ctx.at(v, key, format!("bad URL {:?}: no host", v.get_ref())));
+        return Err(ctx.at(v, key, format!("bad URL {shown:?}: no host")));
+    }
+    // The URL is shown on screen, in `check --json` and in recordings.
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(ctx.at(
+            v,
+            key,
+            format!(
+                "bad URL {shown:?}: no user or password in a URL (it is shown and recorded); \
+                 set `user`, and `password_env` to the name of an environment variable holding the password"
+            ),
+        ));
     }
     Ok(u)
 }
@@ -1188,13 +1282,17 @@ fn ws_url(ctx: &Ctx<'_>, v: &Spanned<String>, key: String) -> Result<url::Url, C
 
 fn host_port(ctx: &Ctx<'_>, v: &Spanned<String>, key: String) -> Result<String, ConfigError> {
     let s = v.get_ref();
+    let shown = crate::secrets::redact_userinfo(s);
     let bad = |why: &str| {
         ctx.at(
             v,
             key.clone(),
-            format!("bad address {s:?}: {why} (expected host:port)"),
+            format!("bad address {shown:?}: {why} (expected host:port)"),
         )
     };
+    if s.contains('@') {
+        return Err(bad("no user or password in an address"));
+    }
     let (host, port) = s.rsplit_once(':').ok_or_else(|| bad("no port"))?;
     if host.is_empty() {
         return Err(bad("no host"));
@@ -1236,7 +1334,8 @@ fn runtime_api(ctx: &Ctx<'_>, v: &Spanned<String>, key: String) -> Result<Runtim
         v,
         key,
         format!(
-            "bad runtime_api {s:?}: expected unix:/path/to/socket, tcp:host:port or exec:command"
+            "bad runtime_api {:?}: expected unix:/path/to/socket, tcp:host:port or exec:command",
+            crate::secrets::redact_userinfo(s)
         ),
     ))
 }

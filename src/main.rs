@@ -20,10 +20,10 @@ fn main() -> ExitCode {
         Err(e) => {
             // A config error is one precise line (file:line:col: key: message), not a report.
             if let Some(ce) = e.downcast_ref::<ConfigError>() {
-                eprintln!("btsops: config error: {ce}");
+                cmd::print_stderr(&format!("btsops: config error: {ce}"));
                 return ExitCode::from(EXIT_CONFIG as u8);
             }
-            eprintln!("btsops: {e:#}");
+            cmd::print_stderr(&format!("btsops: {e:#}"));
             ExitCode::from(EXIT_FAILURE as u8)
         }
     }
@@ -48,14 +48,15 @@ fn run(cli: Cli) -> Result<u8> {
             // when the console starts.
             btsops::theme::load_for(&cfg, false)?;
             btsops::tui::Keymap::from_config(&cfg.source, &cfg.keys)?;
-            println!("{}: ok", cfg.source.display());
+            let mut text = format!("{}: ok\n", cfg.source.display());
             for line in cfg.summary_lines() {
-                println!("  {line}");
+                text.push_str(&format!("  {line}\n"));
             }
+            cmd::print_stdout(&text)?;
             for var in cfg.missing_password_envs() {
-                eprintln!(
+                cmd::print_stderr(&format!(
                     "warning: environment variable {var} (named by password_env) is not set here"
-                );
+                ));
             }
             Ok(0)
         }
@@ -67,7 +68,10 @@ fn run(cli: Cli) -> Result<u8> {
         }) => {
             let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
             let out = cmd::check::run(&cfg, json, timeout, record)?;
-            print!("{}", out.text);
+            cmd::print_stdout(&out.text)?;
+            if let Some(e) = &out.record_error {
+                cmd::print_stderr(&format!("btsops: --record {e}"));
+            }
             Ok(out.code)
         }
         Command::Watch(WatchArgs {
@@ -91,12 +95,15 @@ fn run(cli: Cli) -> Result<u8> {
             let input = cmd::read_stdin("password")?;
             let password = cmd::first_line(&input);
             if let Some(w) = cmd::keys::password_warning(password) {
-                eprintln!("{w}");
+                cmd::print_stderr(&w);
             }
-            print!(
-                "{}",
-                cmd::keys::derive(&account, password, &prefix, show_private, json)?
-            );
+            cmd::print_stdout(&cmd::keys::derive(
+                &account,
+                password,
+                &prefix,
+                show_private,
+                json,
+            )?)?;
             Ok(0)
         }
         Command::Keys(KeysCmd::Pub {
@@ -104,20 +111,17 @@ fn run(cli: Cli) -> Result<u8> {
             prefix,
         }) => {
             let input = cmd::read_stdin("WIF")?;
-            print!(
-                "{}",
-                cmd::keys::public_of_wif(cmd::first_line(&input), &prefix)?
-            );
+            cmd::print_stdout(&cmd::keys::public_of_wif(cmd::first_line(&input), &prefix)?)?;
             Ok(0)
         }
         Command::Tx(TxCmd::Hex { without_sig }) => {
             let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
-            print!("{}", cmd::tx::hex(&tx, without_sig));
+            cmd::print_stdout(&cmd::tx::hex(&tx, without_sig))?;
             Ok(0)
         }
         Command::Tx(TxCmd::Id { chain_id }) => {
             let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
-            print!("{}", cmd::tx::id(&tx, chain_id.as_deref())?);
+            cmd::print_stdout(&cmd::tx::id(&tx, chain_id.as_deref())?)?;
             Ok(0)
         }
         Command::Simnet(args) => cmd::simnet::run(
@@ -144,7 +148,7 @@ fn run(cli: Cli) -> Result<u8> {
             // Check the key file before reading stdin, so a refused file fails fast.
             let keys = cmd::tx::read_wif_file(&wif_file)?;
             let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
-            print!("{}", cmd::tx::sign(tx, &chain_id, &keys)?);
+            cmd::print_stdout(&cmd::tx::sign(tx, &chain_id, &keys)?)?;
             Ok(0)
         }
     }
@@ -240,7 +244,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     } = tui::replay::playable(&args.file)?;
     // Before the console takes the screen, so they are seen (and stay in the scrollback).
     for w in &warnings {
-        eprintln!("{w}");
+        cmd::print_stderr(&w.to_string());
     }
     if records.is_empty() {
         return Err(eyre!(

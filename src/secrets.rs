@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::files::{self, FileError};
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {
     #[error("cannot read key file {path}: {source}")]
@@ -23,26 +25,55 @@ pub enum SecretFileError {
     TooOpen { path: PathBuf, mode: u32 },
     #[error("key file {path} is not valid UTF-8 text")]
     NotText { path: PathBuf },
+    /// A FIFO, device or directory (reading a FIFO would wait for a writer forever),
+    /// or a file far larger than any key file.
+    #[error("refusing key file {path}: {source}")]
+    NotAKeyFile {
+        path: PathBuf,
+        #[source]
+        source: FileError,
+    },
 }
+
+/// Largest key file read: thousands of WIF lines.
+const MAX_KEY_FILE: u64 = 1 << 20;
 
 /// Reads a key file after checking it is owner-only (no group or other permission bit,
 /// so 0600 and 0400 pass). The content is wiped from memory when dropped.
 pub fn read_owner_only(path: &Path) -> Result<Zeroizing<String>, SecretFileError> {
-    let io = |source| SecretFileError::Io {
-        path: path.to_path_buf(),
-        source,
+    let fail = |e: FileError| match e {
+        FileError::Io(source) => SecretFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        other => SecretFileError::NotAKeyFile {
+            path: path.to_path_buf(),
+            source: other,
+        },
     };
-    let file = std::fs::File::open(path).map_err(io)?;
     // Check the mode of the file we opened, not of the path, so a swap between the
     // check and the read cannot slip an unchecked file in.
-    check_owner_only(path, &file.metadata().map_err(io)?)?;
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(io)?;
+    let (file, meta) = files::open_regular(path).map_err(&fail)?;
+    check_owner_only(path, &meta)?;
+    let bytes = Zeroizing::new(files::read_capped(&file, &meta, MAX_KEY_FILE).map_err(&fail)?);
     match std::str::from_utf8(&bytes) {
         Ok(s) => Ok(Zeroizing::new(s.to_string())),
         Err(_) => Err(SecretFileError::NotText {
             path: path.to_path_buf(),
         }),
+    }
+}
+
+/// `raw` (a URL or address, maybe unparseable) with everything before its last `@`
+/// past the scheme replaced, for error messages: a password written into a URL must
+/// never be printed. Errs on the side of hiding: an `@` later in the path hides more.
+pub fn redact_userinfo(raw: &str) -> String {
+    let Some(at) = raw.rfind('@') else {
+        return raw.to_owned();
+    };
+    match raw.find("://") {
+        Some(s) if s < at => format!("{}://<redacted>@{}", &raw[..s], &raw[at + 1..]),
+        _ => format!("<redacted>@{}", &raw[at + 1..]),
     }
 }
 
@@ -99,6 +130,21 @@ mod tests {
             assert!(msg.contains(&p.display().to_string()), "{msg}");
             assert!(msg.contains(&format!("{mode:04o}")), "{msg}");
         }
+    }
+
+    #[test]
+    fn userinfo_is_redacted_even_from_unparseable_urls() {
+        assert_eq!(
+            redact_userinfo("wss://ops:secret@node.example/ws"),
+            "wss://<redacted>@node.example/ws"
+        );
+        // A `/` in the password, a missing scheme: no secret survives either.
+        assert_eq!(
+            redact_userinfo("ws://ops:se/cret@h:1"),
+            "ws://<redacted>@h:1"
+        );
+        assert_eq!(redact_userinfo("ops:secret@h:1776"), "<redacted>@h:1776");
+        assert_eq!(redact_userinfo("ws://h:8090/ws"), "ws://h:8090/ws");
     }
 
     #[test]

@@ -170,13 +170,14 @@ fn resolve(spec: &str, config_file: &Path) -> PathBuf {
 
 /// Reads and checks one theme file.
 pub fn load_file(path: &Path) -> Result<Theme, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.to_path_buf(),
-        line: 0,
-        column: 0,
-        key: String::new(),
-        message: format!("cannot read theme: {e}"),
-    })?;
+    let text =
+        crate::files::read_text(path, config::MAX_CONFIG_BYTES).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message: format!("cannot read theme: {e}"),
+        })?;
     let name = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())

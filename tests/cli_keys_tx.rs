@@ -1,9 +1,12 @@
 //! `btsops keys` and `btsops tx` as an operator runs them: a process, stdin, exit codes.
 
+mod support;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -294,4 +297,66 @@ fn unknown_operations_and_bad_input_are_clear_errors() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("--chain-id"), "{err}");
+}
+
+/// A FIFO named as the key file used to hang `tx sign` waiting for a writer; a
+/// device or a directory is no key file either. Each is refused at once, by name.
+#[test]
+fn key_files_that_are_not_regular_files_are_refused_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("keys.fifo");
+    let made = Command::new("mkfifo")
+        .arg("-m")
+        .arg("600")
+        .arg(&fifo)
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let subdir = dir.path().join("keys.d");
+    std::fs::create_dir(&subdir).unwrap();
+    std::fs::set_permissions(&subdir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let chain_id = vectors("transfer_tx.json")["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for (path, kind) in [
+        (fifo.as_path(), "a FIFO"),
+        (subdir.as_path(), "a directory"),
+        (Path::new("/dev/zero"), "a character device"),
+    ] {
+        let out = support::process::output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["tx", "sign", "--chain-id", &chain_id, "--wif-file"])
+                .arg(path)
+                .stdin(Stdio::null()),
+            Duration::from_secs(20),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("refusing key file {}", path.display()))
+                && err.contains(&format!("not a regular file (it is {kind})")),
+            "{err}"
+        );
+    }
+}
+
+/// `btsops tx hex < tx.json | head -c0`: the reader is gone; exit 0, no panic.
+#[test]
+fn a_closed_stdout_ends_tx_hex_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("tx.json");
+    std::fs::write(
+        &input,
+        vectors("transfer_tx.json")["unsigned_tx"].to_string(),
+    )
+    .unwrap();
+    let out = support::process::output_with_closed_stdout(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["tx", "hex"])
+            .stdin(std::fs::File::open(&input).unwrap()),
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.is_empty(), "{err}");
 }

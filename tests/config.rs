@@ -1,7 +1,10 @@
 //! Config validation: every class of mistake gives an error naming file, line and key.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use btsops::config::{self, ConfigError, Role};
 
@@ -414,4 +417,185 @@ fn bad_theme_points_at_the_config_line() {
     assert_eq!((e.line, e.column, e.key.as_str()), (2, 9, "ui.theme"));
     let e = btsops::tui::load(&cfg, false).err().unwrap();
     assert_eq!((e.line, e.column, e.key.as_str()), (2, 9, "ui.theme"));
+}
+
+#[test]
+fn a_password_in_a_url_is_refused_and_never_echoed() {
+    let text = with("ws://127.0.0.1:8090", "ws://ops:hunter2@127.0.0.1:8090");
+    let e = expect_err(&text, "hunter2", "network[0].node[0].url", "password_env");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    // A user alone is refused too: `user` is where it goes.
+    let text = with("ws://127.0.0.1:8090", "ws://ops@127.0.0.1:8090");
+    expect_err(&text, "ops@", "network[0].node[0].url", "`user`");
+    // A URL that does not parse is quoted without its user-info as well.
+    for bad in [
+        "ws://ops:hunter2@127.0.0.1:notaport",
+        "ops:hunter2@127.0.0.1:8090",
+    ] {
+        let e = expect_err(
+            &with("ws://127.0.0.1:8090", bad),
+            "hunter2",
+            "url",
+            "bad URL",
+        );
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+    }
+    let text = with("127.0.0.1:1776", "ops:hunter2@127.0.0.1:1776");
+    let e = expect_err(&text, "hunter2", "network[1].seed[0].addr", "user");
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    let lb = "\n[[lb]]\nname = \"lb\"\nnetwork = \"main\"\nruntime_api = \"unix:/run/h.sock\"\n\
+              backend = \"b\"\npublic_url = \"wss://u:hunter2@api.example.org/ws\"\n";
+    let e = expect_err(
+        &format!("{GOOD}{lb}"),
+        "hunter2",
+        "lb[0].public_url",
+        "password_env",
+    );
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+}
+
+#[test]
+fn the_public_chain_ids_must_match_the_role() {
+    let main_id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+    let test_id = "39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447";
+    // mainnet role on the testnet's chain id (upper case is the same id).
+    let text = GOOD.replacen(main_id, &test_id.to_uppercase(), 1);
+    expect_err(
+        &text,
+        &test_id.to_uppercase(),
+        "network[0].chain_id",
+        "role is \"mainnet\"",
+    );
+    // testnet role on the mainnet's chain id.
+    let text = GOOD.replacen(test_id, main_id, 1);
+    let at = text.rfind(main_id).expect("replaced");
+    let line = text[..at].matches('\n').count() + 1;
+    let e = parse(&text).expect_err("testnet role on the mainnet chain");
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (line, "network[1].chain_id"),
+        "{e}"
+    );
+    assert!(e.message.contains("public BitShares mainnet"), "{e}");
+    // A private chain may have either role.
+    let own = "a".repeat(64);
+    let c = parse(
+        &GOOD
+            .replacen(main_id, &own, 1)
+            .replacen(test_id, &own.replace('a', "b"), 1),
+    )
+    .expect("private chains");
+    assert_eq!(c.networks[1].role, Role::Testnet);
+}
+
+#[test]
+fn monitor_durations_are_capped_and_overflow_names_the_key() {
+    for (key, value, says) in [
+        ("timeout_ms", "3600001", "at most 3600000"),
+        ("probe_interval_ms", "3600001", "at most 3600000"),
+        ("seed_interval_ms", "86400001", "at most 86400000"),
+        // window_s * 1000 overflowed u64 from here on, and reported something else
+        // (or panicked in a debug build).
+        ("window_s", "18446744073709552", "at most 604800"),
+        ("window_s", "9223372036854775807", "at most 604800"),
+    ] {
+        let text = format!("[monitor]\n{key} = {value}\n{GOOD}");
+        expect_err(&text, value, &format!("monitor.{key}"), says);
+    }
+    let text = format!("[monitor]\ntimeout_ms = 3600000\nwindow_s = 604800\n{GOOD}");
+    let m = parse(&text)
+        .expect("the caps themselves are allowed")
+        .monitor;
+    assert_eq!((m.timeout_ms, m.window_s), (3_600_000, 604_800));
+}
+
+#[test]
+fn a_config_without_endpoints_is_a_config_error() {
+    let empty = "[[network]]\nname = \"main\"\nrole = \"mainnet\"\n\
+                 chain_id = \"4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8\"\n\
+                 prefix = \"BTS\"\n";
+    for text in ["", "[ui]\nbell = true\n", empty] {
+        let e = parse(text).expect_err("no endpoints");
+        assert!(e.message.contains("no endpoints"), "{e}");
+    }
+    // A load balancer's public URL is an endpoint of its own.
+    let lb = "[[lb]]\nname = \"lb\"\nnetwork = \"main\"\nruntime_api = \"unix:/run/h.sock\"\n\
+              backend = \"b\"\npublic_url = \"wss://api.example.org/ws\"\n";
+    parse(&format!("{empty}{lb}")).expect("an lb URL is enough");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("empty.toml");
+    std::fs::write(&p, empty).unwrap();
+    let (code, out, err) = btsops(&["config", "check", "--config", p.to_str().unwrap()], &[]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("empty.toml: no endpoints"), "{err}");
+}
+
+#[test]
+fn devices_fifos_and_huge_files_are_not_read_as_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+    let huge = dir.path().join("huge.toml");
+    let mut text = GOOD.to_string();
+    while text.len() <= config::MAX_CONFIG_BYTES as usize {
+        text.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&huge, &text).unwrap();
+    for (path, says) in [
+        (
+            Path::new("/dev/zero"),
+            "not a regular file (it is a character device)",
+        ),
+        (fifo.as_path(), "not a regular file (it is a FIFO)"),
+        (dir.path(), "not a regular file (it is a directory)"),
+        (huge.as_path(), "larger than the 1024 KiB limit"),
+    ] {
+        for sub in [&["config", "check"][..], &["check"]] {
+            let out = support::process::output_within(
+                Command::new(env!("CARGO_BIN_EXE_btsops"))
+                    .args(sub)
+                    .arg("--config")
+                    .arg(path),
+                Duration::from_secs(20),
+            );
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(3),
+                "{sub:?} {}: {err}",
+                path.display()
+            );
+            assert!(
+                err.contains(&path.display().to_string()) && err.contains(says),
+                "{err}"
+            );
+        }
+    }
+}
+
+/// `btsops config check | head -c0`: the reader is gone before anything is written.
+/// The exit code is still the command's own, with no panic on stderr.
+#[test]
+fn a_closed_stdout_ends_config_check_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, GOOD).unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, GOOD.replace("prefix = \"TEST\"", "prefix = \"test\"")).unwrap();
+    for (path, code) in [(&good, 0), (&bad, 3)] {
+        let out = support::process::output_with_closed_stdout(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["config", "check", "--config"])
+                .arg(path)
+                .env("B_PASS", "set"),
+            Duration::from_secs(20),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
 }

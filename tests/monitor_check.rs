@@ -46,7 +46,8 @@ fn endpoint<'a>(doc: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no endpoint {name} in {doc}"))
 }
 
-/// Every key of the documented shape, with its JSON type.
+/// Every key of the documented shape, with its JSON type (`null` where the key does
+/// not apply to the endpoint's kind: see `NOT_FOR_SEEDS`).
 const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("kind", "string"),
     ("network", "string"),
@@ -58,14 +59,14 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("connect_ms", "number|null"),
     ("login_ms", "number|null"),
     ("chain_id", "string|null"),
-    ("chain_mismatch", "bool"),
+    ("chain_mismatch", "bool|null"),
     ("head_num", "number|null"),
     ("head_id", "string|null"),
     ("head_time", "number|null"),
     ("lag_blocks", "number|null"),
     ("lag_s", "number|null"),
-    ("fork_suspect", "bool"),
-    ("head_suspect", "bool"),
+    ("fork_suspect", "bool|null"),
+    ("head_suspect", "bool|null"),
     ("lib_num", "number|null"),
     ("lib_lag", "number|null"),
     ("participation_pct", "number|null"),
@@ -73,12 +74,12 @@ const ENDPOINT_KEYS: &[(&str, &str)] = &[
     ("recently_missed", "number|null"),
     ("block_interval_s", "number|null"),
     ("active_witnesses", "number|null"),
-    ("in_maintenance", "bool"),
+    ("in_maintenance", "bool|null"),
     ("latency", "object"),
     ("availability_pct", "number|null"),
-    ("api_sets", "array"),
+    ("api_sets", "array|null"),
     ("info", "string|null"),
-    ("version", "object"),
+    ("version", "object|null"),
     ("peer_count", "number|null"),
     ("last_error", "object|null"),
     ("seed_key", "string|null"),
@@ -129,8 +130,31 @@ fn assert_shape(doc: &Value) {
         ] {
             assert!(e["latency"].get(k).is_some(), "latency.{k} missing");
         }
-        for k in ["at_least", "below", "evidence"] {
-            assert!(e["version"].get(k).is_some(), "version.{k} missing");
+        if !e["version"].is_null() {
+            for k in ["at_least", "below", "evidence"] {
+                assert!(e["version"].get(k).is_some(), "version.{k} missing");
+            }
+        }
+        // What does not apply to the kind is null, never a made-up false or [].
+        let not_applicable: &[&str] = if e["kind"] == "seed" {
+            &[
+                "login_ms",
+                "chain_id",
+                "chain_mismatch",
+                "head_num",
+                "fork_suspect",
+                "in_maintenance",
+                "api_sets",
+                "info",
+                "version",
+                "peer_count",
+                "cert_days",
+            ]
+        } else {
+            &["seed_key"]
+        };
+        for k in not_applicable {
+            assert!(e[*k].is_null(), "{} {k}: {}", e["kind"], e[*k]);
         }
         let status = e["status"].as_str().unwrap();
         assert!(["ok", "warn", "crit", "down", "unknown"].contains(&status));
@@ -165,6 +189,10 @@ async fn exit_codes_and_json_contract() {
     assert_eq!(a["chain_id"], CHAIN_ID);
     assert!(a["head_num"].as_u64().unwrap() >= 5);
     assert_eq!(a["info"], "node a, ops@example.org");
+    // Applicable booleans and lists are real values on a node.
+    assert_eq!(a["chain_mismatch"], false);
+    assert_eq!(a["fork_suspect"], false);
+    assert!(a["api_sets"].is_array() && a["version"].is_object(), "{a}");
     assert_eq!(endpoint(&doc, "seed-1")["kind"], "seed");
     assert_eq!(
         endpoint(&doc, "seed-1")["seed_key"].as_str().unwrap().len(),
@@ -554,5 +582,75 @@ async fn watch_stops_cleanly_on_sigterm() {
         ),
         "the recording does not end with the final snapshot"
     );
+    fleet.shutdown().await;
+}
+
+/// `btsops check | head -c0` and `btsops watch | head -c0`: the reader is gone. Each
+/// ends quietly with its own status code (check: the fleet's), no panic, and watch
+/// stops instead of running on. A recording that cannot be written (a full disk:
+/// /dev/full) is reported on stderr with the count of lost lines, and check's exit
+/// code is at least 1 even when every endpoint is ok.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_stdout_and_unwritable_recordings() {
+    use support::process::{output_with_closed_stdout, output_within};
+    let fleet = start_fleet().await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &["seed-1"]));
+    let limit = Duration::from_secs(60);
+    let btsops = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_btsops"));
+        c.args(args).arg("--config").arg(&cfg);
+        c
+    };
+    let (check_json, check_table, watch) = (
+        btsops(&["check", "--json"]),
+        btsops(&["check"]),
+        btsops(&["watch", "--for", "600"]),
+    );
+    let outs = tokio::task::spawn_blocking(move || {
+        [check_json, check_table, watch].map(|mut c| output_with_closed_stdout(&mut c, limit))
+    })
+    .await
+    .unwrap();
+    for out in &outs {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{err}");
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    }
+
+    let (check, watch) = (
+        btsops(&["check", "--json", "--record", "/dev/full"]),
+        btsops(&["watch", "--for", "2", "--record", "/dev/full"]),
+    );
+    let [check, watch] = tokio::task::spawn_blocking(move || {
+        [check, watch].map(|mut c| output_within(&mut c, limit))
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&check.stderr);
+    assert_eq!(check.status.code(), Some(1), "{err}");
+    let doc = json(&String::from_utf8_lossy(&check.stdout));
+    assert_eq!(doc["status"], "ok", "the round itself is fine");
+    assert_eq!(doc["exit_code"], 1, "the document tells the exit code");
+    let err = String::from_utf8_lossy(&watch.stderr);
+    assert_eq!(watch.status.code(), Some(1), "{err}");
+    for out in [&check, &watch] {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let lost: u64 = err
+            .split("incomplete, ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no lost-line count in {err}"));
+        // At least the start line and the final snapshot.
+        assert!(lost >= 2, "{err}");
+        assert!(
+            err.contains("/dev/full") && err.contains("No space left on device"),
+            "{err}"
+        );
+    }
     fleet.shutdown().await;
 }

@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::monitor::probe::FIRST_ROUND_TRIPS;
 use crate::monitor::{
-    ClockEstimate, ConnState, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
-    NetworkSummary, Status, StatusCounts,
+    ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Engine, EngineOptions, FleetSnapshot,
+    NetworkSummary, RecordError, SeedLevel, Status, StatusCounts,
 };
 
 /// Version of the `check --json` shape; bumped only on incompatible changes.
@@ -21,6 +21,9 @@ pub const JSON_FORMAT: u32 = 1;
 pub struct CheckOutput {
     pub text: String,
     pub code: u8,
+    /// `--record` lost lines (e.g. a full disk): said on stderr, and the exit code
+    /// is at least 1 so a script notices.
+    pub record_error: Option<RecordError>,
 }
 
 /// The `check --json` document (see README, "check --json").
@@ -29,13 +32,69 @@ pub struct CheckReport<'a> {
     pub format: u32,
     /// Unix seconds of the snapshot.
     pub time: f64,
-    /// Worst endpoint status (`unknown` for an empty fleet).
+    /// Worst endpoint status.
     pub status: Status,
     pub exit_code: u8,
     pub clock: &'a ClockEstimate,
     pub networks: &'a [NetworkSummary],
-    /// One object per endpoint, in config order.
-    pub endpoints: &'a [EndpointSnapshot],
+    /// One object per endpoint, in config order, see [`endpoint_json`].
+    pub endpoints: Vec<serde_json::Value>,
+}
+
+/// Keys that mean nothing for a seed (a P2P port: no login, no TLS, no RPC).
+const NOT_FOR_SEEDS: &[&str] = &[
+    "login_ms",
+    "fork_suspect",
+    "head_suspect",
+    "lib_num",
+    "lib_lag",
+    "participation_pct",
+    "missed_slots",
+    "recently_missed",
+    "block_interval_s",
+    "active_witnesses",
+    "in_maintenance",
+    "api_sets",
+    "info",
+    "version",
+    "peer_count",
+    "cert_days",
+    "cert_not_after",
+];
+
+/// Keys a seed answers only through its decrypted `hello` (L2): `null` for a seed that
+/// answered at L1 alone, so its `chain_mismatch` is not a made-up `false`.
+const FROM_A_SEEDS_HELLO: &[&str] = &[
+    "chain_id",
+    "chain_mismatch",
+    "head_num",
+    "head_id",
+    "head_time",
+    "lag_blocks",
+    "lag_s",
+];
+
+/// Keys that mean something only for a seed.
+const ONLY_FOR_SEEDS: &[&str] = &["seed_key", "seed_level", "seed_hello"];
+
+/// One endpoint of `check --json`: its snapshot, with `null` for every key that does not
+/// apply to its kind, so a seed's `chain_mismatch` is not a made-up `false`.
+pub fn endpoint_json(e: &EndpointSnapshot) -> serde_json::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(e)?;
+    let hello = e.seed_level == Some(SeedLevel::L2);
+    let not_applicable: Vec<&str> = match e.kind {
+        EndpointKind::Seed if hello => NOT_FOR_SEEDS.to_vec(),
+        EndpointKind::Seed => [NOT_FOR_SEEDS, FROM_A_SEEDS_HELLO].concat(),
+        EndpointKind::Node | EndpointKind::Lb => ONLY_FOR_SEEDS.to_vec(),
+    };
+    if let Some(obj) = v.as_object_mut() {
+        for k in not_applicable {
+            if let Some(x) = obj.get_mut(k) {
+                *x = serde_json::Value::Null;
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Exit code of a snapshot: 2 for any crit/down, 1 for any warn (or a drifted host
@@ -80,9 +139,8 @@ pub fn finalize(mut s: FleetSnapshot, waited: Duration) -> FleetSnapshot {
     s
 }
 
-/// Longest `--timeout`: a round may take several timeouts, and a cron job that waits
-/// hours for one is a mistake.
-pub const MAX_TIMEOUT_S: f64 = 3600.0;
+/// Longest `--timeout`, as `monitor.timeout_ms` is capped.
+pub const MAX_TIMEOUT_S: f64 = crate::config::MAX_TIMEOUT_S as f64;
 
 /// Runs one round against `config`. `timeout` overrides `monitor.timeout_ms` per call;
 /// the round as a whole is bounded by one timeout per round trip of a first round
@@ -101,17 +159,21 @@ pub fn run(
     opts.record = record;
     let deadline = opts.timeout * FIRST_ROUND_TRIPS + Duration::from_secs(1);
     let rt = crate::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
-    let snap = rt.block_on(async {
+    let (snap, recorded) = rt.block_on(async {
         let engine = Engine::start(config, opts)?;
         let snap = engine.wait_rounds(1, deadline).await;
-        engine.shutdown().await;
-        Ok::<_, color_eyre::eyre::Report>(snap)
+        let recorded = engine.finish().await;
+        Ok::<_, color_eyre::eyre::Report>((snap, recorded))
     })?;
     // The probe tasks were aborted above. A DNS lookup runs on a blocking thread that
     // cannot be aborted; don't wait for a slow resolver past the deadline.
     rt.shutdown_timeout(Duration::from_millis(100));
     let snap = finalize(snap, deadline);
-    let code = exit_code(&snap);
+    let record_error = recorded.err();
+    let code = match record_error {
+        Some(_) => exit_code(&snap).max(crate::cli::EXIT_FAILURE as u8),
+        None => exit_code(&snap),
+    };
     let text = if json {
         let report = CheckReport {
             format: JSON_FORMAT,
@@ -120,7 +182,11 @@ pub fn run(
             exit_code: code,
             clock: &snap.clock,
             networks: &snap.networks,
-            endpoints: &snap.endpoints,
+            endpoints: snap
+                .endpoints
+                .iter()
+                .map(endpoint_json)
+                .collect::<serde_json::Result<_>>()?,
         };
         let mut t = serde_json::to_string_pretty(&report)?;
         t.push('\n');
@@ -128,7 +194,11 @@ pub fn run(
     } else {
         table(&snap)
     };
-    Ok(CheckOutput { text, code })
+    Ok(CheckOutput {
+        text,
+        code,
+        record_error,
+    })
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
@@ -223,6 +293,30 @@ mod tests {
         let mut s = snap(&[Status::Ok]);
         s.clock.warn = true;
         assert_eq!(exit_code(&s), 1);
+    }
+
+    #[test]
+    fn keys_that_do_not_apply_to_the_kind_are_null() {
+        let seed = EndpointSnapshot::new(EndpointKind::Seed, "n", "s", "127.0.0.1:1776");
+        let v = endpoint_json(&seed).unwrap();
+        for k in NOT_FOR_SEEDS.iter().chain(FROM_A_SEEDS_HELLO) {
+            // Present (a renamed field would silently escape the list) and null.
+            assert_eq!(v.get(*k), Some(&serde_json::Value::Null), "seed {k}");
+        }
+        let mut l2 = seed.clone();
+        l2.seed_level = Some(SeedLevel::L2);
+        l2.head_num = Some(7);
+        let v = endpoint_json(&l2).unwrap();
+        assert_eq!(v["chain_mismatch"], false, "an L2 seed answered its chain");
+        assert_eq!(v["head_num"], 7);
+        assert_eq!(v["login_ms"], serde_json::Value::Null);
+        assert_eq!(v["name"], "s");
+        assert!(v["latency"].is_object() && v["reasons"].is_array());
+        let node = EndpointSnapshot::new(EndpointKind::Node, "n", "a", "ws://x");
+        let v = endpoint_json(&node).unwrap();
+        assert_eq!(v.get("seed_key"), Some(&serde_json::Value::Null));
+        assert_eq!(v["chain_mismatch"], false);
+        assert!(v["api_sets"].is_array() && v["version"].is_object());
     }
 
     #[test]

@@ -8,7 +8,7 @@ pub mod simnet;
 pub mod tx;
 pub mod watch;
 
-use std::io::Read;
+use std::io::{ErrorKind, Read, Write};
 
 use color_eyre::eyre::{Result, WrapErr, bail, eyre};
 use zeroize::Zeroizing;
@@ -33,6 +33,32 @@ fn read_limited(input: impl Read, what: &str) -> Result<Zeroizing<String>> {
     }
     let text = std::str::from_utf8(&buf).map_err(|_| eyre!("{what} on stdin is not UTF-8 text"))?;
     Ok(Zeroizing::new(text.to_string()))
+}
+
+/// Writes `text` to stdout. A reader that went away (`btsops check | head -c0`) is
+/// not a failure: the command still ends quietly with its own status code (`print!`
+/// would panic and exit 101).
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    write_or_gone(&mut out, text.as_bytes())
+        .map(|_| ())
+        .wrap_err("writing to standard output")
+}
+
+/// Writes and flushes `bytes`; `Ok(false)` when the reader has gone (EPIPE), so a
+/// streaming command knows to stop.
+pub fn write_or_gone(out: &mut dyn Write, bytes: &[u8]) -> std::io::Result<bool> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes one line to stderr, ignoring failure: a closed or hung-up terminal must not
+/// turn a message into a panic (`eprintln!` panics, and a panic there aborts).
+pub fn print_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// The first line of a secret read from stdin, without its line ending. Inner and

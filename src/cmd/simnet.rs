@@ -3,7 +3,6 @@
 //! stdout gets one JSON line per endpoint (`{"network","kind","name","url"}`) and then
 //! `{"ready":true}`, so scripts and tests can wait for the line and read the endpoints.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
@@ -12,6 +11,14 @@ use crate::simnet::default_fleet::{config_toml, default_fleet};
 use crate::simnet::scenario::Scenario;
 use crate::simnet::{Fleet, FleetDescription};
 
+/// Largest fleet or scenario file read: a regular file, never a device or FIFO.
+const MAX_DESCRIPTION_BYTES: u64 = 16 << 20;
+
+fn read_description(p: &Path) -> Result<String> {
+    crate::files::read_text(p, MAX_DESCRIPTION_BYTES)
+        .wrap_err_with(|| format!("reading {}", p.display()))
+}
+
 pub fn run(
     fleet: Option<&Path>,
     scenario: Option<&Path>,
@@ -19,16 +26,14 @@ pub fn run(
 ) -> Result<u8> {
     let desc = match fleet {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            let text = read_description(p)?;
             FleetDescription::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?
         }
         None => default_fleet(),
     };
     let scenario = match scenario {
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).wrap_err_with(|| format!("reading {}", p.display()))?;
+            let text = read_description(p)?;
             Some(Scenario::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?)
         }
         None => None,
@@ -50,13 +55,14 @@ pub fn run(
         }
         // Handlers go in before "ready", so a signal sent right after it is not lost.
         let stop = super::stop_signals()?;
-        let mut out = std::io::stdout().lock();
+        let mut lines = String::new();
         for e in handle.endpoints() {
-            writeln!(out, "{}", serde_json::to_string(e)?)?;
+            lines.push_str(&serde_json::to_string(e)?);
+            lines.push('\n');
         }
-        writeln!(out, "{{\"ready\":true}}")?;
-        out.flush()?;
-        drop(out);
+        lines.push_str("{\"ready\":true}\n");
+        // Nobody reading (`| head -c0`) is no reason to stop serving.
+        super::print_stdout(&lines)?;
         stop.await;
         handle.shutdown().await;
         Ok(0)

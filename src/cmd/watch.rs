@@ -54,24 +54,24 @@ pub fn run(
         loop {
             tokio::select! {
                 _ = &mut stop => break,
-                e = events.recv() => match e {
-                    Ok(e) => {
-                        let line = if json {
-                            serde_json::to_string(&e)?
-                        } else {
-                            event_line(&e)
-                        };
-                        writeln!(out, "{line}")?;
-                        out.flush()?;
+                e = events.recv() => {
+                    let line = match e {
+                        Ok(e) if json => serde_json::to_string(&e)?,
+                        Ok(e) => event_line(&e),
+                        Err(RecvError::Lagged(n)) => format!("# {n} events dropped: output too slow"),
+                        Err(RecvError::Closed) => break,
+                    };
+                    // The reader went away (`| head`): stop as after Ctrl-C.
+                    if !super::write_or_gone(out, format!("{line}\n").as_bytes())? {
+                        break;
                     }
-                    Err(RecvError::Lagged(n)) => {
-                        writeln!(out, "# {n} events dropped: output too slow")?;
-                    }
-                    Err(RecvError::Closed) => break,
-                },
+                }
             }
         }
-        engine.shutdown().await;
+        engine
+            .finish()
+            .await
+            .map_err(|e| eyre!("--record {e}"))?;
         Ok::<_, color_eyre::eyre::Report>(())
     })?;
     Ok(0)

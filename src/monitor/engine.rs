@@ -305,19 +305,35 @@ impl Engine {
         self.snapshot()
     }
 
-    /// Stops every task and flushes the recording.
-    pub async fn shutdown(mut self) {
+    /// Stops every task and flushes the recording, if any, ignoring whether it was
+    /// all written; a run that records uses [`Engine::finish`].
+    pub async fn shutdown(self) {
+        let _ = self.finish().await;
+    }
+
+    /// Stops every task and flushes the recording; an error when the recording lost
+    /// lines (a full disk), with how many.
+    pub async fn finish(mut self) -> Result<(), RecordError> {
         for t in &self.tasks {
             t.abort();
         }
-        if let Some(a) = self.aggregator.take() {
-            // Dropping the command sender ends the aggregator loop, which hands back the
-            // recorder so its queue can be written out here rather than lost.
-            let (tx, _) = mpsc::unbounded_channel();
-            self.commands = tx;
-            if let Ok(Some(r)) = a.await {
-                let _ = tokio::task::spawn_blocking(move || r.finish()).await;
-            }
+        let Some(a) = self.aggregator.take() else {
+            return Ok(());
+        };
+        // Dropping the command sender ends the aggregator loop, which hands back the
+        // recorder so its queue can be written out here rather than lost.
+        let (tx, _) = mpsc::unbounded_channel();
+        self.commands = tx;
+        match a.await {
+            Ok(Some(r)) => tokio::task::spawn_blocking(move || r.finish())
+                .await
+                .unwrap_or_else(|e| {
+                    Err(RecordError::Io {
+                        path: PathBuf::from("(recording)"),
+                        source: std::io::Error::other(e.to_string()),
+                    })
+                }),
+            _ => Ok(()),
         }
     }
 }

@@ -59,13 +59,30 @@ pub enum RecordError {
         line: usize,
         message: String,
     },
+    /// The recording lost lines: writing failed (a full disk), or the writer fell
+    /// behind and the queue overflowed.
+    #[error("{path}: recording incomplete, {dropped} line(s) not written: {}", why(.source))]
+    Incomplete {
+        path: PathBuf,
+        dropped: u64,
+        source: Option<std::io::Error>,
+    },
+}
+
+fn why(source: &Option<std::io::Error>) -> String {
+    match source {
+        Some(e) => e.to_string(),
+        None => "the disk did not keep up".into(),
+    }
 }
 
 /// Appends records to a file from a background thread.
 pub struct Recorder {
+    path: PathBuf,
     tx: Option<SyncSender<String>>,
     dropped: Arc<AtomicU64>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// Ends with the first write error, if any.
+    thread: Option<std::thread::JoinHandle<Option<std::io::Error>>>,
 }
 
 impl Recorder {
@@ -76,16 +93,19 @@ impl Recorder {
             source,
         })?;
         let (tx, rx) = sync_channel::<String>(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let lost = Arc::clone(&dropped);
         let thread = std::thread::Builder::new()
             .name("btsops-record".into())
-            .spawn(move || write_loop(rx, BufWriter::new(file)))
+            .spawn(move || write_loop(rx, BufWriter::new(file), &lost))
             .map_err(|source| RecordError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;
         Ok(Recorder {
+            path: path.to_path_buf(),
             tx: Some(tx),
-            dropped: Arc::new(AtomicU64::new(0)),
+            dropped,
             thread: Some(thread),
         })
     }
@@ -108,17 +128,25 @@ impl Recorder {
         }
     }
 
-    /// Writes out everything queued and closes the file. Blocks until done, so call it
-    /// at the end of a run (e.g. before `check` exits), not from the engine loop.
-    pub fn finish(mut self) {
-        self.close();
-    }
-
-    fn close(&mut self) {
+    /// Writes out everything queued and closes the file; an error when any line was
+    /// lost, with the count. Blocks until done, so call it at the end of a run (e.g.
+    /// before `check` exits), not from the engine loop.
+    pub fn finish(mut self) -> Result<(), RecordError> {
         self.tx = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        let source = match self.thread.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(e)) => e,
+            Some(Err(_)) => Some(std::io::Error::other("the recording thread panicked")),
+            None => None,
+        };
+        let dropped = self.dropped();
+        if source.is_none() && dropped == 0 {
+            return Ok(());
         }
+        Err(RecordError::Incomplete {
+            path: self.path.clone(),
+            dropped,
+            source,
+        })
     }
 
     /// Lines dropped because the writer fell behind or failed.
@@ -127,28 +155,48 @@ impl Recorder {
     }
 }
 
-fn write_loop(rx: Receiver<String>, mut out: BufWriter<File>) {
-    while let Ok(line) = rx.recv() {
-        if writeln!(out, "{line}").is_err() {
-            return;
-        }
+/// Writes lines until the channel closes. On the first error it stops writing and
+/// counts as dropped the lines not yet flushed and every line still to come (draining
+/// the queue, so the engine never sees it full), and returns the error.
+fn write_loop(
+    rx: Receiver<String>,
+    mut out: BufWriter<File>,
+    dropped: &AtomicU64,
+) -> Option<std::io::Error> {
+    // Lines in `out`'s buffer: written only once a flush succeeds.
+    let mut unflushed = 0u64;
+    let mut result = Ok(());
+    'outer: while let Ok(line) = rx.recv() {
         // Flush when the queue is drained, so a crash loses at most what was queued.
-        let mut more = true;
-        while more {
-            match rx.try_recv() {
-                Ok(l) => {
-                    if writeln!(out, "{l}").is_err() {
-                        return;
-                    }
-                }
-                Err(_) => more = false,
+        let mut next = Some(line);
+        while let Some(l) = next {
+            unflushed += 1;
+            if let Err(e) = writeln!(out, "{l}") {
+                result = Err(e);
+                break 'outer;
             }
+            next = rx.try_recv().ok();
         }
-        if out.flush().is_err() {
-            return;
+        if let Err(e) = out.flush() {
+            result = Err(e);
+            break;
+        }
+        unflushed = 0;
+    }
+    if result.is_ok() {
+        result = out.flush();
+        if result.is_ok() {
+            unflushed = 0;
         }
     }
-    let _ = out.flush();
+    let err = result.err()?;
+    dropped.fetch_add(unflushed, Ordering::Relaxed);
+    for _ in rx.iter() {
+        dropped.fetch_add(1, Ordering::Relaxed);
+    }
+    // The buffered lines are counted as lost; don't let the drop retry the write.
+    let (_, _) = out.into_parts();
+    Some(err)
 }
 
 /// A recording being read: an iterator of `(t, Record)` in file order.
@@ -364,10 +412,36 @@ mod tests {
             },
         );
         r.write(2.0, &Record::Snapshot(FleetSnapshot::empty()));
-        r.finish();
+        r.finish().unwrap();
         let got = Recording::read_all(&path).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].0, 2.0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_full_disk_is_an_error_counting_every_lost_line() {
+        let r = Recorder::create(Path::new("/dev/full")).unwrap();
+        for i in 0..5 {
+            r.write(f64::from(i), &Record::Snapshot(FleetSnapshot::empty()));
+        }
+        let e = r.finish().unwrap_err();
+        let text = e.to_string();
+        assert!(
+            matches!(
+                &e,
+                RecordError::Incomplete {
+                    dropped: 5,
+                    source: Some(_),
+                    ..
+                }
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("/dev/full") && text.contains("5 line(s)"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -677,13 +677,7 @@ pub(crate) struct Target {
 
 /// Parse and check the scheme; strip credentials out of the URL.
 pub(crate) fn parse_url(raw: &str, schemes: &[&str]) -> Result<Target, RpcError> {
-    let redacted = || match raw.rfind('@') {
-        Some(at) => match raw.find("://") {
-            Some(s) if s < at => format!("{}://<redacted>@{}", &raw[..s], &raw[at + 1..]),
-            _ => "<url>".to_owned(),
-        },
-        None => raw.to_owned(),
-    };
+    let redacted = || crate::secrets::redact_userinfo(raw);
     let mut url = url::Url::parse(raw).map_err(|e| RpcError::Config {
         endpoint: redacted(),
         call: "connect".to_owned(),

@@ -3,7 +3,6 @@
 //! Only the `ring` provider is compiled in, so it is installed explicitly rather than
 //! relying on a process-wide default that may not exist.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -131,16 +130,12 @@ impl ServerCertVerifier for Recording {
 }
 
 fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path)
+    // A regular file only: a FIFO would block the probe, and the runtime with it,
+    // waiting for a writer.
+    let (file, meta) = crate::files::open_regular(path)
         .map_err(|e| format!("ca_file {}: cannot open: {e}", path.display()))?;
-    let mut buf = Vec::new();
-    file.take(MAX_CA_FILE_BYTES + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("ca_file {}: cannot read: {e}", path.display()))?;
-    if buf.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(format!("ca_file {}: larger than 1 MiB", path.display()));
-    }
-    Ok(buf)
+    crate::files::read_capped(&file, &meta, MAX_CA_FILE_BYTES)
+        .map_err(|e| format!("ca_file {}: cannot read: {e}", path.display()))
 }
 
 /// Whether an I/O error is a TLS failure in disguise: tokio-rustls wraps rustls errors
@@ -166,6 +161,30 @@ pub fn is_tls_io_error(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A FIFO named as ca_file used to block the probe (and the single-threaded
+    /// runtime) forever; it is refused at once. Bounded: a hang fails after 20 s.
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_ca_file_is_refused_without_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("ca.pem");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(client_config(Some(&path)).map(|_| ()));
+        });
+        let got = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("client_config still blocked on the FIFO after 20 s");
+        let e = got.unwrap_err();
+        assert!(
+            e.contains(&fifo.display().to_string()) && e.contains("it is a FIFO"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn finds_rustls_errors_nested_in_io_errors() {

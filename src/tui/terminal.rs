@@ -1,6 +1,7 @@
 //! The run loop and the terminal: raw mode and alternate screen in, always restored
-//! out (exit, error, panic, SIGTERM, SIGHUP); frames drawn only when their content
-//! changed, at most ~20 a second, each wrapped in synchronized output (DEC 2026).
+//! out (exit, error, panic, SIGTERM, SIGHUP, SIGINT, SIGQUIT); a terminal that hangs
+//! up ends the loop quietly; frames drawn only when their content changed, at most
+//! ~20 a second, each wrapped in synchronized output (DEC 2026).
 
 use std::io::{self, IsTerminal, Write};
 use std::sync::Arc;
@@ -74,6 +75,64 @@ impl<W: Write> Write for CountingWriter<W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// Whether an I/O error means the terminal is gone: EIO is what a hung-up tty gives
+/// (the SSH session dropped), ENXIO what opening `/dev/tty` gives then, EPIPE a closed
+/// pipe in its place.
+pub fn is_hangup(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+        || matches!(e.raw_os_error(), Some(libc::EIO) | Some(libc::ENXIO))
+}
+
+/// The console's way to the terminal. Once the terminal has hung up, writes are
+/// dropped and the hang-up is flagged for the run loop to end on: an error would
+/// otherwise surface in places that cannot handle it (ratatui prints one from its
+/// `Drop` with `eprintln!`, which panics on the same dead terminal and aborts).
+pub struct HangupWriter<W> {
+    inner: W,
+    gone: Arc<AtomicBool>,
+}
+
+impl<W: Write> HangupWriter<W> {
+    pub fn new(inner: W) -> (Self, Arc<AtomicBool>) {
+        let gone = Arc::new(AtomicBool::new(false));
+        (
+            HangupWriter {
+                inner,
+                gone: gone.clone(),
+            },
+            gone,
+        )
+    }
+
+    fn check<T>(&self, r: io::Result<T>, gone_value: T) -> io::Result<T> {
+        match r {
+            Err(e) if is_hangup(&e) => {
+                self.gone.store(true, Ordering::SeqCst);
+                Ok(gone_value)
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for HangupWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.gone.load(Ordering::SeqCst) {
+            return Ok(buf.len());
+        }
+        let r = self.inner.write(buf);
+        self.check(r, buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.gone.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let r = self.inner.flush();
+        self.check(r, ())
     }
 }
 
@@ -307,8 +366,8 @@ pub async fn run(
 ) -> Result<App, TuiError> {
     require_tty()?;
     let _guard = setup()?;
-    let (writer, written) =
-        CountingWriter::new(io::BufWriter::with_capacity(1 << 16, io::stdout()));
+    let (stdout, hung_up) = HangupWriter::new(io::stdout());
+    let (writer, written) = CountingWriter::new(io::BufWriter::with_capacity(1 << 16, stdout));
     let mut painter = Painter::fullscreen(CrosstermBackend::new(writer))?;
     painter.invalidate()?;
     let (w, h) = crossterm::terminal::size()?;
@@ -318,8 +377,13 @@ pub async fn run(
     }
 
     let mut keys = EventStream::new();
-    let mut term = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut hup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    use tokio::signal::unix::SignalKind;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    // Raw mode turns Ctrl-C and Ctrl-\ into keys, but `kill -INT` (or a SIGQUIT from a
+    // supervisor) still arrives as a signal, whose default would leave the terminal raw.
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut feed_open = true;
@@ -351,6 +415,12 @@ pub async fn run(
                 None => feed_open = false,
             },
             _ = tick.tick() => {
+                // A hung-up terminal gives no key event (crossterm keeps reading
+                // nothing), and a paused screen draws nothing: ask once a second.
+                // Its ioctls then fail with EIO, so it is no longer a terminal.
+                if !io::stdout().is_terminal() {
+                    break;
+                }
                 let total = written.load(Ordering::Relaxed);
                 rate = total - last_count;
                 last_count = total;
@@ -360,12 +430,17 @@ pub async fn run(
             }
             _ = term.recv() => break,
             _ = hup.recv() => break,
+            _ = int.recv() => break,
+            _ = quit.recv() => break,
             _ = tokio::time::sleep_until(last_draw + FRAME_GAP), if dirty => {
                 // The rate is taken only when something else changed: shown on its
                 // own it would redraw to report the bytes of its own redraw.
                 if painter.changed(&app) {
                     update(&mut app, Msg::TermRate(rate));
                     painter.draw(&app)?;
+                }
+                if hung_up.load(Ordering::SeqCst) {
+                    break;
                 }
                 last_draw = Instant::now();
                 dirty = false;
@@ -378,6 +453,9 @@ pub async fn run(
                 return Ok(app);
             }
         }
+        if hung_up.load(Ordering::SeqCst) {
+            break;
+        }
     }
     Ok(app)
 }
@@ -389,6 +467,44 @@ fn signal(kind: tokio::signal::unix::SignalKind) -> io::Result<tokio::signal::un
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A writer whose terminal hung up after `ok` bytes.
+    struct DeadAfter {
+        ok: usize,
+        got: Vec<u8>,
+    }
+
+    impl Write for DeadAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.got.len() >= self.ok {
+                return Err(io::Error::from_raw_os_error(libc::EIO));
+            }
+            self.got.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_hung_up_terminal_is_flagged_and_later_writes_dropped() {
+        let (mut w, gone) = HangupWriter::new(DeadAfter {
+            ok: 3,
+            got: Vec::new(),
+        });
+        w.write_all(b"abc").unwrap();
+        assert!(!gone.load(Ordering::SeqCst));
+        w.write_all(b"def").unwrap();
+        assert!(gone.load(Ordering::SeqCst));
+        w.write_all(b"ghi").unwrap();
+        w.flush().unwrap();
+        assert_eq!(w.inner.got, b"abc");
+        // Other errors are still errors.
+        assert!(!is_hangup(&io::Error::from(
+            io::ErrorKind::PermissionDenied
+        )));
+    }
 
     #[test]
     fn osc52_carries_the_text_base64_encoded() {

@@ -5,6 +5,7 @@ pub mod hostile;
 pub mod monitor;
 pub mod ops;
 pub mod oracle;
+pub mod process;
 pub mod pybitshares;
 pub mod simnet;
 pub mod tls;

@@ -49,7 +49,7 @@ fn each_alert_episode_fires_once() {
 
 #[test]
 fn config_takes_bell_and_alert_command() {
-    let net = "[[network]]\nname = \"m\"\nrole = \"mainnet\"\nchain_id = \"4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8\"\nprefix = \"BTS\"\n";
+    let net = "[[network]]\nname = \"m\"\nrole = \"mainnet\"\nchain_id = \"4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8\"\nprefix = \"BTS\"\n[[network.seed]]\nname = \"s\"\naddr = \"127.0.0.1:1776\"\n";
     let p = std::path::Path::new("c.toml");
     let c = btsops::config::parse(
         p,

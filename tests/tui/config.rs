@@ -13,6 +13,9 @@ name = "main"
 role = "mainnet"
 chain_id = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8"
 prefix = "BTS"
+  [[network.seed]]
+  name = "s"
+  addr = "127.0.0.1:1776"
 "#;
 
 fn keymap(keys: &str) -> Result<Keymap, config::ConfigError> {

@@ -6,6 +6,8 @@ mod bytes;
 mod config;
 mod fleet;
 mod keys;
+#[path = "../support/process.rs"]
+mod process;
 mod pty;
 mod replay;
 mod screens;

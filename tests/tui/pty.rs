@@ -1,9 +1,18 @@
 //! The real run loop on a pseudo-terminal (util-linux `script`): frames in
-//! synchronized output, and the terminal restored on `q`, SIGTERM and SIGHUP.
+//! synchronized output, and the terminal restored on `q`, SIGTERM, SIGHUP, SIGINT and
+//! SIGQUIT; a terminal that hangs up ends the console cleanly.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::process::wait_within;
+
+/// Longest any pty test waits for its console: past it the child is killed and the
+/// test fails.
+const LIMIT: Duration = Duration::from_secs(30);
 
 fn script_available() -> bool {
     Command::new("script")
@@ -12,39 +21,106 @@ fn script_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Runs `cmd` under `script` on an 80x24 pty, feeding `input` after `delay`;
-/// returns everything written to the terminal and the exit code.
-fn on_pty(cmd: &str, input: &[u8], delay: Duration) -> (Vec<u8>, Option<i32>) {
-    on_pty_with(cmd, &[], input, delay)
+/// `cmd` running under `script` on an 80x24 pty (`BTSOPS` stands for the binary);
+/// everything written to the terminal is collected as it comes.
+struct Pty {
+    child: Child,
+    /// Held open: closing it would end the session.
+    stdin: Option<ChildStdin>,
+    out: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
-/// As `on_pty`, with extra environment variables.
-fn on_pty_with(
-    cmd: &str,
-    env: &[(&str, &std::path::Path)],
-    input: &[u8],
-    delay: Duration,
-) -> (Vec<u8>, Option<i32>) {
-    let bin = env!("CARGO_BIN_EXE_btsops");
-    let full = format!("stty rows 24 cols 80; {}", cmd.replace("BTSOPS", bin));
-    let mut child = Command::new("script")
-        .args(["-qefc", &full, "/dev/null"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .envs(env.iter().copied())
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(delay);
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input).unwrap();
-    stdin.flush().unwrap();
-    // Keep stdin open until the child is done: closing it would end the session.
-    let out = child.wait_with_output().unwrap();
-    drop(stdin);
-    (out.stdout, out.status.code())
+impl Pty {
+    fn start(cmd: &str) -> Pty {
+        Pty::start_with(cmd, &[])
+    }
+
+    /// As `start`, with extra environment variables.
+    fn start_with(cmd: &str, env: &[(&str, &Path)]) -> Pty {
+        let bin = env!("CARGO_BIN_EXE_btsops");
+        let full = format!("stty rows 24 cols 80; {}", cmd.replace("BTSOPS", bin));
+        let mut child = Command::new("script")
+            .args(["-qefc", &full, "/dev/null"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env.iter().copied())
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start script");
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().expect("script stdout");
+        let sink = Arc::clone(&out);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(&buf[..n]);
+            }
+        });
+        Pty {
+            stdin: child.stdin.take(),
+            child,
+            out,
+            reader: Some(reader),
+        }
+    }
+
+    fn output(&self) -> Vec<u8> {
+        self.out.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn send(&mut self, input: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(input).expect("write to the pty");
+        stdin.flush().expect("flush the pty");
+    }
+
+    /// Waits (bounded) until the terminal has received `needle`.
+    fn wait_for(&mut self, needle: &[u8], what: &str) {
+        let deadline = Instant::now() + LIMIT;
+        while !contains(&self.output(), needle) {
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{what} never came: {}",
+                    String::from_utf8_lossy(&self.output())
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (bounded) for `script` to end; returns its code and the whole output.
+    fn finish(mut self) -> (Option<i32>, Vec<u8>) {
+        let status = wait_within(&mut self.child, LIMIT, "script");
+        drop(self.stdin.take());
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        (status.code(), self.output())
+    }
+
+    /// Kills `script` itself: its pty master closes, and the terminal hangs up.
+    fn hang_up(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `cmd` on a pty, feeding `input` once the first frame is out.
+fn on_pty(cmd: &str, input: &[u8]) -> (Option<i32>, Vec<u8>) {
+    let mut pty = Pty::start(cmd);
+    pty.wait_for(b"\x1b[?2026l", "a first frame");
+    pty.send(input);
+    pty.finish()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -55,26 +131,53 @@ fn last_index(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
+/// The alternate screen was left after the last frame, and the cursor shown.
+fn assert_screen_restored(out: &[u8], what: &str) {
+    let text = String::from_utf8_lossy(out);
+    let leave = last_index(out, b"\x1b[?1049l").unwrap_or_else(|| panic!("{what}: {text}"));
+    let last_frame = last_index(out, b"\x1b[?2026l").unwrap_or(0);
+    assert!(leave > last_frame, "{what}: left before the last frame");
+    assert!(contains(out, b"\x1b[?25h"), "{what}: cursor never shown");
+}
+
+/// Reads a pid file a shell wrote, waiting (bounded) for it.
+fn read_pid(path: &Path) -> String {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        if let Ok(p) = std::fs::read_to_string(path) {
+            let p = p.trim().to_string();
+            if !p.is_empty() {
+                return p;
+            }
+        }
+        assert!(Instant::now() < deadline, "no pid in {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn kill(signal: &str, pid: &str) {
+    let st = Command::new("kill")
+        .args([&format!("-{signal}"), pid])
+        .status()
+        .expect("run kill");
+    assert!(st.success(), "kill -{signal} {pid}");
+}
+
 #[test]
 fn q_quits_and_restores_the_terminal() {
     if !script_available() {
         println!("SKIP: util-linux `script` not found");
         return;
     }
-    let (out, code) = on_pty(
+    let (code, out) = on_pty(
         "BTSOPS replay tests/fixtures/monitor_faults.jsonl --paused",
         b"?q",
-        Duration::from_secs(2),
     );
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out));
     assert!(contains(&out, b"\x1b[?1049h"), "no alternate screen");
     assert!(contains(&out, b"\x1b[?2026h") && contains(&out, b"\x1b[?2026l"));
     assert!(contains(&out, "help".as_bytes()));
-    // Left the alternate screen after the last frame, and showed the cursor.
-    let leave = last_index(&out, b"\x1b[?1049l").expect("alternate screen left");
-    let last_frame = last_index(&out, b"\x1b[?2026l").unwrap_or(0);
-    assert!(leave > last_frame);
-    assert!(contains(&out[leave..], b"\x1b[?25h") || contains(&out[..leave], b"\x1b[?25h"));
+    assert_screen_restored(&out, "q");
 }
 
 #[test]
@@ -84,13 +187,10 @@ fn sigterm_and_sighup_restore_the_terminal() {
         return;
     }
     for sig in ["TERM", "HUP"] {
-        let (out, _) = on_pty(
-            &format!(
-                "timeout --foreground -s {sig} 3 BTSOPS replay tests/fixtures/monitor_faults.jsonl; echo AFTER=$?"
-            ),
-            b"",
-            Duration::from_millis(100),
-        );
+        let (_, out) = Pty::start(&format!(
+            "timeout --foreground -s {sig} 3 BTSOPS replay tests/fixtures/monitor_faults.jsonl; echo AFTER=$?"
+        ))
+        .finish();
         let text = String::from_utf8_lossy(&out);
         assert!(
             contains(&out, b"\x1b[?2026h"),
@@ -102,16 +202,103 @@ fn sigterm_and_sighup_restore_the_terminal() {
     }
 }
 
+/// In raw mode Ctrl-C is a key, but `kill -INT` (or -QUIT) still delivers the signal,
+/// whose default action used to end the process with the terminal left raw. Sent with
+/// kill(2) to the console's own pid: it exits 0, the screen is restored, and `stty`
+/// run afterwards on the same terminal finds it cooked again.
+#[test]
+fn sigint_and_sigquit_restore_the_terminal() {
+    if !script_available() {
+        println!("SKIP: util-linux `script` not found");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sig in ["INT", "QUIT"] {
+        let pid_file = dir.path().join(format!("{sig}.pid"));
+        let mut pty = Pty::start(&format!(
+            "sh -c 'echo $$ > {}; exec BTSOPS replay tests/fixtures/monitor_faults.jsonl --paused'; \
+             echo AFTER=$?; stty -a",
+            pid_file.display()
+        ));
+        pty.wait_for(b"\x1b[?2026l", "a first frame");
+        kill(sig, &read_pid(&pid_file));
+        let (code, out) = pty.finish();
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(code, Some(0), "{sig}: {text}");
+        assert!(text.contains("AFTER=0"), "{sig}: {text}");
+        assert_screen_restored(&out, sig);
+        let after = text.split("AFTER=").nth(1).unwrap_or_default();
+        let modes: Vec<&str> = after.split_whitespace().collect();
+        for mode in ["icanon", "echo", "isig"] {
+            assert!(
+                modes.contains(&mode) && !modes.contains(&format!("-{mode}").as_str()),
+                "{sig}: {mode} not restored: {after}"
+            );
+        }
+    }
+}
+
+/// The SSH session drops: the pty master closes under a running console. Run in a
+/// session of its own (setsid), the console gets no SIGHUP, only EIO from the dead
+/// terminal; it used to report the error on that same terminal, panic, and abort
+/// (exit 134). It must end quietly with 0. A wrapper shell outside the pty records
+/// the exit code.
+#[test]
+fn a_terminal_that_hangs_up_ends_the_console_cleanly() {
+    let setsid = Command::new("setsid").arg("--version").output();
+    if !script_available() || !setsid.is_ok_and(|o| o.status.success()) {
+        println!("SKIP: util-linux `script` or `setsid` not found");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pid_file, code_file) = (dir.path().join("pid"), dir.path().join("code"));
+    let inner = dir.path().join("console.sh");
+    std::fs::write(
+        &inner,
+        format!(
+            "echo $$ > {}\nexec BTSOPS replay tests/fixtures/monitor_faults.jsonl --paused\n",
+            pid_file.display()
+        )
+        .replace("BTSOPS", env!("CARGO_BIN_EXE_btsops")),
+    )
+    .expect("write the script");
+    let mut pty = Pty::start(&format!(
+        "setsid sh -c 'sh {}; echo $? > {}'; sleep 60",
+        inner.display(),
+        code_file.display()
+    ));
+    pty.wait_for(b"\x1b[?2026l", "a first frame");
+    let pid = read_pid(&pid_file);
+    pty.hang_up();
+    let deadline = Instant::now() + LIMIT;
+    let code = loop {
+        if let Ok(c) = std::fs::read_to_string(&code_file) {
+            if c.ends_with('\n') {
+                break c.trim().to_string();
+            }
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("kill").args(["-KILL", &pid]).status();
+            panic!("the console still runs after its terminal hung up; killed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(code, "0", "exit code after the hang-up");
+}
+
 /// The console on a config whose one node refuses connections (an alert at once),
 /// with its state directory in `state`: `keys` are typed after three seconds, then the
 /// alert marks file is read back. Killed after 20 s if `q` did not end it.
-fn console_run(config: &std::path::Path, state: &std::path::Path, keys: &[u8]) -> String {
-    let (out, code) = on_pty_with(
+fn console_run(config: &Path, state: &Path, keys: &[u8]) -> String {
+    let mut pty = Pty::start_with(
         &format!("timeout -s KILL 20 BTSOPS --config {}", config.display()),
         &[("BTSOPS_STATE_DIR", state)],
-        keys,
-        Duration::from_secs(3),
     );
+    pty.wait_for(b"\x1b[?2026l", "a first frame");
+    // The refused node is down, and alerted, from its first probe.
+    std::thread::sleep(Duration::from_secs(3));
+    pty.send(keys);
+    let (code, out) = pty.finish();
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out));
     std::fs::read_to_string(state.join("alerts.json")).unwrap_or_default()
 }
