@@ -63,23 +63,26 @@ fn rounding(who: &str) -> f64 {
     if who == "console" { 0.5 } else { 0.0 }
 }
 
-/// The one sample a loaded test host may spoil: the slowest, when it is the only one out
-/// of tolerance (on two shared cores a thread can wait tens of ms for the CPU). A
-/// sample that waited behind another call is off by a whole delay, and that happens to
-/// every other sample, so one spoiled sample cannot hide it.
+/// The samples a loaded test host may spoil: on two shared cores a thread can wait tens
+/// of ms for the CPU, which only ever adds time. Up to a fifth of the samples (at least
+/// one) may be too slow; the slowest of them is returned, as p99 may equal it. A sample
+/// that waited behind another call is off by a whole delay, and that happens to every
+/// other sample, so this allowance cannot hide it; a sample too fast is never excused.
 fn stalled_sample(samples: &[f64], delay: f64, base: f64) -> Option<f64> {
     let off: Vec<f64> = samples
         .iter()
         .copied()
         .filter(|ms| !agrees(*ms, delay, base, 0.0))
         .collect();
-    match off[..] {
-        [one] if samples.iter().all(|ms| *ms <= one) => Some(one),
-        _ => None,
+    let allowed = (samples.len() / 5).max(1);
+    let too_slow = off.iter().all(|ms| *ms > delay + base);
+    if off.is_empty() || off.len() > allowed || !too_slow {
+        return None;
     }
+    off.into_iter().reduce(f64::max)
 }
 
-/// p99 agrees, or is the one stalled sample (the histogram keeps two significant digits).
+/// p99 agrees, or is the slowest stalled sample (the histogram keeps two significant digits).
 fn assert_p99(who: &str, node: &str, p99: f64, delay: f64, base: f64, stalled: Option<f64>) {
     let is_stalled = stalled.is_some_and(|s| (p99 - s).abs() <= s * 0.01 + rounding(who));
     if !is_stalled {
