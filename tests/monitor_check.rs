@@ -320,14 +320,7 @@ async fn record_file_replays() {
         records[0].1,
         btsops::monitor::Record::Start { .. }
     ));
-    let last = records
-        .iter()
-        .rev()
-        .find_map(|(_, r)| match r {
-            btsops::monitor::Record::Snapshot(s) => Some(s),
-            _ => None,
-        })
-        .expect("a snapshot");
+    let last = last_snapshot(&records);
     assert_eq!(last.endpoints.len(), 2);
     assert!(
         records

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use btsops::monitor::{Engine, Event, FleetSnapshot, Record, Recording, Status};
+use btsops::monitor::{Engine, Event, FleetSnapshot, Recording, Status};
 use support::monitor::*;
 use tokio::sync::broadcast;
 
@@ -236,14 +236,7 @@ async fn watch_keeps_a_1970_head_crit() {
     // The recording's last snapshot: still crit, probed all along, no clock estimate
     // although the node gave fresh heads.
     let records = Recording::read_all(&rec).expect("recording");
-    let last = records
-        .iter()
-        .rev()
-        .find_map(|(_, r)| match r {
-            Record::Snapshot(s) => Some(s),
-            _ => None,
-        })
-        .expect("a snapshot in the recording");
+    let last = last_snapshot(&records);
     let o = ep(last, "old");
     assert_eq!(o.status, Status::Crit, "{o:?}");
     assert!(o.probes >= 5, "{o:?}");

@@ -7,7 +7,7 @@ mod support;
 use std::path::Path;
 use std::time::Duration;
 
-use btsops::monitor::{EndpointSnapshot, FleetSnapshot, Record, Recording, Status};
+use btsops::monitor::{EndpointSnapshot, FleetSnapshot, Recording, Status};
 use btsops::simnet::{Fleet, FleetDescription, FleetHandle};
 use btsops::theme::Theme;
 use btsops::tui::{App, Keymap, Msg, update, view};
@@ -275,14 +275,7 @@ async fn check_watch_and_console_agree_with_the_injected_delay() {
     let (code, _, err) = watch.await.expect("watch ran");
     assert_eq!(code, Some(0), "watch: {err}");
     let records = Recording::read_all(&rec).expect("watch recording");
-    let last = records
-        .iter()
-        .rev()
-        .find_map(|(_, r)| match r {
-            Record::Snapshot(s) => Some(s),
-            _ => None,
-        })
-        .expect("a snapshot in the recording");
+    let last = last_snapshot(&records);
     assert_snapshot_agrees("watch --record", last, SAMPLES);
     fleet.shutdown().await;
 }

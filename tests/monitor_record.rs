@@ -98,14 +98,7 @@ fn fixture_replays_with_every_fault() {
     );
     // Replaying is deterministic: the last snapshot is fully recovered, whatever the
     // clock says now.
-    let last = records
-        .iter()
-        .rev()
-        .find_map(|(_, r)| match r {
-            Record::Snapshot(s) => Some(s),
-            _ => None,
-        })
-        .expect("snapshots");
+    let last = last_snapshot(&records);
     for n in ["a", "b", "victim", "seed-1"] {
         assert_eq!(ep(last, n).status, Status::Ok, "{n}");
     }

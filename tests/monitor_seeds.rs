@@ -14,7 +14,7 @@ use btsops::chain::p2p::{
 use btsops::monitor::seed_probe;
 use btsops::monitor::{SeedLevel, Status};
 use btsops::simnet::{Fleet, FleetDescription, FleetHandle};
-use support::monitor::{CHAIN_ID, config_text, ep, parse, start_engine, wait_for};
+use support::monitor::{CHAIN_ID, config_text, ep, last_snapshot, parse, start_engine, wait_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -339,14 +339,7 @@ async fn recordings_keep_the_seed_level() {
     .await;
     engine.shutdown().await;
     let records = btsops::monitor::Recording::read_all(&path).expect("recording reads");
-    let last = records
-        .iter()
-        .rev()
-        .find_map(|(_, r)| match r {
-            btsops::monitor::Record::Snapshot(s) => Some(s),
-            _ => None,
-        })
-        .expect("a snapshot");
+    let last = last_snapshot(&records);
     assert_eq!(ep(last, "seed-1").seed_level, Some(SeedLevel::L2));
     assert_eq!(ep(last, "silent").seed_level, Some(SeedLevel::L1));
     let hello = ep(last, "seed-1")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use btsops::config::{self, Config};
-use btsops::monitor::{EndpointSnapshot, Engine, EngineOptions, FleetSnapshot};
+use btsops::monitor::{EndpointSnapshot, Engine, EngineOptions, FleetSnapshot, Record};
 use btsops::simnet::{Fleet, FleetDescription, FleetHandle};
 
 pub const CHAIN_ID: &str = btsops::simnet::chain_state::MAINNET_CHAIN_ID;
@@ -328,4 +328,16 @@ where
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The last snapshot among a recording's records.
+pub fn last_snapshot(records: &[(f64, Record)]) -> &FleetSnapshot {
+    records
+        .iter()
+        .rev()
+        .find_map(|(_, r)| match r {
+            Record::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .expect("a snapshot in the recording")
 }
