@@ -1,0 +1,100 @@
+//! The agent-check listener: HAProxy connects, sends `agent-send` (the server's name and
+//! a newline), reads one line and the connection ends. Thin on purpose: every answer
+//! comes from the verdicts [`super::verdict::Judge`] last published, so it is ready
+//! within milliseconds, well inside HAProxy's `timeout check` (an answer later than that
+//! is ignored and the previous verdict stays).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+
+use super::verdict::Verdict;
+
+/// Longest request line read: a server name and its newline. Anything longer is not
+/// HAProxy's `agent-send` and gets no answer.
+pub const LINE_MAX: u64 = 256;
+/// How long one connection may take to send its line and take the answer.
+pub const CONN_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections served at once; more are closed unanswered (HAProxy polls one
+/// connection per server per `agent-inter`, far below this).
+pub const MAX_CONNS: usize = 512;
+
+/// Verdicts by server name, as the server answers them.
+pub type Verdicts = Arc<HashMap<String, Verdict>>;
+
+/// The reply to one request line: `up` for a name with no verdict (see
+/// [`super::verdict::Judge::verdict`] for why).
+pub fn reply(verdicts: &HashMap<String, Verdict>, line: &str) -> String {
+    let name = line.trim_end_matches(['\n', '\r']).trim();
+    verdicts
+        .get(name)
+        .map_or_else(|| Verdict::Up.line(), Verdict::line)
+}
+
+/// Serves agent checks on `listener` until `stop` completes.
+pub async fn serve(
+    listener: TcpListener,
+    verdicts: watch::Receiver<Verdicts>,
+    stop: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNS));
+    tokio::pin!(stop);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _peer)) = accepted else {
+            // EMFILE and the like: pause instead of spinning on the error.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            continue;
+        };
+        let v = verdicts.clone();
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(CONN_TIMEOUT, answer(stream, v)).await;
+            drop(permit);
+        });
+    }
+}
+
+/// Reads one line and answers it. No line (closed, too long, not UTF-8): no answer,
+/// which HAProxy treats as "nothing changes".
+async fn answer(stream: TcpStream, verdicts: watch::Receiver<Verdicts>) -> std::io::Result<()> {
+    let (rd, mut wr) = stream.into_split();
+    let mut line = Vec::new();
+    BufReader::new(rd.take(LINE_MAX))
+        .read_until(b'\n', &mut line)
+        .await?;
+    if line.last() != Some(&b'\n') {
+        return Ok(());
+    }
+    let Ok(text) = std::str::from_utf8(&line) else {
+        return Ok(());
+    };
+    let out = reply(&verdicts.borrow(), text);
+    wr.write_all(out.as_bytes()).await?;
+    wr.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_by_name() {
+        let mut v = HashMap::new();
+        v.insert("a".to_string(), Verdict::Up);
+        v.insert("b".to_string(), Verdict::Down("lag 12 blocks".into()));
+        assert_eq!(reply(&v, "a\n"), "up\n");
+        assert_eq!(reply(&v, "b\r\n"), "down #lag 12 blocks\n");
+        assert_eq!(reply(&v, "c\n"), "up\n");
+    }
+}
