@@ -10,6 +10,7 @@ pub mod verdict;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -62,16 +63,18 @@ pub async fn judge_loop(
     }
 }
 
-/// Serves agent checks on `listener` from the monitor's `snapshots` until `stop`.
+/// Serves agent checks on `listener` from the monitor's `snapshots` until `stop`;
+/// `answered` counts the answers sent.
 pub async fn run(
     listener: TcpListener,
     judge: Judge,
     snapshots: watch::Receiver<FleetSnapshot>,
     on_change: impl FnMut(Change) + Send + 'static,
+    answered: Arc<AtomicU64>,
     stop: impl Future<Output = ()>,
 ) {
     let (tx, rx) = watch::channel(Verdicts::default());
     let judging = tokio::spawn(judge_loop(judge, snapshots, tx, on_change));
-    serve(listener, rx, stop).await;
+    serve(listener, rx, answered, stop).await;
     judging.abort();
 }

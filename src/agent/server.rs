@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -36,10 +37,12 @@ pub fn reply(verdicts: &HashMap<String, Verdict>, line: &str) -> String {
         .map_or_else(|| Verdict::Up.line(), Verdict::line)
 }
 
-/// Serves agent checks on `listener` until `stop` completes.
+/// Serves agent checks on `listener` until `stop` completes, counting the answers sent
+/// in `answered` (how tests and benches count HAProxy's polls instead of timing them).
 pub async fn serve(
     listener: TcpListener,
     verdicts: watch::Receiver<Verdicts>,
+    answered: Arc<AtomicU64>,
     stop: impl Future<Output = ()>,
 ) {
     let slots = Arc::new(Semaphore::new(MAX_CONNS));
@@ -58,30 +61,36 @@ pub async fn serve(
             continue;
         };
         let v = verdicts.clone();
+        let n = Arc::clone(&answered);
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(CONN_TIMEOUT, answer(stream, v)).await;
+            if let Ok(Ok(true)) = tokio::time::timeout(CONN_TIMEOUT, answer(stream, v)).await {
+                n.fetch_add(1, Ordering::Relaxed);
+            }
             drop(permit);
         });
     }
 }
 
-/// Reads one line and answers it. No line (closed, too long, not UTF-8): no answer,
-/// which HAProxy treats as "nothing changes".
-async fn answer(stream: TcpStream, verdicts: watch::Receiver<Verdicts>) -> std::io::Result<()> {
+/// Reads one line and answers it; `Ok(true)` when an answer went out. No line (closed,
+/// too long, not UTF-8): no answer, which HAProxy treats as "nothing changes".
+async fn answer(stream: TcpStream, verdicts: watch::Receiver<Verdicts>) -> std::io::Result<bool> {
     let (rd, mut wr) = stream.into_split();
     let mut line = Vec::new();
     BufReader::new(rd.take(LINE_MAX))
         .read_until(b'\n', &mut line)
         .await?;
     if line.last() != Some(&b'\n') {
-        return Ok(());
+        return Ok(false);
     }
     let Ok(text) = std::str::from_utf8(&line) else {
-        return Ok(());
+        return Ok(false);
     };
+    // The reply is owned and the borrow ends here: a watch borrow must not be held
+    // across an await.
     let out = reply(&verdicts.borrow(), text);
     wr.write_all(out.as_bytes()).await?;
-    wr.shutdown().await
+    wr.shutdown().await?;
+    Ok(true)
 }
 
 #[cfg(test)]

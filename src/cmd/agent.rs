@@ -38,6 +38,7 @@ pub fn run(config: &Config, listen: SocketAddr, out: &mut dyn Write) -> Result<u
             move |c| {
                 let _ = tx.send(c);
             },
+            Default::default(),
             signals,
         ));
         tokio::pin!(server);
