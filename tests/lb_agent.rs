@@ -17,7 +17,7 @@ use btsops::rpc::{Api, RpcClient};
 use btsops::simnet::FleetHandle;
 use support::agent::{Agent, ask};
 use support::haproxy::{BACKEND, Haproxy, Options, connect_through, haproxy_bin, node_infos};
-use support::monitor::{config_text, ep, parse, start_fleet, wait_for};
+use support::monitor::{config_text, parse, start_fleet};
 
 /// Servers behind the LB; the monitor also watches `b`, so the best head never rests on
 /// one of them alone.
@@ -49,21 +49,24 @@ async fn rig(test: &str) -> Option<Rig> {
 /// An agent whose monitor has a lag for every node, so its `up` is an informed one.
 async fn start_agent(cfg: &Config) -> Agent {
     let agent = Agent::start(cfg).await;
-    wait_for(&agent.engine, "every node's lag known", LONG, |s| {
-        ["a", "b", "victim"]
-            .iter()
-            .all(|n| ep(s, n).lag_blocks == Some(0))
-    })
-    .await;
+    agent.wait_informed(&["a", "b", "victim"], LONG).await;
     agent
 }
 
 /// Polls the LB (every 50 ms, bounded) until the server satisfies `pred`.
-async fn wait_server(h: &Haproxy, name: &str, what: &str, pred: impl Fn(&Server) -> bool) -> Server {
+async fn wait_server(
+    h: &Haproxy,
+    name: &str,
+    what: &str,
+    pred: impl Fn(&Server) -> bool,
+) -> Server {
     let deadline = Instant::now() + LONG;
     loop {
         let snap = h.snapshot().await;
-        let s = snap.server(BACKEND, name).expect("server in the LB").clone();
+        let s = snap
+            .server(BACKEND, name)
+            .expect("server in the LB")
+            .clone();
         if pred(&s) {
             return s;
         }
@@ -78,7 +81,11 @@ async fn wait_server(h: &Haproxy, name: &str, what: &str, pred: impl Fn(&Server)
 
 async fn head_of(c: &RpcClient) -> u32 {
     let v = c
-        .call(Api::Database, "get_dynamic_global_properties", serde_json::json!([]))
+        .call(
+            Api::Database,
+            "get_dynamic_global_properties",
+            serde_json::json!([]),
+        )
         .await
         .expect("get_dynamic_global_properties");
     let n = v["head_block_number"].as_u64().expect("head_block_number");
@@ -88,11 +95,7 @@ async fn head_of(c: &RpcClient) -> u32 {
 /// Opens `n` new websockets through the LB; each must reach a node whose head is the
 /// network's (at most one block short: a block may land between the two reads).
 /// Returns the node each reached.
-async fn current_heads_through_lb(
-    r: &Rig,
-    infos: &[(String, String)],
-    n: usize,
-) -> Vec<String> {
+async fn current_heads_through_lb(r: &Rig, infos: &[(String, String)], n: usize) -> Vec<String> {
     let mut names = Vec::new();
     for _ in 0..n {
         let (c, name) = connect_through(&r.h, infos).await;
@@ -150,7 +153,11 @@ async fn stalled_node_goes_down_in_haproxy_and_back_up() {
     let s = wait_server(&r.h, "victim", "UP", |s| s.mode == Mode::Ready && s.checked).await;
     assert!(s.status.starts_with("UP"), "{s:?}");
     let c = r.agent.next_change(LONG).await;
-    assert_eq!((c.node.as_str(), c.to.clone()), ("victim", Verdict::Up), "{c:?}");
+    assert_eq!(
+        (c.node.as_str(), c.to.clone()),
+        ("victim", Verdict::Up),
+        "{c:?}"
+    );
     let names = current_heads_through_lb(&r, &infos, 4).await;
     assert!(names.iter().any(|n| n == "victim"), "{names:?}");
     // One verdict change each way, no flapping, and `a` never left.
@@ -165,23 +172,39 @@ async fn operator_maint_stays_maint_while_the_agent_says_up() {
     let infos = node_infos(&r.fleet, &NODES).await;
     let target = Target::new(BACKEND, "victim").expect("valid names");
     let client = r.h.client();
-    let out = lb::apply(&client, &target, Action::Maint, false, VerifyOptions::default())
-        .await
-        .expect("maint");
+    let out = lb::apply(
+        &client,
+        &target,
+        Action::Maint,
+        false,
+        VerifyOptions::default(),
+    )
+    .await
+    .expect("maint");
     assert!(out.verified, "{}", out.summary());
     // Five agent polls per server after the operator's MAINT, every one of them `up`.
     r.agent.wait_answers(10, LONG).await;
-    assert_eq!(ask(r.agent.addr, b"victim\n").await, "up\n");
     let s = r.h.snapshot().await;
     let v = s.server(BACKEND, "victim").expect("victim");
-    assert_eq!((v.mode, v.status.as_str()), (Mode::MaintForced, "MAINT"), "{v:?}");
+    assert_eq!(
+        (v.mode, v.status.as_str()),
+        (Mode::MaintForced, "MAINT"),
+        "{v:?}"
+    );
+    assert_eq!(ask(r.agent.addr, b"victim\n").await, "up\n");
     let names = current_heads_through_lb(&r, &infos, 4).await;
     assert!(names.iter().all(|n| n == "a"), "{names:?}");
 
     // The operator, not the agent, puts it back.
-    let out = lb::apply(&client, &target, Action::Ready, false, VerifyOptions::default())
-        .await
-        .expect("ready");
+    let out = lb::apply(
+        &client,
+        &target,
+        Action::Ready,
+        false,
+        VerifyOptions::default(),
+    )
+    .await
+    .expect("ready");
     assert!(out.verified, "{}", out.summary());
     wait_server(&r.h, "victim", "UP", |s| s.mode == Mode::Ready && s.checked).await;
 }
@@ -201,12 +224,18 @@ async fn the_listener_answers_by_name_and_ignores_garbage() {
     assert_eq!(ask(agent.addr, b"\xff\xfe\n").await, "");
     assert_eq!(agent.answered(), 3);
 
-    fleet.faults("mainnet", "victim").expect("victim").stall_head();
+    fleet
+        .faults("mainnet", "victim")
+        .expect("victim")
+        .stall_head();
     let deadline = Instant::now() + LONG;
     loop {
         let a = ask(agent.addr, b"victim\n").await;
         if a != "up\n" {
-            assert!(a.starts_with("down #lag ") && a.ends_with(" behind best\n"), "{a:?}");
+            assert!(
+                a.starts_with("down #lag ") && a.ends_with(" behind best\n"),
+                "{a:?}"
+            );
             break;
         }
         assert!(Instant::now() < deadline, "victim still up after {LONG:?}");

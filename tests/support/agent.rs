@@ -54,6 +54,17 @@ impl Agent {
         }
     }
 
+    /// Waits (bounded) until the monitor knows every one of `nodes` level with the best
+    /// head, so the agent's `up` for them is an informed one.
+    pub async fn wait_informed(&self, nodes: &[&str], limit: Duration) {
+        super::monitor::wait_for(&self.engine, "every node's lag known", limit, |s| {
+            nodes
+                .iter()
+                .all(|n| super::monitor::ep(s, n).lag_blocks == Some(0))
+        })
+        .await;
+    }
+
     pub fn answered(&self) -> u64 {
         self.answered.load(Ordering::Relaxed)
     }

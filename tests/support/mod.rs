@@ -1,7 +1,7 @@
 //! Helpers shared by integration tests.
 
-pub mod haproxy;
 pub mod agent;
+pub mod haproxy;
 pub mod hostile;
 pub mod monitor;
 pub mod ops;
