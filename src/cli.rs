@@ -58,6 +58,21 @@ pub enum Command {
     /// not, 4 when refused, 3 on a config error.
     #[command(subcommand)]
     Lb(LbCmd),
+    /// HAProxy agent-check server fed by the monitor: answers `up`, or `down #reason`
+    /// for a node whose head is behind the network's best, on another chain, or not
+    /// answering the monitor. Prints one line per verdict change; runs until SIGINT or
+    /// SIGTERM.
+    Agent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Address to listen on, e.g. 127.0.0.1:8096 (HAProxy's `agent-addr` and
+    /// `agent-port`); port 0 picks a free one (printed at start).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 //! The library holds everything; `main.rs` only parses arguments and dispatches,
 //! so integration tests and benches exercise the same code the binary runs.
 
+pub mod agent;
 pub mod audit;
 pub mod chain;
 pub mod cli;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btsops::cli::{
-    CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, LbActionArgs, LbCmd,
-    ReplayArgs, TxCmd, WatchArgs,
+    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd,
+    LbActionArgs, LbCmd, ReplayArgs, TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -143,6 +143,14 @@ fn run(cli: Cli) -> Result<u8> {
                 LbCmd::Cut(a) => lb_action(a, Action::Cut, top),
                 LbCmd::Weight(w) => lb_action(w.action, Action::Weight(w.weight), top),
             }
+        }
+        Command::Agent(AgentArgs {
+            config: cfg_arg,
+            listen,
+        }) => {
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
+            let stdout = std::io::stdout();
+            cmd::agent::run(&cfg, listen, &mut stdout.lock())
         }
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.

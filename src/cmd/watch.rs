@@ -14,14 +14,19 @@ use crate::monitor::{Engine, EngineOptions, Event};
 
 /// One event as a text line: `2026-11-25T22:40:01Z a ok -> down: reason`.
 pub fn event_line(e: &Event) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(e.time.floor() as i64)
+    let t = time_label(e.time);
+    format!("{t} {} {} -> {}: {}", e.endpoint, e.from, e.to, e.reason)
+}
+
+/// Unix seconds as RFC 3339 to the second (`2026-11-25T22:40:01Z`).
+pub fn time_label(unix_s: f64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix_s.floor() as i64)
         .ok()
         .and_then(|t| {
             t.format(&time::format_description::well_known::Rfc3339)
                 .ok()
         })
-        .unwrap_or_else(|| format!("{:.0}", e.time));
-    format!("{t} {} {} -> {}: {}", e.endpoint, e.from, e.to, e.reason)
+        .unwrap_or_else(|| format!("{unix_s:.0}"))
 }
 
 /// Runs until Ctrl-C/SIGTERM or after `limit`; writes events to `out` as they come.

@@ -76,6 +76,9 @@ pub struct Options {
     pub master_worker: bool,
     /// Servers (by node name) marked `backup`.
     pub backups: Vec<String>,
+    /// A btsops agent on this loopback port: every server gets `agent-check` with
+    /// `agent-send "NAME\n"` (README's server line, polled every 200 ms here).
+    pub agent_port: Option<u16>,
 }
 
 impl Default for Options {
@@ -84,6 +87,7 @@ impl Default for Options {
             balance: "roundrobin",
             master_worker: false,
             backups: Vec::new(),
+            agent_port: None,
         }
     }
 }
@@ -129,7 +133,12 @@ backend {BACKEND}\n    balance {}\n{CHECK}",
         } else {
             ""
         };
-        c += &format!("    server {name} {addr}{backup}\n");
+        let agent = o.agent_port.map_or(String::new(), |p| {
+            format!(
+                " agent-check agent-addr 127.0.0.1 agent-port {p} agent-inter 200ms agent-send \"{name}\\n\""
+            )
+        });
+        c += &format!("    server {name} {addr}{backup}{agent}\n");
     }
     c
 }
