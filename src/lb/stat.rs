@@ -2,6 +2,7 @@
 //! count changes between versions and builds; LOADBALANCER.md §5).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -26,7 +27,8 @@ pub struct StatRow {
     pub check_status: String,
     /// Every named column as text, including the ones above and columns btsops does not know.
     #[serde(skip)]
-    pub fields: BTreeMap<String, String>,
+    /// Names are shared by every row of one reply.
+    pub fields: BTreeMap<Arc<str>, String>,
 }
 
 impl StatRow {
@@ -61,9 +63,9 @@ pub fn parse_stat(text: &str) -> Result<Vec<StatRow>, ParseError> {
         ));
     };
     let header = read_record(header_csv, 1)?;
-    let names: Vec<String> = header.iter().map(str::to_string).collect();
+    let names: Vec<Arc<str>> = header.iter().map(Arc::from).collect();
     for r in REQUIRED {
-        if !names.iter().any(|n| n == r) {
+        if !names.iter().any(|n| &**n == r) {
             return Err(ParseError::new(
                 "show stat",
                 1,
@@ -76,10 +78,37 @@ pub fn parse_stat(text: &str) -> Result<Vec<StatRow>, ParseError> {
         .iter()
         .rposition(|n| !n.is_empty())
         .map_or(0, |i| i + 1);
+    // One reader over every data line: a reader per line costs a buffer each, which
+    // dominated the parse of a large reply.
+    let header_at = text.find(header_line).unwrap_or(0) + header_line.len();
+    let body = text[header_at..]
+        .strip_prefix("\r\n")
+        .or_else(|| text[header_at..].strip_prefix('\n'))
+        .unwrap_or(&text[header_at..]);
+    let header_lineno = text[..header_at].lines().count();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
     let mut rows = Vec::new();
-    for (i, line) in lines {
-        let lineno = i + 1;
-        let record = read_record(line, lineno)?;
+    let mut record = csv::StringRecord::new();
+    loop {
+        let lineno = header_lineno + reader.position().line() as usize;
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(ParseError::new(
+                    "show stat",
+                    lineno,
+                    format!("bad CSV: {e}"),
+                ));
+            }
+        }
+        let lineno = header_lineno + record.position().map_or(0, |p| p.line() as usize);
+        if record.len() == 1 && record.get(0) == Some("") {
+            continue;
+        }
         if record.len() < wanted {
             return Err(ParseError::new(
                 "show stat",
@@ -90,11 +119,11 @@ pub fn parse_stat(text: &str) -> Result<Vec<StatRow>, ParseError> {
                 ),
             ));
         }
-        let fields: BTreeMap<String, String> = names
+        let fields: BTreeMap<Arc<str>, String> = names
             .iter()
             .zip(record.iter())
             .filter(|(n, _)| !n.is_empty())
-            .map(|(n, v)| (n.clone(), v.to_string()))
+            .map(|(n, v)| (Arc::clone(n), v.to_string()))
             .collect();
         rows.push(row(fields, lineno)?);
     }
@@ -117,7 +146,7 @@ fn read_record(line: &str, lineno: usize) -> Result<csv::StringRecord, ParseErro
     }
 }
 
-fn row(fields: BTreeMap<String, String>, lineno: usize) -> Result<StatRow, ParseError> {
+fn row(fields: BTreeMap<Arc<str>, String>, lineno: usize) -> Result<StatRow, ParseError> {
     let text = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let number = |k: &str| -> Result<Option<u64>, ParseError> {
         match fields.get(k).map(String::as_str) {
