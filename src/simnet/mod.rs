@@ -15,6 +15,7 @@ pub mod fc_error;
 pub mod fleet;
 pub mod history_api;
 pub mod json_args;
+pub mod lb;
 pub mod node;
 pub mod outbox;
 pub mod rpc_dispatch;
