@@ -25,4 +25,6 @@ pub mod server;
 pub mod transactions;
 
 pub use faults::{Fault, FaultHandle, FaultState};
-pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};
+pub use fleet::{
+    Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle, LbEndpoint,
+};
