@@ -39,7 +39,12 @@ fn free_port() -> std::io::Result<u16> {
 }
 
 /// The config: LOADBALANCER.md §9's check, with the stand-in's check timing.
-fn config(dir: &Path, fe_port: u16, lb: &LbDescription, servers: &[(String, SocketAddr)]) -> String {
+fn config(
+    dir: &Path,
+    fe_port: u16,
+    lb: &LbDescription,
+    servers: &[(String, SocketAddr)],
+) -> String {
     let mut c = format!(
         "global\n    stats socket {d}/admin.sock mode 600 level admin\n    stats timeout 30s\n    noreuseport\n\
 defaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    timeout tunnel 1h\n    timeout check 1s\n    option redispatch\n    retries 2\n\

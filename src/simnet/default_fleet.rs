@@ -16,9 +16,8 @@ use std::fmt::Write as _;
 use crate::chain::PrivateKey;
 
 use super::fleet::{
-    LbEndpoint,
-    AccountDescription, EndpointKind, LbDescription, FleetDescription, FleetHandle, NetworkDescription,
-    NetworkRole, NodeDescription, SeedDescription,
+    AccountDescription, EndpointKind, FleetDescription, FleetHandle, LbDescription, LbEndpoint,
+    NetworkDescription, NetworkRole, NodeDescription, SeedDescription,
 };
 
 /// (account, password, lifetime member, balance in whole coins).

@@ -533,7 +533,9 @@ async fn start_lb(
         return Err(err("no servers".into()));
     }
     if lb.rise == 0 || lb.fall == 0 || lb.check_interval_ms == 0 {
-        return Err(err("rise, fall and check_interval_ms must be at least 1".into()));
+        return Err(err(
+            "rise, fall and check_interval_ms must be at least 1".into()
+        ));
     }
     let stand_in = StandIn::start(StandInConfig {
         backend: lb.backend.clone(),

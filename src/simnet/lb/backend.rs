@@ -142,7 +142,7 @@ pub struct Backend {
     pub servers: Vec<Server>,
 }
 
-/// A runtime-API change refused; the text is HAProxy's own.
+/// A runtime-API change refused; the reply is HAProxy's own, newline included.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused(pub &'static str);
 
@@ -268,7 +268,7 @@ impl Backend {
     pub fn set_state(&mut self, idx: usize, state: &str, now: Instant) -> Result<(), Refused> {
         let rise = self.check.rise;
         let Some(s) = self.servers.get_mut(idx) else {
-            return Err(Refused("No such server."));
+            return Err(Refused("No such server.\n"));
         };
         let before = s.admin;
         match state {
@@ -303,7 +303,7 @@ impl Backend {
     /// weight.
     pub fn set_weight(&mut self, idx: usize, text: &str) -> Result<(), Refused> {
         let Some(s) = self.servers.get_mut(idx) else {
-            return Err(Refused("No such server."));
+            return Err(Refused("No such server.\n"));
         };
         let (digits, percent) = match text.strip_suffix('%') {
             Some(d) => (d, true),
@@ -357,8 +357,10 @@ impl Backend {
     }
 }
 
-pub const STATE_EXPECTS: &str = "'set server <srv> state' expects 'ready', 'drain' and 'maint'.";
-pub const WEIGHT_RANGE: &str = "Absolute weight can only be between 0 and 256 inclusive.";
+/// HAProxy's error replies, verbatim: each ends with a newline except the last one, which
+/// HAProxy 2.6 prints without it.
+pub const STATE_EXPECTS: &str = "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+pub const WEIGHT_RANGE: &str = "Absolute weight can only be between 0 and 256 inclusive.\n";
 pub const WEIGHT_GARBAGE: &str = "Empty weight string empty or preceded by garbage";
 
 #[cfg(test)]
@@ -415,15 +417,24 @@ mod tests {
         let (mut b, now) = backend(&[1, 1]);
         b.record_check(0, check(CheckStatus::L7Ok), now);
         b.set_state(0, "drain", now).unwrap();
-        assert_eq!((b.status(&b.servers[0]), b.servers[0].admin), ("DRAIN".into(), 8));
+        assert_eq!(
+            (b.status(&b.servers[0]), b.servers[0].admin),
+            ("DRAIN".into(), 8)
+        );
         b.set_state(0, "maint", now).unwrap();
-        assert_eq!((b.status(&b.servers[0]), b.servers[0].admin), ("MAINT".into(), 1));
+        assert_eq!(
+            (b.status(&b.servers[0]), b.servers[0].admin),
+            ("MAINT".into(), 1)
+        );
         assert_eq!(b.op_state(&b.servers[0]), 0);
         // Checks are paused in MAINT.
         b.record_check(0, check(CheckStatus::L7Ok), now);
         assert_eq!(b.status(&b.servers[0]), "MAINT");
         b.set_state(0, "ready", now).unwrap();
-        assert_eq!((b.status(&b.servers[0]), b.servers[0].admin), ("UP 1/2".into(), 0));
+        assert_eq!(
+            (b.status(&b.servers[0]), b.servers[0].admin),
+            ("UP 1/2".into(), 0)
+        );
         assert_eq!(
             b.set_state(0, "up", now),
             Err(Refused(STATE_EXPECTS)),

@@ -278,6 +278,9 @@ mod tests {
         );
         let text = show_stat(&b, None, TYPE_SERVER | TYPE_BACKEND, now);
         assert!(text.contains(",MAINT,1,1,0,0,1,"), "{text}");
-        assert!(text.contains("be,BACKEND,") && text.contains(",DOWN,0,0,"), "{text}");
+        assert!(
+            text.contains("be,BACKEND,") && text.contains(",DOWN,0,0,"),
+            "{text}"
+        );
     }
 }

@@ -63,18 +63,18 @@ pub fn split_batch(line: &str) -> Vec<String> {
 /// `backend/server` to a server index, with HAProxy's errors.
 fn resolve(b: &Backend, arg: Option<&&str>) -> Result<usize, Refused> {
     let Some((be, srv)) = arg.and_then(|a| a.split_once('/')) else {
-        return Err(Refused("Require 'backend/server'."));
+        return Err(Refused("Require 'backend/server'.\n"));
     };
     if be != b.name {
-        return Err(Refused("No such backend."));
+        return Err(Refused("No such backend.\n"));
     }
-    b.server_index(srv).ok_or(Refused("No such server."))
+    b.server_index(srv).ok_or(Refused("No such server.\n"))
 }
 
 fn reply(r: Result<(), Refused>) -> Outcome {
     match r {
         Ok(()) => Outcome::Reply(String::new()),
-        Err(Refused(text)) => Outcome::Reply(format!("{text}\n")),
+        Err(Refused(text)) => Outcome::Reply(text.to_string()),
     }
 }
 
@@ -189,8 +189,16 @@ mod tests {
     fn setup() -> (Backend, InfoContext, Instant) {
         let now = Instant::now();
         let servers = [
-            ("n1".to_string(), SocketAddr::from(([127, 0, 0, 1], 9001)), 1),
-            ("n2".to_string(), SocketAddr::from(([127, 0, 0, 1], 9002)), 1),
+            (
+                "n1".to_string(),
+                SocketAddr::from(([127, 0, 0, 1], 9001)),
+                1,
+            ),
+            (
+                "n2".to_string(),
+                SocketAddr::from(([127, 0, 0, 1], 9002)),
+                1,
+            ),
         ];
         let b = Backend::new("be", &servers, CheckParams { rise: 1, fall: 2 }, now);
         let info = InfoContext {
@@ -211,10 +219,22 @@ mod tests {
         let (mut b, info, now) = setup();
         let mut ask = |c: &str| execute(&mut b, &info, c, now);
         let text = |s: &str| Outcome::Reply(s.to_string());
-        assert_eq!(ask("set server be/nx state drain"), text("No such server.\n"));
-        assert_eq!(ask("set server bx/n1 state drain"), text("No such backend.\n"));
-        assert_eq!(ask("set server n1 state drain"), text("Require 'backend/server'.\n"));
-        assert_eq!(ask("shutdown sessions server be/zz"), text("No such server.\n"));
+        assert_eq!(
+            ask("set server be/nx state drain"),
+            text("No such server.\n")
+        );
+        assert_eq!(
+            ask("set server bx/n1 state drain"),
+            text("No such backend.\n")
+        );
+        assert_eq!(
+            ask("set server n1 state drain"),
+            text("Require 'backend/server'.\n")
+        );
+        assert_eq!(
+            ask("shutdown sessions server be/zz"),
+            text("No such server.\n")
+        );
         assert_eq!(ask("disable server be/zz"), text("No such server.\n"));
         assert_eq!(ask("show servers state bx"), text("Can't find backend.\n"));
         assert_eq!(
@@ -232,9 +252,15 @@ mod tests {
     fn actions_change_the_backend() {
         let (mut b, info, now) = setup();
         let mut ask = |c: &str| execute(&mut b, &info, c, now);
-        assert_eq!(ask("set server be/n1 state drain"), Outcome::Reply(String::new()));
+        assert_eq!(
+            ask("set server be/n1 state drain"),
+            Outcome::Reply(String::new())
+        );
         assert_eq!(ask("set weight be/n2 4"), Outcome::Reply(String::new()));
-        assert_eq!(ask("get weight be/n2"), Outcome::Reply("4 (initial 1)\n".into()));
+        assert_eq!(
+            ask("get weight be/n2"),
+            Outcome::Reply("4 (initial 1)\n".into())
+        );
         assert_eq!(ask("shutdown sessions server be/n2"), Outcome::Kick(1));
         assert_eq!(ask("disable server be/n2"), Outcome::Reply(String::new()));
         assert_eq!((b.servers[0].admin, b.servers[1].admin), (8, 1));
