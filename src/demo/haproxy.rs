@@ -34,6 +34,25 @@ pub struct Haproxy {
     dir: tempfile::TempDir,
 }
 
+/// Drop stops haproxy on every normal exit; this covers the demo being killed outright
+/// (SIGKILL): the kernel sends haproxy SIGTERM when the spawning thread ends.
+#[cfg(target_os = "linux")]
+fn stop_with_parent(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stop_with_parent(_cmd: &mut Command) {}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -91,13 +110,15 @@ impl Haproxy {
             let log2 = log
                 .try_clone()
                 .map_err(|e| format!("{}: {e}", log_path.display()))?;
-            let child = Command::new(bin)
-                .arg("-db")
+            let mut cmd = Command::new(bin);
+            cmd.arg("-db")
                 .arg("-f")
                 .arg(&cfg_path)
                 .stdin(Stdio::null())
                 .stdout(log)
-                .stderr(log2)
+                .stderr(log2);
+            stop_with_parent(&mut cmd);
+            let child = cmd
                 .spawn()
                 .map_err(|e| format!("starting {}: {e}", bin.display()))?;
             let mut h = Haproxy { child, dir };
