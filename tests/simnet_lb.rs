@@ -497,3 +497,38 @@ async fn the_demo_has_lbs_with_real_haproxy() {
     };
     demo_lbs_answer(LbChoice::Haproxy(bin)).await;
 }
+
+/// The lb module's `exec:` transport keeps one interactive (`prompt`) session: through
+/// socat to the stand-in's TCP runtime API, reads and a verified action share it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prompt_mode_serves_the_exec_transport() {
+    let Some(socat) = haproxy::socat_bin("simnet_lb prompt mode") else {
+        return;
+    };
+    let fleet = support::simnet::start().await;
+    let s = standin::start(&fleet, &NODES).await;
+    let argv = vec![
+        socat.to_string_lossy().into_owned(),
+        "stdio".into(),
+        format!("TCP:{}", s.runtime_api),
+    ];
+    let client = Client::new(lb::Endpoint::Exec(argv), Duration::from_secs(5));
+    let snap = client.snapshot().await.expect("snapshot over prompt mode");
+    assert_eq!(snap.servers.len(), NODES.len());
+    let out = lb::apply(
+        &client,
+        &target("victim"),
+        Action::Drain,
+        false,
+        VerifyOptions::default(),
+    )
+    .await
+    .expect("drain over prompt mode");
+    assert!(out.verified, "{}", out.summary());
+    assert_eq!(
+        out.after.as_ref().map(|x| x.mode),
+        Some(Mode::Draining),
+        "{}",
+        out.summary()
+    );
+}
