@@ -2,7 +2,8 @@
 //!
 //! Layers, bottom up: pure chain and protocol code (`chain_state`, `chain_objects`,
 //! `fc_error`, `json_args`, `api_catalog`, `database_api`, `rpc_dispatch`), then the async
-//! edges (`faults`, `outbox`, `server`, `node`, `seed`) and `fleet`, which starts and controls it all.
+//! edges (`faults`, `outbox`, `server`, `node`, `seed`, and `lb`, the load-balancer
+//! stand-in) and `fleet`, which starts and controls it all.
 //! simnet never imports the TUI.
 
 pub mod api_catalog;

@@ -70,7 +70,7 @@ impl Shared {
 pub struct StandIn {
     pub frontend: SocketAddr,
     pub runtime_api: SocketAddr,
-    shared: Arc<Shared>,
+    /// The listeners and checks; dropping the set aborts them.
     _tasks: JoinSet<()>,
 }
 
@@ -92,9 +92,7 @@ impl StandIn {
         });
         let (frontend_addr, api_addr) = (frontend.local_addr()?, api.local_addr()?);
         let mut tasks = JoinSet::new();
-        tasks.spawn(accept_loop(api, Arc::clone(&shared), |sh, s| {
-            runtime_api::serve(sh, s)
-        }));
+        tasks.spawn(accept_loop(api, Arc::clone(&shared), runtime_api::serve));
         tasks.spawn(accept_loop(frontend, Arc::clone(&shared), proxy_connection));
         for (idx, (_, addr, _)) in cfg.servers.iter().enumerate() {
             tasks.spawn(check_loop(
@@ -107,21 +105,8 @@ impl StandIn {
         Ok(StandIn {
             frontend: frontend_addr,
             runtime_api: api_addr,
-            shared,
             _tasks: tasks,
         })
-    }
-
-    /// Runs one runtime-API command in-process (what a client on the socket would get).
-    pub fn command(&self, command: &str) -> String {
-        match self.shared.execute(command) {
-            Outcome::Reply(r) => r,
-            Outcome::Kick(i) => {
-                self.shared.kick(i);
-                String::new()
-            }
-            Outcome::Prompt | Outcome::Quit => String::new(),
-        }
     }
 }
 
