@@ -1,15 +1,23 @@
 //! `btsops demo`: a simulated fleet in-process, the monitor on it, the console on
 //! top, and a scenario that breaks nodes and heals them, so every pane has something
 //! to show. With main.rs, the only place where simnet meets the console.
+//!
+//! Each network has a load balancer in front of its nodes, so there is a failover to try:
+//! a real `haproxy -db` ([`haproxy`]) when one is found, else simnet's stand-in
+//! ([`crate::simnet::lb`]); `BTSOPS_DEMO_LB=standin` forces the stand-in.
 
-use std::path::Path;
+pub mod haproxy;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::monitor::EngineOptions;
-use crate::simnet::{Fault, Fleet, FleetDescription, FleetHandle};
+use crate::simnet::default_fleet::lb_section;
+use crate::simnet::{Fault, Fleet, FleetDescription, FleetHandle, LbEndpoint};
 use crate::tui::{self, App, Msg};
 
 use crate::simnet::chain_state::{MAINNET_CHAIN_ID as MAINNET_ID, TESTNET_CHAIN_ID as TESTNET_ID};
@@ -40,6 +48,10 @@ block_interval = 1
   lag_blocks = 1
   [[network.seed]]
   name = "seed-eu"
+  [[network.lb]]
+  name = "lb-main"
+  backend = "bts_api"
+  check_interval_ms = 500
 
 [[network]]
 name = "testnet"
@@ -53,6 +65,10 @@ block_interval = 1
   name = "t-us"
   [[network.node]]
   name = "t-asia"
+  [[network.lb]]
+  name = "lb-test"
+  backend = "bts_api"
+  check_interval_ms = 500
 "#
     )
 }
@@ -89,8 +105,8 @@ enum Step {
 }
 
 /// The monitor config for the running fleet: its real loopback URLs, thresholds
-/// scaled to one-second blocks.
-fn config_for(fleet: &FleetHandle) -> Result<Config, ConfigError> {
+/// scaled to one-second blocks, and an `[[lb]]` per load balancer.
+fn config_text(fleet: &FleetHandle, lbs: &[LbEndpoint]) -> String {
     let mut t =
         String::from("[monitor]\nprobe_interval_ms = 1000\ntimeout_ms = 5000\nwindow_s = 30\n");
     for (name, role, id, prefix) in [
@@ -115,17 +131,126 @@ fn config_for(fleet: &FleetHandle) -> Result<Config, ConfigError> {
             }
         }
     }
-    config::parse(Path::new("(demo fleet)"), &t)
+    for l in lbs {
+        lb_section(&mut t, l, &l.name);
+    }
+    t
+}
+
+/// Which load balancers the demo puts in front of its nodes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LbChoice {
+    /// A real `haproxy -db` per LB, this binary.
+    Haproxy(PathBuf),
+    /// simnet's stand-in.
+    StandIn,
+}
+
+impl LbChoice {
+    /// `BTSOPS_DEMO_LB=standin` forces the stand-in; otherwise `$HAPROXY_BIN` or
+    /// `haproxy` on PATH, else the stand-in.
+    pub fn detect() -> LbChoice {
+        if std::env::var("BTSOPS_DEMO_LB").is_ok_and(|v| v == "standin") {
+            return LbChoice::StandIn;
+        }
+        haproxy::find().map_or(LbChoice::StandIn, LbChoice::Haproxy)
+    }
+
+    /// One line for the operator.
+    pub fn describe(&self) -> String {
+        match self {
+            LbChoice::Haproxy(bin) => format!(
+                "demo: load balancers are real HAProxy ({}; BTSOPS_DEMO_LB=standin for the stand-in)",
+                bin.display()
+            ),
+            LbChoice::StandIn => {
+                "demo: load balancers are simnet's HAProxy stand-in (no haproxy on PATH)".into()
+            }
+        }
+    }
+}
+
+/// The demo's fleet with its load balancers and the config that points at them.
+pub struct DemoFleet {
+    pub fleet: FleetHandle,
+    /// The real HAProxys, stopped when dropped; empty with the stand-in.
+    pub haproxies: Vec<haproxy::Haproxy>,
+    pub lbs: Vec<LbEndpoint>,
+    /// The config text (TOML), as a `--config` file would hold it.
+    pub config_text: String,
+    pub config: Config,
+}
+
+impl DemoFleet {
+    /// Starts the fleet and its load balancers: with [`LbChoice::Haproxy`] the fleet runs
+    /// without stand-ins and a haproxy per `[[network.lb]]` takes their place.
+    pub async fn start(choice: &LbChoice) -> color_eyre::Result<DemoFleet> {
+        let mut desc = FleetDescription::from_toml(&fleet_toml())?;
+        let wanted: Vec<_> = desc
+            .networks
+            .iter_mut()
+            .flat_map(|n| {
+                let lbs = match choice {
+                    LbChoice::Haproxy(_) => std::mem::take(&mut n.lbs),
+                    LbChoice::StandIn => Vec::new(),
+                };
+                lbs.into_iter().map(|l| (n.name.clone(), l))
+            })
+            .collect();
+        let fleet = Fleet::start(&desc).await?;
+        let mut lbs: Vec<LbEndpoint> = fleet.lbs().cloned().collect();
+        let mut haproxies = Vec::new();
+        if let LbChoice::Haproxy(bin) = choice {
+            for (network, lb) in &wanted {
+                let servers: Vec<(String, SocketAddr)> = fleet
+                    .endpoints()
+                    .iter()
+                    .filter(|e| {
+                        &e.network == network && e.kind == crate::simnet::EndpointKind::Node
+                    })
+                    .map(|e| (e.name.clone(), e.addr))
+                    .collect();
+                let (h, endpoint) = haproxy::Haproxy::start(bin, network, lb, &servers)
+                    .await
+                    .map_err(|e| color_eyre::eyre::eyre!("demo load balancer {}: {e}", lb.name))?;
+                haproxies.push(h);
+                lbs.push(endpoint);
+            }
+        }
+        let config_text = config_text(&fleet, &lbs);
+        let config = config::parse(Path::new("(demo fleet)"), &config_text)?;
+        Ok(DemoFleet {
+            fleet,
+            haproxies,
+            lbs,
+            config_text,
+            config,
+        })
+    }
+
+    /// Stops the load balancers, then the fleet.
+    pub async fn shutdown(self) {
+        drop(self.haproxies);
+        self.fleet.shutdown().await;
+    }
 }
 
 /// Runs the demo until the operator quits.
 pub async fn run(app: App) -> color_eyre::Result<()> {
     tui::terminal::require_tty()?;
-    let desc = FleetDescription::from_toml(&fleet_toml())?;
-    let fleet = Fleet::start(&desc).await?;
-    let config = config_for(&fleet)?;
+    let choice = LbChoice::detect();
+    let said = choice.describe();
+    eprintln!("{said}");
+    let demo = DemoFleet::start(&choice).await?;
+    let fleet = &demo.fleet;
+    let config = demo.config.clone();
     let opts = EngineOptions::from_config(&config.monitor);
     let (tx, rx) = tui::live::feed();
+    // On screen too: the notice line says which load balancer the failover acts on.
+    let _ = tx.try_send(Msg::Notice {
+        text: said,
+        error: false,
+    });
     let scenario = tokio::spawn(scenario(
         SCENARIO
             .iter()
@@ -140,7 +265,7 @@ pub async fn run(app: App) -> color_eyre::Result<()> {
     let result =
         tui::live::run_with_feed(app, config, opts, tui::Options::default(), (tx, rx)).await;
     scenario.abort();
-    fleet.shutdown().await;
+    demo.shutdown().await;
     result?;
     Ok(())
 }

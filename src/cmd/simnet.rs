@@ -2,6 +2,8 @@
 //!
 //! stdout gets one JSON line per endpoint (`{"network","kind","name","url"}`) and then
 //! `{"ready":true}`, so scripts and tests can wait for the line and read the endpoints.
+//! Load-balancer stand-ins get no endpoint line; `--write-config` writes an `[[lb]]` for
+//! each.
 
 use std::path::Path;
 

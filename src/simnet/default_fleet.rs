@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 use crate::chain::PrivateKey;
 
 use super::fleet::{
-    AccountDescription, EndpointKind, FleetDescription, FleetHandle, NetworkDescription,
-    NetworkRole, NodeDescription, SeedDescription,
+    AccountDescription, EndpointKind, FleetDescription, FleetHandle, LbDescription, LbEndpoint,
+    NetworkDescription, NetworkRole, NodeDescription, SeedDescription,
 };
 
 /// (account, password, lifetime member, balance in whole coins).
@@ -86,6 +86,14 @@ fn network(
                 lag_blocks: 0,
             })
             .collect(),
+        lbs: vec![LbDescription {
+            name: format!("{short}-lb"),
+            backend: "bts_api".into(),
+            servers: None,
+            check_interval_ms: 500,
+            rise: 2,
+            fall: 2,
+        }],
     }
 }
 
@@ -112,6 +120,16 @@ pub fn config_toml(desc: &FleetDescription, fleet: &FleetHandle) -> String {
     for e in fleet.endpoints() {
         *uses.entry(e.name.as_str()).or_default() += 1;
     }
+    for l in fleet.lbs() {
+        *uses.entry(l.name.as_str()).or_default() += 1;
+    }
+    let unique = |network: &str, name: &str| {
+        if uses.get(name).copied().unwrap_or(0) > 1 {
+            format!("{network}-{name}")
+        } else {
+            name.to_string()
+        }
+    };
     let mut out = String::from(
         "# Written by `btsops simnet --write-config` for a running simnet fleet.\n\
          # The ports change on every run: write it again after restarting simnet.\n",
@@ -137,11 +155,7 @@ pub fn config_toml(desc: &FleetDescription, fleet: &FleetHandle) -> String {
             let _ = writeln!(out, "lag_crit_s = {}", 10 * i);
         }
         for e in fleet.endpoints().iter().filter(|e| e.network == net.name) {
-            let name = if uses.get(e.name.as_str()).copied().unwrap_or(0) > 1 {
-                format!("{}-{}", e.network, e.name)
-            } else {
-                e.name.clone()
-            };
+            let name = unique(&e.network, &e.name);
             match e.kind {
                 EndpointKind::Node => {
                     let _ = writeln!(out, "\n  [[network.node]]");
@@ -156,5 +170,18 @@ pub fn config_toml(desc: &FleetDescription, fleet: &FleetHandle) -> String {
             }
         }
     }
+    for l in fleet.lbs() {
+        lb_section(&mut out, l, &unique(&l.network, &l.name));
+    }
     out
+}
+
+/// An `[[lb]]` section for a running stand-in (or a real HAProxy the demo started).
+pub fn lb_section(out: &mut String, l: &LbEndpoint, name: &str) {
+    let _ = writeln!(out, "\n[[lb]]");
+    let _ = writeln!(out, "name = {}", quote(name));
+    let _ = writeln!(out, "network = {}", quote(&l.network));
+    let _ = writeln!(out, "public_url = \"{}\"", l.public_url);
+    let _ = writeln!(out, "runtime_api = {}", quote(&l.runtime_api));
+    let _ = writeln!(out, "backend = {}", quote(&l.backend));
 }

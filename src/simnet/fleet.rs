@@ -13,6 +13,7 @@ use super::chain_state::{
     Chain, ChainSpec, FeeSchedule, GenesisAccount, GenesisError, MAINNET_CHAIN_ID, TESTNET_CHAIN_ID,
 };
 use super::faults::FaultHandle;
+use super::lb::{CheckParams, StandIn, StandInConfig};
 use super::node::{NetworkShared, NodeRuntime, run_chain, serve_connection, unix_now};
 use super::rpc_dispatch::{AccessEntry, ApiAccess};
 use super::scenario::Scenario;
@@ -55,6 +56,8 @@ pub struct NetworkDescription {
     pub nodes: Vec<NodeDescription>,
     #[serde(default, rename = "seed")]
     pub seeds: Vec<SeedDescription>,
+    #[serde(default, rename = "lb")]
+    pub lbs: Vec<LbDescription>,
 }
 
 fn default_block_interval() -> u32 {
@@ -128,6 +131,42 @@ pub struct SeedDescription {
     pub lag_blocks: u32,
 }
 
+/// `[[network.lb]]`: a load-balancer stand-in in front of some of the network's nodes
+/// (see [`super::lb`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LbDescription {
+    pub name: String,
+    /// The backend's name in the runtime API.
+    #[serde(default = "default_lb_backend")]
+    pub backend: String,
+    /// Node names, in server order; absent: every node of the network.
+    pub servers: Option<Vec<String>>,
+    /// Time between two health checks of a server (HAProxy's `inter`).
+    #[serde(default = "default_check_interval_ms")]
+    pub check_interval_ms: u64,
+    #[serde(default = "default_rise")]
+    pub rise: u32,
+    #[serde(default = "default_fall")]
+    pub fall: u32,
+}
+
+fn default_lb_backend() -> String {
+    "bts_api".into()
+}
+
+fn default_check_interval_ms() -> u64 {
+    500
+}
+
+fn default_rise() -> u32 {
+    2
+}
+
+fn default_fall() -> u32 {
+    2
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum FleetError {
     #[error("fleet file: {0}")]
@@ -154,6 +193,12 @@ pub enum FleetError {
     Genesis {
         network: String,
         source: GenesisError,
+    },
+    #[error("network {network:?}, lb {lb:?}: {reason}")]
+    Lb {
+        network: String,
+        lb: String,
+        reason: String,
     },
     #[error("binding a loopback listener: {0}")]
     Bind(#[from] std::io::Error),
@@ -299,9 +344,24 @@ pub struct Endpoint {
     pub addr: SocketAddr,
 }
 
+/// A running load-balancer stand-in, as `--write-config` and the demo describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LbEndpoint {
+    pub network: String,
+    pub name: String,
+    pub backend: String,
+    /// The frontend: `ws://127.0.0.1:P`.
+    pub public_url: String,
+    /// `tcp:127.0.0.1:P` (btsops' `runtime_api` syntax).
+    pub runtime_api: String,
+    /// Server names, in order.
+    pub servers: Vec<String>,
+}
+
 /// A running fleet. Dropping it stops every task (chains, listeners, connections).
 pub struct FleetHandle {
     endpoints: Vec<Endpoint>,
+    lbs: Vec<(LbEndpoint, StandIn)>,
     networks: Vec<Arc<NetworkShared>>,
     nodes: Vec<(String, Arc<NodeRuntime>)>,
     seeds: Vec<(String, Arc<SeedRuntime>)>,
@@ -330,6 +390,7 @@ impl Fleet {
         let mut seen = BTreeSet::new();
         let mut handle = FleetHandle {
             endpoints: Vec::new(),
+            lbs: Vec::new(),
             networks: Vec::new(),
             nodes: Vec::new(),
             seeds: Vec::new(),
@@ -346,6 +407,7 @@ impl Fleet {
                 .iter()
                 .map(|n| &n.name)
                 .chain(net.seeds.iter().map(|s| &s.name))
+                .chain(net.lbs.iter().map(|l| &l.name))
             {
                 if !names.insert(name.clone()) {
                     return Err(FleetError::DuplicateEndpoint {
@@ -433,15 +495,85 @@ impl Fleet {
                 });
                 handle.seeds.push((net.name.clone(), seed));
             }
+            for lb in &net.lbs {
+                let (endpoint, stand_in) = start_lb(net, lb, &handle.endpoints).await?;
+                handle.lbs.push((endpoint, stand_in));
+            }
             handle.networks.push(shared);
         }
         Ok(handle)
     }
 }
 
+/// Starts one stand-in in front of the network's already listening nodes.
+async fn start_lb(
+    net: &NetworkDescription,
+    lb: &LbDescription,
+    endpoints: &[Endpoint],
+) -> Result<(LbEndpoint, StandIn), FleetError> {
+    let network = net.name.as_str();
+    let err = |reason: String| FleetError::Lb {
+        network: network.into(),
+        lb: lb.name.clone(),
+        reason,
+    };
+    let names: Vec<String> = match &lb.servers {
+        Some(s) => s.clone(),
+        None => net.nodes.iter().map(|n| n.name.clone()).collect(),
+    };
+    let mut servers = Vec::new();
+    for name in &names {
+        let node = endpoints
+            .iter()
+            .find(|e| e.network == network && e.kind == EndpointKind::Node && &e.name == name)
+            .ok_or_else(|| err(format!("server {name:?} is not a node of this network")))?;
+        servers.push((name.clone(), node.addr, 1));
+    }
+    if servers.is_empty() {
+        return Err(err("no servers".into()));
+    }
+    if lb.rise == 0 || lb.fall == 0 || lb.check_interval_ms == 0 {
+        return Err(err(
+            "rise, fall and check_interval_ms must be at least 1".into()
+        ));
+    }
+    let stand_in = StandIn::start(StandInConfig {
+        backend: lb.backend.clone(),
+        servers,
+        check_interval: std::time::Duration::from_millis(lb.check_interval_ms),
+        check: CheckParams {
+            rise: lb.rise,
+            fall: lb.fall,
+        },
+    })
+    .await?;
+    let endpoint = LbEndpoint {
+        network: network.into(),
+        name: lb.name.clone(),
+        backend: lb.backend.clone(),
+        public_url: format!("ws://{}", stand_in.frontend),
+        runtime_api: format!("tcp:{}", stand_in.runtime_api),
+        servers: names,
+    };
+    Ok((endpoint, stand_in))
+}
+
 impl FleetHandle {
     pub fn endpoints(&self) -> &[Endpoint] {
         &self.endpoints
+    }
+
+    /// The load-balancer stand-ins, in description order.
+    pub fn lbs(&self) -> impl Iterator<Item = &LbEndpoint> {
+        self.lbs.iter().map(|(e, _)| e)
+    }
+
+    /// A stand-in by network and name.
+    pub fn lb(&self, network: &str, name: &str) -> Option<&StandIn> {
+        self.lbs
+            .iter()
+            .find(|(e, _)| e.network == network && e.name == name)
+            .map(|(_, s)| s)
     }
 
     pub fn endpoint(&self, network: &str, name: &str) -> Option<&Endpoint> {
@@ -513,6 +645,7 @@ impl FleetHandle {
 
     /// Stops every task and waits for them to end.
     pub async fn shutdown(mut self) {
+        self.lbs.clear();
         self.tasks.abort_all();
         while self.tasks.join_next().await.is_some() {}
     }

@@ -2,7 +2,8 @@
 //!
 //! Layers, bottom up: pure chain and protocol code (`chain_state`, `chain_objects`,
 //! `fc_error`, `json_args`, `api_catalog`, `database_api`, `rpc_dispatch`), then the async
-//! edges (`faults`, `outbox`, `server`, `node`, `seed`) and `fleet`, which starts and controls it all.
+//! edges (`faults`, `outbox`, `server`, `node`, `seed`, and `lb`, the load-balancer
+//! stand-in) and `fleet`, which starts and controls it all.
 //! simnet never imports the TUI.
 
 pub mod api_catalog;
@@ -15,6 +16,7 @@ pub mod fc_error;
 pub mod fleet;
 pub mod history_api;
 pub mod json_args;
+pub mod lb;
 pub mod node;
 pub mod outbox;
 pub mod rpc_dispatch;
@@ -24,4 +26,6 @@ pub mod server;
 pub mod transactions;
 
 pub use faults::{Fault, FaultHandle, FaultState};
-pub use fleet::{Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle};
+pub use fleet::{
+    Endpoint, EndpointKind, Fleet, FleetDescription, FleetError, FleetHandle, LbEndpoint,
+};

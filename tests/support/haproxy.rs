@@ -367,9 +367,15 @@ pub async fn node_infos(fleet: &FleetHandle, nodes: &[&str]) -> Vec<(String, Str
 
 /// Opens a websocket through the frontend and says which node answered.
 pub async fn connect_through(h: &Haproxy, infos: &[(String, String)]) -> (RpcClient, String) {
-    let c = RpcClient::connect(&h.frontend, super::simnet::opts(Duration::from_secs(5)))
+    connect_via(&h.frontend, infos).await
+}
+
+/// Opens a websocket through a load balancer's frontend `ws://…` and says which node
+/// answered.
+pub async fn connect_via(frontend: &str, infos: &[(String, String)]) -> (RpcClient, String) {
+    let c = RpcClient::connect(frontend, super::simnet::opts(Duration::from_secs(5)))
         .await
-        .expect("connect through haproxy");
+        .unwrap_or_else(|e| panic!("connect through the load balancer {frontend}: {e}"));
     let info = whoami(&c).await;
     let name = infos
         .iter()

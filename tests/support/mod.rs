@@ -9,4 +9,5 @@ pub mod oracle;
 pub mod process;
 pub mod pybitshares;
 pub mod simnet;
+pub mod standin;
 pub mod tls;
