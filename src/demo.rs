@@ -53,6 +53,17 @@ block_interval = 1
   name = "t-us"
   [[network.node]]
   name = "t-asia"
+  # The faucet registers with the oracle's well-known dev key (demo only).
+  [[network.account]]
+  name = "faucet"
+  owner_key = "TEST6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
+  lifetime_member = true
+  balance = 100000000000
+  [[network.faucet]]
+  name = "t-faucet"
+  registrar = "faucet"
+  registrar_wif = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3"
+  referrer_percent = 50
 "#
     )
 }
@@ -112,6 +123,8 @@ fn config_for(fleet: &FleetHandle) -> Result<Config, ConfigError> {
                     "  [[network.seed]]\n  name = \"{}\"\n  addr = \"{}\"\n",
                     e.name, e.addr
                 )),
+                // The faucet is no monitored endpoint.
+                crate::simnet::EndpointKind::Faucet => {}
             }
         }
     }

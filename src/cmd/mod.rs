@@ -2,6 +2,7 @@
 //! call them without a process; `main.rs` only prints and picks the exit code.
 
 pub mod check;
+pub mod faucet;
 pub mod keys;
 pub mod lb;
 pub mod simnet;
