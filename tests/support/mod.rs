@@ -1,5 +1,6 @@
 //! Helpers shared by integration tests.
 
+pub mod faucet;
 pub mod haproxy;
 pub mod hostile;
 pub mod monitor;
