@@ -158,10 +158,10 @@ pub fn compute(i: &Input<'_>) -> Kpis {
     let since_start = count(day_start(i.targets.start));
     let pace = pace(since_start, today, i.targets);
     let mut last: Vec<Registration> = i.registrations.to_vec();
-    last.sort_by(|a, b| b.seq.cmp(&a.seq));
+    last.sort_by_key(|r| std::cmp::Reverse(r.seq));
     last.truncate(LAST_SHOWN);
     let mut failures: Vec<Failure> = i.failures.to_vec();
-    failures.sort_by(|a, b| b.time.cmp(&a.time));
+    failures.sort_by_key(|f| std::cmp::Reverse(f.time));
     failures.truncate(LAST_SHOWN);
     Kpis {
         today: count(today_start),
