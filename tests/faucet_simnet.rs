@@ -404,6 +404,27 @@ async fn each_error_class_is_produced_by_the_faucet_and_classified() {
     assert!(r.body.contains("Only one account per IP"));
     f::wait_account(&c, "class-6").await;
 
+    // Behind a proxy the limit keys on X-Real-IP: another address may register, the same
+    // one may not.
+    let post = |ip: &'static str, name: &'static str| {
+        let u = format!("{}/api/v1/accounts", f::url(&fleet, "strict"));
+        let body = request(name, keys(name), None).body();
+        async move {
+            let r = reqwest::Client::new()
+                .post(u)
+                .header("X-Real-IP", ip)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            btsops::faucet::classify(200, &r.text().await.expect("body")).class
+        }
+    };
+    assert_eq!(post("198.51.100.1", "class-9").await, Class::Registered);
+    assert_eq!(post("198.51.100.2", "class-10").await, Class::Registered);
+    assert_eq!(post("198.51.100.1", "class-11").await, Class::Throttled);
+    f::wait_account(&c, "class-10").await;
+
     // The probe: reachable, with no side effect; then the faucet goes down.
     let count = |c: &btsops::rpc::RpcClient| {
         let c = c.clone();

@@ -328,7 +328,7 @@ fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
     writeln!(out, "  faucet:        {reach}")?;
     writeln!(
         out,
-        "  registered:    today {}, 7 days {}, 30 days {}, since {} {}{since}",
+        "  registered:    today {}, 7 days {}, 30 days {}, since {}: {}{since}",
         k.today, k.last_7_days, k.last_30_days, f.start_date, k.since_start
     )?;
     writeln!(

@@ -268,6 +268,25 @@ mod tests {
     }
 
     #[test]
+    fn a_trimmed_history_says_since_when() {
+        let now = day_start(date!(2026 - 12 - 06));
+        let regs = [reg(1, now - 3 * DAY)];
+        let k = compute(&Input {
+            registrations: &regs,
+            failures: &[],
+            fees: &[],
+            registrar_id: "1.2.6",
+            trimmed_since: Some(now - 5 * DAY + 60),
+            balance: 0,
+            fee: 0,
+            targets: targets(),
+            now,
+        });
+        assert_eq!(k.since.as_deref(), Some("2026-12-01"));
+        assert_eq!((k.last_7_days, k.runway), (1, 0), "no fee, no runway");
+    }
+
+    #[test]
     fn rewards_follow_the_split_for_each_role() {
         let a = AccountFees {
             total: 1_000_001,
