@@ -396,4 +396,52 @@ async fn account_create_signed_by_btsops_is_accepted_and_reads_back() {
         fee,
         "the registrar paid the fee"
     );
+
+    // `faucet stats` reads the registration back from the node's own history API.
+    let dir = tempfile::tempdir().unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[network]]\nname = \"oracle\"\nrole = \"testnet\"\nchain_id = \"{CHAIN_ID}\"\nprefix = \"BTS\"\n\
+             [[network.node]]\nname = \"n\"\nurl = \"{}\"\n\
+             [faucet]\nnetwork = \"oracle\"\nurl = \"http://127.0.0.1:9\"\nregistrar = \"init0\"\n\
+             target_accounts = 10\nstart_date = \"{}\"\ntarget_date = \"{}\"\n",
+            node.ws_url,
+            today - time::Duration::days(1),
+            today + time::Duration::days(9)
+        ),
+    )
+    .unwrap();
+    let cfg = config.display().to_string();
+    let d = dir.path().to_path_buf();
+    let run = tokio::task::spawn_blocking(move || {
+        support::faucet::btsops(
+            &d,
+            &["faucet", "stats", "--json", "--config", &cfg],
+            "",
+            &[],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let k = &v["kpis"];
+    assert_eq!(k["today"], 1, "{v}");
+    assert_eq!(k["since_start"], 1);
+    assert_eq!(k["last_registrations"][0]["name"], name);
+    assert_eq!(k["last_registrations"][0]["account"], a.id.as_str());
+    assert_eq!(k["last_registrations"][0]["fee"], fee);
+    assert_eq!(k["balance"], core_balance(&c, "init0").await);
+    assert!(k["fee"].as_i64().unwrap() > 0);
+    assert_eq!(
+        v["read"]["ops"], 2,
+        "the funding transfer and the account_create"
+    );
+    assert_eq!(
+        v["faucet"]["reachable"], false,
+        "nothing listens on the discard port"
+    );
 }
