@@ -63,6 +63,64 @@ pub enum Command {
     /// answering the monitor. Prints one line per verdict change; runs until SIGINT or
     /// SIGTERM.
     Agent(AgentArgs),
+    /// Account registration through the config's [faucet], and its onboarding KPIs read
+    /// from the chain.
+    #[command(subcommand)]
+    Faucet(FaucetCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaucetCmd {
+    /// Register an account through the faucet (`POST /api/v1/accounts`). Exit 0 when the
+    /// faucet registered it, 1 when it did not, 4 when refused before sending.
+    Register(FaucetRegisterArgs),
+    /// Registrations today / 7 / 30 days / since start_date, pace to target, referral
+    /// rewards, registrar balance and runway, last registrations and failures: read from
+    /// the chain (cached between runs), never from the faucet's replies.
+    Stats(FaucetStatsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("keys").required(true).args(["password_stdin", "owner"])))]
+pub struct FaucetRegisterArgs {
+    /// The new account's name (checked against the chain's name rules before sending).
+    pub name: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Derive the keys from the password on the first line of stdin, as `keys derive` does.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Owner public key (with --active and --memo, instead of a password).
+    #[arg(long, value_name = "KEY", requires_all = ["active", "memo"])]
+    pub owner: Option<String>,
+    #[arg(long, value_name = "KEY", requires = "owner")]
+    pub active: Option<String>,
+    #[arg(long, value_name = "KEY", requires = "owner")]
+    pub memo: Option<String>,
+    /// Referrer account name (default: the faucet's own).
+    #[arg(long, value_name = "ACCOUNT")]
+    pub referrer: Option<String>,
+    /// Confirm the registration (required: without it nothing is sent).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow it on a protected network (mainnet always is).
+    #[arg(long)]
+    pub armed: bool,
+    /// Refuse every mutating action (as ui.read_only does).
+    #[arg(long)]
+    pub read_only: bool,
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FaucetStatsArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// One JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

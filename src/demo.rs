@@ -69,6 +69,17 @@ block_interval = 1
   name = "lb-test"
   backend = "bts_api"
   check_interval_ms = 500
+  # The faucet registers with the oracle's well-known dev key (demo only).
+  [[network.account]]
+  name = "faucet"
+  owner_key = "TEST6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
+  lifetime_member = true
+  balance = 100000000000
+  [[network.faucet]]
+  name = "t-faucet"
+  registrar = "faucet"
+  registrar_wif = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3"
+  referrer_percent = 50
 "#
     )
 }
@@ -128,6 +139,8 @@ fn config_text(fleet: &FleetHandle, lbs: &[LbEndpoint]) -> String {
                     "  [[network.seed]]\n  name = \"{}\"\n  addr = \"{}\"\n",
                     e.name, e.addr
                 )),
+                // The faucet is no monitored endpoint.
+                crate::simnet::EndpointKind::Faucet => {}
             }
         }
     }

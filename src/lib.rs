@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod demo;
+pub mod faucet;
 pub mod files;
 pub mod lb;
 pub mod monitor;

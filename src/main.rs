@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btsops::cli::{
-    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd,
-    LbActionArgs, LbCmd, ReplayArgs, TxCmd, WatchArgs,
+    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, FaucetCmd,
+    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -152,6 +152,12 @@ fn run(cli: Cli) -> Result<u8> {
             let stdout = std::io::stdout();
             cmd::agent::run(&cfg, listen, &mut stdout.lock())
         }
+        Command::Faucet(FaucetCmd::Register(args)) => faucet_register(args, top),
+        Command::Faucet(FaucetCmd::Stats(args)) => {
+            let cfg = config::load(args.config.config.or(top).as_deref())?;
+            let stdout = std::io::stdout();
+            cmd::faucet::stats(&cfg, args.json, &mut stdout.lock())
+        }
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.
             let keys = cmd::tx::read_wif_file(&wif_file)?;
@@ -176,6 +182,36 @@ fn lb_action(args: LbActionArgs, action: btsops::lb::Action, top: Option<PathBuf
     };
     let stdout = std::io::stdout();
     cmd::lb::act(&cfg, &req, &mut stdout.lock())
+}
+
+/// `faucet register`: the config first (a config error exits 3 before stdin is read).
+fn faucet_register(args: FaucetRegisterArgs, top: Option<PathBuf>) -> Result<u8> {
+    let cfg = config::load(args.config.config.or(top).as_deref())?;
+    let keys = match (args.owner, args.active, args.memo) {
+        (Some(owner), Some(active), Some(memo)) => cmd::faucet::KeySource::Public {
+            owner,
+            active,
+            memo,
+        },
+        _ => {
+            let input = cmd::read_stdin("password")?;
+            let password = zeroize::Zeroizing::new(cmd::first_line(&input).to_string());
+            // Zeroed now; the copy goes as soon as the keys are derived.
+            drop(input);
+            cmd::faucet::KeySource::Password(password)
+        }
+    };
+    let req = cmd::faucet::RegisterRequest {
+        name: args.name,
+        keys,
+        referrer: args.referrer,
+        yes: args.yes,
+        armed: args.armed,
+        read_only: args.read_only,
+        json: args.json,
+    };
+    let stdout = std::io::stdout();
+    cmd::faucet::register(&cfg, req, &mut stdout.lock())
 }
 
 /// The console on the configured fleet, until the operator quits.

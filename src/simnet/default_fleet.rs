@@ -9,12 +9,16 @@
 //! | `faucet` | `simnet-faucet-password` | lifetime (can register accounts) | 10,000,000 |
 //! | `alice` | `simnet-alice-password` | basic | 100,000 |
 //! | `bob` | `simnet-bob-password` | basic | 1,000 |
+//!
+//! Each network also runs a tapin-like faucet (`main-faucet`, `test-faucet`) whose
+//! registrar and default referrer is `faucet`, with a referrer percent of 50.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::chain::PrivateKey;
 
+use super::faucet::FaucetDescription;
 use super::fleet::{
     AccountDescription, EndpointKind, FleetDescription, FleetHandle, LbDescription, LbEndpoint,
     NetworkDescription, NetworkRole, NodeDescription, SeedDescription,
@@ -94,7 +98,22 @@ fn network(
             rise: 2,
             fall: 2,
         }],
+        faucets: faucet(short).into_iter().collect(),
     }
+}
+
+/// The network's faucet, registering with `faucet`'s derived active key.
+fn faucet(short: &str) -> Option<FaucetDescription> {
+    let (account, password, _, _) = DEFAULT_ACCOUNTS.first()?;
+    let wif = PrivateKey::from_password(account, "active", password).ok()?;
+    Some(FaucetDescription {
+        name: format!("{short}-faucet"),
+        registrar: account.to_string(),
+        registrar_wif: wif.to_wif().to_string(),
+        default_referrer: None,
+        referrer_percent: 50,
+        min_ip_age_s: 300,
+    })
 }
 
 /// A mainnet-like chain with 6 nodes and 2 seeds, a testnet-like one with 4 nodes and 1
@@ -167,13 +186,41 @@ pub fn config_toml(desc: &FleetDescription, fleet: &FleetHandle) -> String {
                     let _ = writeln!(out, "  name = {}", quote(&name));
                     let _ = writeln!(out, "  addr = \"{}\"", e.addr);
                 }
+                EndpointKind::Faucet => {}
             }
         }
     }
     for l in fleet.lbs() {
         lb_section(&mut out, l, &unique(&l.network, &l.name));
     }
+    faucet_section(desc, fleet, &mut out);
     out
+}
+
+/// The config's one `[faucet]`: a testnet's faucet if there is one (registering there needs
+/// no arming), else the first, with KPI targets from today.
+fn faucet_section(desc: &FleetDescription, fleet: &FleetHandle, out: &mut String) {
+    let testnets_first = desc
+        .networks
+        .iter()
+        .filter(|n| n.role == Some(NetworkRole::Testnet))
+        .chain(desc.networks.iter());
+    let found = testnets_first.into_iter().find_map(|n| {
+        let f = n.faucets.first()?;
+        Some((n, f, fleet.endpoint(&n.name, &f.name)?))
+    });
+    let Some((net, f, e)) = found else {
+        return;
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let target = today + time::Duration::days(180);
+    let _ = writeln!(out, "\n[faucet]");
+    let _ = writeln!(out, "network = {}", quote(&net.name));
+    let _ = writeln!(out, "url = \"{}\"", e.url);
+    let _ = writeln!(out, "registrar = {}", quote(&f.registrar));
+    let _ = writeln!(out, "target_accounts = 1000");
+    let _ = writeln!(out, "start_date = \"{today}\"");
+    let _ = writeln!(out, "target_date = \"{target}\"");
 }
 
 /// An `[[lb]]` section for a running stand-in (or a real HAProxy the demo started).

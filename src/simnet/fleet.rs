@@ -12,6 +12,7 @@ use super::api_catalog::{ApiSet, DEFAULT_WILDCARD_APIS};
 use super::chain_state::{
     Chain, ChainSpec, FeeSchedule, GenesisAccount, GenesisError, MAINNET_CHAIN_ID, TESTNET_CHAIN_ID,
 };
+use super::faucet::{FaucetDescription, FaucetRuntime, serve_faucet_connection};
 use super::faults::FaultHandle;
 use super::lb::{CheckParams, StandIn, StandInConfig};
 use super::node::{NetworkShared, NodeRuntime, run_chain, serve_connection, unix_now};
@@ -58,6 +59,8 @@ pub struct NetworkDescription {
     pub seeds: Vec<SeedDescription>,
     #[serde(default, rename = "lb")]
     pub lbs: Vec<LbDescription>,
+    #[serde(default, rename = "faucet")]
+    pub faucets: Vec<FaucetDescription>,
 }
 
 fn default_block_interval() -> u32 {
@@ -200,6 +203,8 @@ pub enum FleetError {
         lb: String,
         reason: String,
     },
+    #[error("network {network:?}: {reason}")]
+    Faucet { network: String, reason: String },
     #[error("binding a loopback listener: {0}")]
     Bind(#[from] std::io::Error),
 }
@@ -330,6 +335,7 @@ fn node_access(net: &str, n: &NodeDescription) -> Result<ApiAccess, FleetError> 
 pub enum EndpointKind {
     Node,
     Seed,
+    Faucet,
 }
 
 /// One listener of the running fleet; serialises as the `btsops simnet` endpoint line.
@@ -338,7 +344,8 @@ pub struct Endpoint {
     pub network: String,
     pub kind: EndpointKind,
     pub name: String,
-    /// `ws://127.0.0.1:P` for nodes (HTTP POST works on the same port), `tcp://…` for seeds.
+    /// `ws://127.0.0.1:P` for nodes (HTTP POST works on the same port), `tcp://…` for seeds,
+    /// `http://…` for faucets.
     pub url: String,
     #[serde(skip)]
     pub addr: SocketAddr,
@@ -365,6 +372,7 @@ pub struct FleetHandle {
     networks: Vec<Arc<NetworkShared>>,
     nodes: Vec<(String, Arc<NodeRuntime>)>,
     seeds: Vec<(String, Arc<SeedRuntime>)>,
+    faucets: Vec<(String, Arc<FaucetRuntime>)>,
     tasks: JoinSet<()>,
 }
 
@@ -394,6 +402,7 @@ impl Fleet {
             networks: Vec::new(),
             nodes: Vec::new(),
             seeds: Vec::new(),
+            faucets: Vec::new(),
             tasks: JoinSet::new(),
         };
         let loopback: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -408,6 +417,7 @@ impl Fleet {
                 .map(|n| &n.name)
                 .chain(net.seeds.iter().map(|s| &s.name))
                 .chain(net.lbs.iter().map(|l| &l.name))
+                .chain(net.faucets.iter().map(|f| &f.name))
             {
                 if !names.insert(name.clone()) {
                     return Err(FleetError::DuplicateEndpoint {
@@ -494,6 +504,35 @@ impl Fleet {
                     addr,
                 });
                 handle.seeds.push((net.name.clone(), seed));
+            }
+            for f in &net.faucets {
+                let faucet =
+                    FaucetRuntime::new(Arc::clone(&shared), f.clone()).map_err(|reason| {
+                        FleetError::Faucet {
+                            network: net.name.clone(),
+                            reason,
+                        }
+                    })?;
+                let listener = bind(loopback)?;
+                let addr = listener.local_addr()?;
+                let on_conn = {
+                    let faucet = Arc::clone(&faucet);
+                    move |stream| serve_faucet_connection(Arc::clone(&faucet), stream)
+                };
+                handle.tasks.spawn(run_listener(
+                    listener,
+                    faucet.faults.clone(),
+                    |_: &super::faults::FaultState| {},
+                    on_conn,
+                ));
+                handle.endpoints.push(Endpoint {
+                    network: net.name.clone(),
+                    kind: EndpointKind::Faucet,
+                    name: f.name.clone(),
+                    url: format!("http://{addr}"),
+                    addr,
+                });
+                handle.faucets.push((net.name.clone(), faucet));
             }
             for lb in &net.lbs {
                 let (endpoint, stand_in) = start_lb(net, lb, &handle.endpoints).await?;
@@ -582,11 +621,17 @@ impl FleetHandle {
             .find(|e| e.network == network && e.name == name)
     }
 
-    /// The fault control of a node or seed.
+    /// The fault control of a node, seed or faucet.
     pub fn faults(&self, network: &str, name: &str) -> Option<FaultHandle> {
         self.node(network, name)
             .map(|n| n.faults.clone())
             .or_else(|| self.seed(network, name).map(|s| s.faults.clone()))
+            .or_else(|| {
+                self.faucets
+                    .iter()
+                    .find(|(net, f)| net == network && f.name == name)
+                    .map(|(_, f)| f.faults.clone())
+            })
     }
 
     pub fn node(&self, network: &str, name: &str) -> Option<Arc<NodeRuntime>> {
@@ -626,7 +671,11 @@ impl FleetHandle {
             .seeds
             .iter()
             .map(|(net, s)| (net.clone(), s.name.clone(), s.faults.clone()));
-        nodes.chain(seeds).collect()
+        let faucets = self
+            .faucets
+            .iter()
+            .map(|(net, f)| (net.clone(), f.name.clone(), f.faults.clone()));
+        nodes.chain(seeds).chain(faucets).collect()
     }
 
     /// Plays a scenario in the background (it stops with the fleet). Fails, starting

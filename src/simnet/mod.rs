@@ -11,6 +11,8 @@ pub mod chain_objects;
 pub mod chain_state;
 pub mod database_api;
 pub mod default_fleet;
+pub mod faucet;
+pub mod faucet_rules;
 pub mod faults;
 pub mod fc_error;
 pub mod fleet;

@@ -209,6 +209,17 @@ fn check_authorities(
             required.push(id);
         }
     }
+    // Before any signature is looked at: the committee account acts only through proposals.
+    if required.contains(&0) {
+        return Err(FcError::new(
+            4010006,
+            "invalid_committee_approval",
+            "committee account cannot directly approve transaction",
+            site("transaction.cpp", 301, "verify_authority"),
+            "Committee account may only propose transactions",
+            json!({}),
+        ));
+    }
     for id in required {
         let a = find(s, id)?;
         // The owner authority can stand in for the active one.

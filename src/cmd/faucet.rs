@@ -1,0 +1,379 @@
+//! `btsops faucet register` and `btsops faucet stats`: registration through the configured
+//! faucet behind the safety gate, with an audit line per registration, and the onboarding
+//! KPIs read from the chain.
+
+use std::io::Write;
+use std::time::Duration;
+
+use color_eyre::eyre::{Result, WrapErr, eyre};
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use crate::audit;
+use crate::cli::{EXIT_FAILURE, EXIT_REFUSED};
+use crate::config::{Config, Faucet, Network};
+use crate::faucet::cache::{self, Cache};
+use crate::faucet::kpi::{self, Failure, Kpis, Targets};
+use crate::faucet::{Class, FaucetClient, Keys, Reply, Request, history};
+use crate::rpc::{ConnectOptions, RpcClient};
+use crate::safety::{self, Gate};
+
+/// Timeout of one faucet request or RPC call.
+const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Where the new account's keys come from.
+pub enum KeySource {
+    /// Derived as `keys derive` does; wiped from memory when dropped.
+    Password(Zeroizing<String>),
+    Public {
+        owner: String,
+        active: String,
+        memo: String,
+    },
+}
+
+pub struct RegisterRequest {
+    pub name: String,
+    pub keys: KeySource,
+    pub referrer: Option<String>,
+    pub yes: bool,
+    pub armed: bool,
+    pub read_only: bool,
+    pub json: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eyre!("starting the runtime: {e}"))
+}
+
+fn faucet_config(cfg: &Config) -> Result<(&Faucet, &Network)> {
+    let f = cfg
+        .faucet
+        .as_ref()
+        .ok_or_else(|| eyre!("{}: no [faucet] section", cfg.source.display()))?;
+    // config.rs checked that the network exists.
+    let n = cfg.network(&f.network).ok_or_else(|| {
+        eyre!(
+            "{}: faucet.network {:?} is not a configured network",
+            cfg.source.display(),
+            f.network
+        )
+    })?;
+    Ok((f, n))
+}
+
+fn cache_path(f: &Faucet) -> Option<std::path::PathBuf> {
+    cache::cache_dir().map(|d| cache::file_for(&d, &f.network, &f.registrar))
+}
+
+/// `faucet register`: exit 0 when the faucet registered the account, 1 when it did not
+/// (or the name was refused before sending), 4 when the gate refused.
+pub fn register(cfg: &Config, req: RegisterRequest, out: &mut impl Write) -> Result<u8> {
+    let (f, net) = faucet_config(cfg)?;
+    let gate = Gate {
+        read_only: cfg.ui.read_only || req.read_only,
+        protected: net.protected,
+        armed: req.armed,
+        confirmed: req.yes,
+    };
+    if let Err(r) = safety::check(gate, &net.name) {
+        super::print_stderr(&format!("btsops: refused: {r}"));
+        return Ok(EXIT_REFUSED as u8);
+    }
+    if let Err(why) = crate::faucet::client::check_name(&req.name) {
+        super::print_stderr(&format!("btsops: not sent: {why}"));
+        return Ok(EXIT_FAILURE as u8);
+    }
+    let keys = match req.keys {
+        KeySource::Password(pw) => {
+            let keys = Keys::from_password(&req.name, &pw, &net.prefix).map_err(|e| eyre!("{e}"));
+            // The password goes (zeroed) as soon as the public keys exist.
+            drop(pw);
+            keys?
+        }
+        KeySource::Public {
+            owner,
+            active,
+            memo,
+        } => Keys::from_public(&owner, &active, &memo, &net.prefix).map_err(|e| eyre!("{e}"))?,
+    };
+    let request = Request {
+        name: req.name.clone(),
+        keys,
+        referrer: req.referrer.clone(),
+    };
+    let client =
+        FaucetClient::new(&f.url, f.ca_file.as_deref(), TIMEOUT).map_err(|e| eyre!("{e}"))?;
+    let reply = runtime()?.block_on(client.register(&request));
+
+    let mut entry = audit::Entry::now(
+        &net.name,
+        client.endpoint().as_str(),
+        &format!("register {}", req.name),
+    );
+    entry.after = json!({
+        "name": request.name,
+        "owner_key": request.keys.owner,
+        "active_key": request.keys.active,
+        "memo_key": request.keys.memo,
+        "referrer": request.referrer,
+        "http_status": reply.status,
+        "class": reply.class(),
+    });
+    let registered = reply.class() == Class::Registered;
+    entry.result = if registered {
+        "registered".into()
+    } else {
+        format!(
+            "failed: {}: {}",
+            reply.class().label(),
+            reply.verdict.texts.join("; ")
+        )
+    };
+    // On disk before the operator sees the result.
+    audit::append_default(&entry).wrap_err("writing the audit log")?;
+    if !registered {
+        remember_failure(f, &request.name, &reply);
+    }
+    write_reply(&request, &reply, req.json, out)?;
+    Ok(if registered { 0 } else { EXIT_FAILURE as u8 })
+}
+
+/// Failures are known only to whoever sent the request: kept with the KPI cache.
+fn remember_failure(f: &Faucet, name: &str, reply: &Reply) {
+    let Some(path) = cache_path(f) else {
+        return;
+    };
+    let mut c = cache::load(&path).unwrap_or_default();
+    c.push_failure(Failure {
+        time: unix_now(),
+        name: name.into(),
+        class: reply.class().label().into(),
+        text: reply.verdict.texts.join("; "),
+    });
+    if let Err(e) = cache::save(&path, &c) {
+        super::print_stderr(&format!("btsops: warning: {}: {e}", path.display()));
+    }
+}
+
+fn write_reply(req: &Request, reply: &Reply, as_json: bool, out: &mut impl Write) -> Result<()> {
+    if as_json {
+        let doc = json!({
+            "name": req.name,
+            "registered": reply.class() == Class::Registered,
+            "class": reply.class(),
+            "sent": reply.sent,
+            "http_status": reply.status,
+            "reply": reply.body,
+            "keys": req.keys,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    if reply.class() == Class::Registered {
+        writeln!(out, "registered {}", req.name)?;
+    } else {
+        writeln!(out, "not registered: {}", reply.class().label())?;
+    }
+    let status = reply
+        .status
+        .map_or("no HTTP reply".to_string(), |s| format!("HTTP {s}"));
+    writeln!(out, "faucet reply ({status}): {}", reply.body)?;
+    writeln!(
+        out,
+        "owner  {}\nactive {}\nmemo   {}",
+        req.keys.owner, req.keys.active, req.keys.memo
+    )?;
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// What `faucet stats` computed, and how much it read.
+pub struct Stats {
+    pub kpis: Kpis,
+    pub registrar: String,
+    pub read: history::ReadStats,
+    pub probe: crate::faucet::Probe,
+}
+
+async fn connect(net: &Network) -> Result<RpcClient> {
+    let mut last = None;
+    for node in &net.nodes {
+        let credentials = match &node.credentials {
+            Some(c) => Some(crate::rpc::Credentials::new(
+                c.user.clone(),
+                c.password().map_err(|e| eyre!("{e}"))?,
+            )),
+            None => None,
+        };
+        let opts = ConnectOptions {
+            timeout: TIMEOUT,
+            credentials,
+            ca_file: node.ca_file.clone(),
+            ..ConnectOptions::default()
+        };
+        match RpcClient::connect(node.url.as_str(), opts).await {
+            Ok(c) => return Ok(c),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(match last {
+        Some(e) => eyre!("no node of network {:?} answered; last: {e}", net.name),
+        None => eyre!(
+            "network {:?} has no [[network.node]] to read the chain from",
+            net.name
+        ),
+    })
+}
+
+/// Reads the chain (past what the cache holds), updates the cache, computes the KPIs.
+pub async fn collect(cfg: &Config) -> Result<Stats> {
+    let (f, net) = faucet_config(cfg)?;
+    let c = connect(net).await?;
+    let chain_id = c.get_chain_id().await?;
+    let r = history::registrar(&c, &f.registrar).await?;
+    let path = cache_path(f);
+    let loaded = path.as_deref().and_then(cache::load);
+    let mut cached = match loaded {
+        Some(c) if c.matches(&chain_id, &r.id, r.total_ops) => c,
+        other => {
+            let mut fresh = Cache::fresh(&chain_id, &r.id);
+            fresh.failures = other.map(|o| o.failures).unwrap_or_default();
+            fresh
+        }
+    };
+    let read = history::refresh(&c, &r, &mut cached).await?;
+    if let Some(p) = &path
+        && let Err(e) = cache::save(p, &cached)
+    {
+        super::print_stderr(&format!("btsops: warning: KPI cache {}: {e}", p.display()));
+    }
+    let fees = history::account_fees(&c, &cached.registrations).await?;
+    let (balance, fee) = history::balance_and_fee(&c, &r).await?;
+    c.close().await;
+    let probe = FaucetClient::new(&f.url, f.ca_file.as_deref(), TIMEOUT)
+        .map_err(|e| eyre!("{e}"))?
+        .probe()
+        .await;
+    let kpis = kpi::compute(&kpi::Input {
+        registrations: &cached.registrations,
+        failures: &cached.failures,
+        fees: &fees,
+        registrar_id: &r.id,
+        trimmed_since: cached.trimmed_since,
+        balance,
+        fee,
+        targets: Targets {
+            accounts: f.target_accounts,
+            start: f.start_date,
+            end: f.target_date,
+        },
+        now: unix_now(),
+    });
+    Ok(Stats {
+        kpis,
+        registrar: format!("{} ({})", f.registrar, r.id),
+        read,
+        probe,
+    })
+}
+
+/// `faucet stats`: exit 0 when the chain was read.
+pub fn stats(cfg: &Config, as_json: bool, out: &mut impl Write) -> Result<u8> {
+    let s = runtime()?.block_on(collect(cfg))?;
+    let (f, _) = faucet_config(cfg)?;
+    if as_json {
+        let doc = json!({
+            "network": f.network,
+            "registrar": s.registrar,
+            "faucet": {"url": f.url.as_str(), "reachable": s.probe.reachable, "http_status": s.probe.status},
+            "kpis": s.kpis,
+            "read": {"pages": s.read.pages, "ops": s.read.ops},
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(0);
+    }
+    write_stats_text(f, &s, out)?;
+    Ok(0)
+}
+
+fn coins(sat: i64) -> String {
+    crate::chain::to_pretty_string(sat, 5, "")
+        .trim_end()
+        .to_string()
+}
+
+fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
+    let k = &s.kpis;
+    let since = k.since.as_ref().map_or(String::new(), |d| {
+        format!(" (history trimmed: counts since {d})")
+    });
+    writeln!(
+        out,
+        "faucet {} on {}, registrar {}",
+        f.url, f.network, s.registrar
+    )?;
+    let reach = match s.probe.status {
+        Some(st) if s.probe.reachable => format!("reachable (HTTP {st} to a malformed probe)"),
+        _ => format!("DOWN: {}", s.probe.detail),
+    };
+    writeln!(out, "  faucet:        {reach}")?;
+    writeln!(
+        out,
+        "  registered:    today {}, 7 days {}, 30 days {}, since {}: {}{since}",
+        k.today, k.last_7_days, k.last_30_days, f.start_date, k.since_start
+    )?;
+    writeln!(
+        out,
+        "  target:        {} by {}: {} to go in {} days, {:.1}/day needed, {} (expected {} by now)",
+        f.target_accounts,
+        f.target_date,
+        k.pace.remaining,
+        k.pace.days_left,
+        k.pace.needed_per_day,
+        if k.pace.on_track {
+            "on track"
+        } else {
+            "BEHIND"
+        },
+        k.pace.expected_by_now
+    )?;
+    writeln!(
+        out,
+        "  rewards:       {} (registrar {}, referrer {}, lifetime referrer {})",
+        coins(k.rewards.total),
+        coins(k.rewards.as_registrar),
+        coins(k.rewards.as_referrer),
+        coins(k.rewards.as_lifetime_referrer)
+    )?;
+    writeln!(
+        out,
+        "  balance:       {}, fee {}: runway {} registrations",
+        coins(k.balance),
+        coins(k.fee),
+        k.runway
+    )?;
+    for r in &k.last_registrations {
+        let t = crate::rpc::ChainTime::from_unix_timestamp(r.time)
+            .map_or(String::new(), |t| t.to_string());
+        writeln!(out, "  registered     {t} {} {}", r.name, r.account)?;
+    }
+    for x in &k.last_failures {
+        let t = crate::rpc::ChainTime::from_unix_timestamp(x.time)
+            .map_or(String::new(), |t| t.to_string());
+        writeln!(
+            out,
+            "  failed         {t} {} {}: {}",
+            x.name, x.class, x.text
+        )?;
+    }
+    Ok(())
+}
