@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use btsops::cli::{
     CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, KeysCmd, LbActionArgs, LbCmd,
-    ReplayArgs, TxCmd, WatchArgs,
+    ReplayArgs, StressCmd, TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -143,6 +143,10 @@ fn run(cli: Cli) -> Result<u8> {
                 LbCmd::Cut(a) => lb_action(a, Action::Cut, top),
                 LbCmd::Weight(w) => lb_action(w.action, Action::Weight(w.weight), top),
             }
+        }
+        Command::Stress(StressCmd::Run(mut args)) => {
+            args.config.config = args.config.config.or(top);
+            cmd::stress::run(&args)
         }
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.

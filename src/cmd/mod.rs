@@ -5,6 +5,7 @@ pub mod check;
 pub mod keys;
 pub mod lb;
 pub mod simnet;
+pub mod stress;
 pub mod tx;
 pub mod watch;
 

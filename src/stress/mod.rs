@@ -11,6 +11,7 @@ mod abort;
 pub mod bootstrap;
 pub mod classify;
 pub mod keys;
+pub mod metrics;
 pub mod plan;
 pub mod read;
 pub mod report;
