@@ -9,3 +9,4 @@ pub mod process;
 pub mod pybitshares;
 pub mod simnet;
 pub mod tls;
+pub mod stress;
