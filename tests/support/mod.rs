@@ -8,5 +8,5 @@ pub mod oracle;
 pub mod process;
 pub mod pybitshares;
 pub mod simnet;
-pub mod tls;
 pub mod stress;
+pub mod tls;

@@ -58,11 +58,18 @@ pub async fn start() -> FleetHandle {
 }
 
 /// `[stress]` limits for tests; callers may append or replace.
-pub const LIMITS: &str = "max_tps = 400\nmax_duration_s = 30\nmax_total = 5000\nmax_error_rate = 1.0\n";
+pub const LIMITS: &str =
+    "max_tps = 400\nmax_duration_s = 30\nmax_total = 5000\nmax_error_rate = 1.0\n";
 
 /// A config with the testnet's nodes `a`, `b`, `victim` and, named `impostor`, the
 /// mainnet node: a configured testnet endpoint that really serves mainnet.
 pub fn config(fleet: &FleetHandle, limits: &str) -> Config {
+    config::parse(Path::new("stress-test.toml"), &config_text(fleet, limits))
+        .expect("stress test config is valid")
+}
+
+/// The text of [`config`].
+pub fn config_text(fleet: &FleetHandle, limits: &str) -> String {
     let mut t = format!(
         "[[network]]\nname = \"testnet\"\nrole = \"testnet\"\nchain_id = \"{TESTNET_CHAIN_ID}\"\nprefix = \"TEST\"\n"
     );
@@ -73,10 +80,12 @@ pub fn config(fleet: &FleetHandle, limits: &str) -> Config {
         ("impostor", "mainnet", "main"),
     ] {
         let url = &fleet.endpoint(net, node).expect("node exists").url;
-        t.push_str(&format!("\n  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"));
+        t.push_str(&format!(
+            "\n  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"
+        ));
     }
     t.push_str(&format!("\n[stress]\nnetwork = \"testnet\"\n{limits}"));
-    config::parse(Path::new("stress-test.toml"), &t).expect("stress test config is valid")
+    t
 }
 
 /// The funder as the keys file would give it.
