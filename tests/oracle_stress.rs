@@ -28,7 +28,10 @@ async fn a_short_transfer_run_on_the_reference_node_has_no_rejection() {
     let key = PrivateKey::from_wif(DEV_WIF).unwrap();
     // nathan (1.2.17) → init0 (1.2.6), which may register accounts.
     let fee = c
-        .get_required_fees(serde_json::to_value(vec![ops::transfer(17, 6, 1, 0)]).unwrap(), "1.3.0")
+        .get_required_fees(
+            serde_json::to_value(vec![ops::transfer(17, 6, 1, 0)]).unwrap(),
+            "1.3.0",
+        )
         .await
         .unwrap()[0]
         .amount;

@@ -141,7 +141,7 @@ pub async fn senders(
     let mut creates = Vec::new();
     for (name, acc) in names.iter().zip(&found) {
         let Some(key) = key_of(name) else { continue };
-        let public = key.public_key().with_prefix(prefix.clone());
+        let public = key.public_key().with_prefix(prefix);
         match acc {
             None => creates.push(Operation::from(AccountCreateOp {
                 fee: Asset::core(0),
@@ -149,8 +149,8 @@ pub async fn senders(
                 referrer: funder_id,
                 referrer_percent: 0,
                 name: name.clone(),
-                owner: Authority::single_key(public.clone()),
-                active: Authority::single_key(public.clone()),
+                owner: Authority::single_key(public),
+                active: Authority::single_key(public),
                 options: AccountOptions::with_memo_key(public),
                 extensions: Default::default(),
             })),

@@ -67,13 +67,14 @@ pub(crate) async fn run(opts: &Options, shared: &Arc<Shared>) -> Result<(), Stri
         std::time::Duration::from_secs(e.duration_s),
     );
     let mut inflight = JoinSet::new();
-    while let Some((i, due)) = pacer.next(&shared.abort).await {
+    while let Some((i, slot)) = pacer.next(&shared.abort).await {
         let conn = &conns[i as usize % conns.len()];
-        let permit = if e.open_loop {
-            None
+        // Closed loop: the call goes when its connection is free; latency counts from then.
+        let (permit, due) = if e.open_loop {
+            (None, slot)
         } else {
             tokio::select! {
-                p = Arc::clone(&conn.slot).acquire_owned() => p.ok(),
+                p = Arc::clone(&conn.slot).acquire_owned() => (p.ok(), Instant::now()),
                 _ = shared.abort.wait() => break,
             }
         };

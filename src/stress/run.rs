@@ -243,7 +243,7 @@ pub(crate) async fn connect_all(
 
 /// Hands out send slots at the offered rate (open loop: slot i is due at start + i/rate,
 /// whatever happened to earlier ones) until the total, the duration or a stop.
-pub(crate) struct Pacer {
+pub struct Pacer {
     start: Instant,
     interval: Duration,
     next: u64,

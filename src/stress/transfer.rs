@@ -64,17 +64,20 @@ pub fn need_each(total: u64, senders: u32, fee: i64) -> i64 {
 }
 
 /// A transaction signed and ready: its JSON and id.
-struct Ready {
-    id: String,
-    json: Value,
+pub struct Ready {
+    pub id: String,
+    pub json: Value,
 }
+
+/// Builds and signs transaction `i` of a run.
+pub type Builder = Arc<dyn Fn(u64) -> SignedTransaction + Send + Sync>;
 
 /// Signs transactions `0..total` on `threads` threads into `tx`, as fast as the channel
 /// takes them (it holds `AHEAD_S` seconds of load, so signing runs ahead of sending).
-fn spawn_signers(
+pub fn spawn_signers(
     threads: usize,
     total: u64,
-    build: Arc<dyn Fn(u64) -> SignedTransaction + Send + Sync>,
+    build: Builder,
     tx: mpsc::Sender<Ready>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let next = Arc::new(AtomicU64::new(0));
@@ -240,14 +243,14 @@ pub(crate) async fn run(
     let base = dgp.time.unix_timestamp().max(0) as u64;
     let rate = u64::from(e.rate);
     let build = {
-        let (senders, chain_id) = (senders.clone(), chain_id.clone());
+        let (senders, chain_id) = (senders.clone(), chain_id);
         Arc::new(move |i: u64| {
             // Expires a fixed time after its own intended send time.
             let exp = base + i / rate + EXPIRES_AFTER_SEND_S;
             let tx = nth(i, &senders, fee, &tapos, TimePointSec(exp as u32));
             let key = &senders[(i % senders.len() as u64) as usize].key;
             tx.sign(key, &chain_id)
-        }) as Arc<dyn Fn(u64) -> SignedTransaction + Send + Sync>
+        }) as Builder
     };
     let threads = env.cores.max(1);
     let ahead = (rate * AHEAD_S).max(16) as usize;
