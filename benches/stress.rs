@@ -53,7 +53,9 @@ fn builder() -> Builder {
 }
 
 /// A websocket server on 127.0.0.1:0. `answer`: reply to each request (with the chain id
-/// for `get_chain_id`, else null); otherwise read and drop. Counts requests.
+/// for `get_chain_id`, else null). Otherwise a discard sink: it answers only the API-id
+/// lookup (`login` API, id 1) that a client makes once per connection, and reads and
+/// drops everything else. Counts the requests it does not answer, or all when `answer`.
 async fn server(answer: bool) -> (String, Arc<AtomicU64>) {
     let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("ws://{}", l.local_addr().unwrap());
@@ -68,9 +70,16 @@ async fn server(answer: bool) -> (String, Arc<AtomicU64>) {
                 };
                 while let Some(Ok(m)) = ws.next().await {
                     let Message::Text(t) = m else { continue };
+                    let req: Value = serde_json::from_str(&t).unwrap_or_default();
+                    if !answer && req["params"][0] == 1 {
+                        let reply = json!({"id": req["id"], "jsonrpc": "2.0", "result": 2});
+                        if ws.send(Message::text(reply.to_string())).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
                     c.fetch_add(1, Ordering::Relaxed);
                     if answer {
-                        let req: Value = serde_json::from_str(&t).unwrap_or_default();
                         let result = if req["params"][1] == "get_chain_id" {
                             json!(CHAIN)
                         } else {

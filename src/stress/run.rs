@@ -269,7 +269,9 @@ impl Pacer {
             return None;
         }
         let due = self.start + self.interval * u32::try_from(self.next).unwrap_or(u32::MAX);
-        if due >= self.deadline {
+        // The duration is wall-clock time too: a sender that fell behind (or a closed
+        // loop waiting for answers) stops at the deadline with its slots unsent.
+        if due >= self.deadline || now() >= self.deadline {
             return None;
         }
         tokio::select! {
@@ -280,6 +282,11 @@ impl Pacer {
         self.next += 1;
         Some((i, due))
     }
+}
+
+/// The time on tokio's clock (the same as `Instant::now()` except in paused-time tests).
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 /// Every second: a progress message and the error-rate cap.
@@ -344,4 +351,32 @@ pub(crate) fn start_clock(shared: &Shared) -> Instant {
     let now = Instant::now();
     *shared.start.lock().unwrap_or_else(PoisonError::into_inner) = Some(now);
     now
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn pacer_hands_out_slots_on_time_until_total_or_duration() {
+        let start = now();
+        let abort = Abort::default();
+        let mut p = Pacer::new(start, 100, 1_000, Duration::from_secs(1));
+        let mut n = 0;
+        while let Some((i, due)) = p.next(&abort).await {
+            assert_eq!(due, start + Duration::from_millis(10 * i));
+            assert!(now() >= due);
+            n += 1;
+        }
+        assert_eq!(n, 100, "the duration ends it");
+        let mut p = Pacer::new(now(), 100, 7, Duration::from_secs(10));
+        let mut n = 0;
+        while p.next(&abort).await.is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 7, "the total ends it");
+        abort.trigger("stop");
+        let mut p = Pacer::new(now(), 100, 7, Duration::from_secs(10));
+        assert!(p.next(&abort).await.is_none(), "a stop ends it");
+    }
 }

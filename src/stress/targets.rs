@@ -73,3 +73,63 @@ pub fn resolve(cfg: &Config, wanted: &[String]) -> Result<(Network, Vec<Target>)
     }
     Ok((network.clone(), out))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID_T: &str = "39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447";
+    const ID_M: &str = "4018d7844c78f6a6c41c6a552b898022310fc5dec06da467ee7905a8dad512c8";
+
+    fn cfg() -> Config {
+        let t = format!(
+            r#"
+[[network]]
+name = "testnet"
+role = "testnet"
+chain_id = "{ID_T}"
+prefix = "TEST"
+  [[network.node]]
+  name = "t1"
+  url = "ws://127.0.0.1:1"
+  [[network.node]]
+  name = "t2"
+  url = "ws://127.0.0.1:2"
+
+[[network]]
+name = "mainnet"
+role = "mainnet"
+chain_id = "{ID_M}"
+prefix = "BTS"
+  [[network.node]]
+  name = "m1"
+  url = "ws://127.0.0.1:3"
+
+[[lb]]
+name = "lb-t"
+network = "testnet"
+public_url = "ws://127.0.0.1:4"
+runtime_api = "tcp:127.0.0.1:9999"
+backend = "api"
+
+[stress]
+network = "testnet"
+"#
+        );
+        crate::config::parse(std::path::Path::new("t.toml"), &t).unwrap()
+    }
+
+    #[test]
+    fn only_endpoints_of_the_stress_network() {
+        let c = cfg();
+        let (n, all) = resolve(&c, &[]).unwrap();
+        assert_eq!(n.name, "testnet");
+        let names: Vec<_> = all.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["t1", "t2"], "default: every node, no LB");
+        let (_, some) = resolve(&c, &["lb-t".into(), "t2".into(), "t2".into()]).unwrap();
+        let names: Vec<_> = some.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["lb-t", "t2"]);
+        let e = resolve(&c, &["m1".into()]).unwrap_err();
+        assert!(e.contains("\"m1\" is not a node or load balancer"), "{e}");
+    }
+}

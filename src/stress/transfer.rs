@@ -20,8 +20,8 @@ use crate::chain::{
     AccountId, Asset, ChainId, FutureExtensions, Operation, SignedTransaction, Tapos, TimePointSec,
     Transaction, TransferOp, tapos_from_block_id,
 };
-use crate::rpc::RpcClient;
 use crate::rpc::types::block_num_from_id;
+use crate::rpc::{Api, RpcClient};
 
 /// Seconds a transaction stays valid after its intended send time: short, so a run's
 /// leftovers leave the nodes' pools soon, long enough for a loaded node to include it.
@@ -252,6 +252,22 @@ pub(crate) async fn run(
             tx.sign(key, &chain_id)
         }) as Builder
     };
+    // The node must read our bytes as we do (PROTOCOL.md §17) before a flood of them.
+    let first = build(0);
+    let node_hex = setup
+        .call(
+            Api::Database,
+            "get_transaction_hex",
+            serde_json::json!([first]),
+        )
+        .await
+        .map_err(|err| err.to_string())?;
+    if node_hex.as_str() != Some(first.to_hex().as_str()) {
+        return Err(format!(
+            "{}: get_transaction_hex of the first transaction differs from ours: not sending",
+            setup.endpoint()
+        ));
+    }
     let threads = env.cores.max(1);
     let ahead = (rate * AHEAD_S).max(16) as usize;
     env.signer_threads = threads;
