@@ -241,6 +241,9 @@ pub(crate) async fn connect_all(
     Ok(out)
 }
 
+/// How far past the planned duration a late sender may go on.
+const LATE_GRACE: Duration = Duration::from_secs(1);
+
 /// Hands out send slots at the offered rate (open loop: slot i is due at start + i/rate,
 /// whatever happened to earlier ones) until the total, the duration or a stop.
 pub struct Pacer {
@@ -270,8 +273,8 @@ impl Pacer {
         }
         let due = self.start + self.interval * u32::try_from(self.next).unwrap_or(u32::MAX);
         // The duration is wall-clock time too: a sender that fell behind (or a closed
-        // loop waiting for answers) stops at the deadline with its slots unsent.
-        if due >= self.deadline || now() >= self.deadline {
+        // loop waiting for answers) stops a moment after the deadline, slots unsent.
+        if due >= self.deadline || now() >= self.deadline + LATE_GRACE {
             return None;
         }
         tokio::select! {
