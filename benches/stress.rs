@@ -70,8 +70,15 @@ async fn server(answer: bool) -> (String, Arc<AtomicU64>) {
                 };
                 while let Some(Ok(m)) = ws.next().await {
                     let Message::Text(t) = m else { continue };
+                    // The sink's own work must not count against the runner: only the
+                    // rare lookup frame is parsed, by a cheap test first.
+                    let lookup = !answer && t.contains("\"params\":[1,");
+                    if !answer && !lookup {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     let req: Value = serde_json::from_str(&t).unwrap_or_default();
-                    if !answer && req["params"][0] == 1 {
+                    if lookup {
                         let reply = json!({"id": req["id"], "jsonrpc": "2.0", "result": 2});
                         if ws.send(Message::text(reply.to_string())).await.is_err() {
                             return;
@@ -219,17 +226,31 @@ async fn runner_read_rate(url: &str, conns: u32, secs: u64) -> f64 {
     r.totals.accepted as f64 / r.elapsed_s
 }
 
+/// The round with the median ratio: the machine's load moves between a measurement and
+/// its baseline, so each pair is measured back to back, three times.
+fn median_round(mut rounds: Vec<(f64, f64)>) -> (f64, f64) {
+    rounds.sort_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
+    rounds[rounds.len() / 2]
+}
+
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let one = one_core_signing_rate(3_000);
-    let sent = rt.block_on(signed_and_sent_rate(3_000 * cores as u64, cores));
+    let rounds = (0..3)
+        .map(|_| {
+            let one = one_core_signing_rate(3_000);
+            let sent = rt.block_on(signed_and_sent_rate(3_000 * cores as u64, cores));
+            (sent, one * cores as f64)
+        })
+        .collect();
+    let (sent, all_cores) = median_round(rounds);
     println!(
-        "signed-and-sent into a discard sink: {sent:.0} tx/s on {cores} signer threads; canonical signing on one core {one:.0} tx/s; ratio per core {:.0}% (target >= 80%)",
-        100.0 * sent / (one * cores as f64)
+        "signed-and-sent into a discard sink: {sent:.0} tx/s on {cores} signer threads; canonical signing on one core {:.0} tx/s; ratio per core {:.0}% (target >= 80%; median of 3 rounds)",
+        all_cores / cores as f64,
+        100.0 * sent / all_cores
     );
     for (rate, secs) in [(10, 3), (100, 2), (1_000, 2), (2_000, 2)] {
         let got = rt.block_on(held_rate(rate, secs));
@@ -239,10 +260,16 @@ fn main() {
         );
     }
     let (url, _) = rt.block_on(server(true));
-    let bare = rt.block_on(bare_read_rate(&url, 4, 3));
-    let runner = rt.block_on(runner_read_rate(&url, 4, 3));
+    let rounds = (0..3)
+        .map(|_| {
+            let bare = rt.block_on(bare_read_rate(&url, 4, 2));
+            let runner = rt.block_on(runner_read_rate(&url, 4, 2));
+            (runner, bare)
+        })
+        .collect();
+    let (runner, bare) = median_round(rounds);
     println!(
-        "read flood, 4 connections closed loop: runner {runner:.0} req/s, bare websocket client {bare:.0} req/s; ratio {:.0}% (target >= 70%)",
+        "read flood, 4 connections closed loop: runner {runner:.0} req/s, bare websocket client {bare:.0} req/s; ratio {:.0}% (target >= 70%; median of 3 rounds)",
         100.0 * runner / bare
     );
 }
