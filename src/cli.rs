@@ -67,6 +67,42 @@ pub enum Command {
     /// from the chain.
     #[command(subcommand)]
     Faucet(FaucetCmd),
+    /// Stress tests of the [stress] testnet: signed transfer floods and RPC read floods.
+    #[command(subcommand)]
+    Stress(StressCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StressCmd {
+    /// Run a plan headless: a progress line on stderr, a JSON report and a Markdown
+    /// summary at the end (also when stopped or aborted). Exit 0 only for a run that
+    /// completed, 1 for an aborted one, 4 when refused before anything was sent.
+    Run(StressRunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StressRunArgs {
+    /// The plan file (TOML; see stress-plan.example.toml).
+    #[arg(long, value_name = "FILE")]
+    pub plan: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Confirm the run (required: without it nothing is sent).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow the run on a protected network.
+    #[arg(long)]
+    pub armed: bool,
+    /// Refuse every mutating action (as ui.read_only does).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Where the JSON report goes (the Markdown goes beside it, .md); default the data
+    /// dir's stress/reports/.
+    #[arg(long, value_name = "PATH")]
+    pub report: Option<PathBuf>,
+    /// Serve Prometheus text on http://ADDR/metrics while the run lasts.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

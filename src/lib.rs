@@ -18,6 +18,7 @@ pub mod rpc;
 pub mod safety;
 pub mod secrets;
 pub mod simnet;
+pub mod stress;
 pub mod text;
 pub mod theme;
 pub mod tui;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use btsops::cli::{
     AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, FaucetCmd,
-    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, TxCmd, WatchArgs,
+    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -157,6 +157,10 @@ fn run(cli: Cli) -> Result<u8> {
             let cfg = config::load(args.config.config.or(top).as_deref())?;
             let stdout = std::io::stdout();
             cmd::faucet::stats(&cfg, args.json, &mut stdout.lock())
+        }
+        Command::Stress(StressCmd::Run(mut args)) => {
+            args.config.config = args.config.config.or(top);
+            cmd::stress::run(&args)
         }
         Command::Tx(TxCmd::Sign { chain_id, wif_file }) => {
             // Check the key file before reading stdin, so a refused file fails fast.

@@ -7,6 +7,7 @@ pub mod faucet;
 pub mod keys;
 pub mod lb;
 pub mod simnet;
+pub mod stress;
 pub mod tx;
 pub mod watch;
 

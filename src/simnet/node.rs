@@ -2,7 +2,7 @@
 //! view of that chain (it may lag, stall or lie about the chain id).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -65,6 +65,14 @@ impl TxSink for NetworkShared {
         // Nobody listening is fine.
         let _ = self.pending.send(Arc::new(tx.clone()));
         Ok(id)
+    }
+}
+
+/// Counts what reaches this node, then hands it to the network's chain.
+impl TxSink for NodeRuntime {
+    fn push(&self, tx: &Value) -> Result<String, FcError> {
+        self.broadcasts.fetch_add(1, Ordering::Relaxed);
+        self.network.push(tx)
     }
 }
 
@@ -174,6 +182,9 @@ pub struct NodeRuntime {
     stalled_at: Mutex<Option<Arc<ChainState>>>,
     /// Open connections (websocket and HTTP), for tests and leak checks.
     pub connections: AtomicUsize,
+    /// Transactions that reached this node's broadcast calls, accepted or not: tests
+    /// prove that nothing was broadcast (a stress run on the wrong chain).
+    pub broadcasts: AtomicU64,
     wrong_chain_id: String,
     node_key: String,
     listening_on: Mutex<String>,
@@ -201,6 +212,7 @@ impl NodeRuntime {
             lag_blocks: AtomicU32::new(lag_blocks),
             stalled_at: Mutex::new(None),
             connections: AtomicUsize::new(0),
+            broadcasts: AtomicU64::new(0),
             wrong_chain_id: wrong,
             node_key,
             listening_on: Mutex::new(String::new()),
@@ -282,7 +294,7 @@ impl NodeRuntime {
             access: &self.access,
             now,
             network_node_info: self.network_node_info(),
-            tx_sink: &*self.network,
+            tx_sink: self,
         }
     }
 

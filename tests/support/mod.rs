@@ -11,4 +11,5 @@ pub mod process;
 pub mod pybitshares;
 pub mod simnet;
 pub mod standin;
+pub mod stress;
 pub mod tls;

@@ -93,3 +93,11 @@ pub async fn wait_head(fleet: &FleetHandle, num: u32) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A client of node `node` of `network`.
+pub async fn connect_to(fleet: &FleetHandle, network: &str, node: &str) -> RpcClient {
+    let url = &fleet.endpoint(network, node).expect("node exists").url;
+    RpcClient::connect(url, ConnectOptions::default())
+        .await
+        .expect("connect to simnet node")
+}

@@ -1,0 +1,275 @@
+//! Stress-runner throughput, as ratios measured in one run (no criterion: each figure is
+//! one timed pass, printed with its baseline):
+//!
+//! 1. signed-and-sent: the runner's signer threads plus its per-transaction broadcast
+//!    into a discard sink (a loopback websocket that reads and drops), against canonical
+//!    signing of the same transfers on one core; target ≥ 80 % per core used.
+//! 2. offered rate: the runner's pacer sending pre-signed transactions into the sink at
+//!    10, 100, 1,000 and 2,000 tx/s; target within 2 % of the asked rate.
+//! 3. read flood: the runner's closed-loop read flood against a minimal loopback JSON-RPC
+//!    websocket that answers every request at once, against a bare websocket client doing
+//!    the same request/answer loop on as many connections; target ≥ 70 %.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use btsops::chain::*;
+use btsops::rpc::{ConnectOptions, RpcClient};
+use btsops::stress::bootstrap::Sender;
+use btsops::stress::run::Pacer;
+use btsops::stress::transfer::{self, Builder};
+use btsops::stress::{Abort, Options, Run, plan, targets};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+const WIF: &str = "5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ";
+const CHAIN: &str = "39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447";
+
+fn senders() -> Vec<Sender> {
+    (0..8)
+        .map(|i| Sender {
+            name: format!("s{i}"),
+            id: AccountId(100 + i),
+            key: PrivateKey::from_wif(WIF).unwrap(),
+        })
+        .collect()
+}
+
+fn builder() -> Builder {
+    let (senders, chain) = (senders(), ChainId::from_hex(CHAIN).unwrap());
+    let tapos = Tapos {
+        block_num: 1000,
+        ref_block_num: 1000,
+        ref_block_prefix: 0x1234_5678,
+    };
+    Arc::new(move |i| {
+        let tx = transfer::nth(i, &senders, 2_000_000, &tapos, TimePointSec(1_800_000_000));
+        tx.sign(&senders[(i % 8) as usize].key, &chain)
+    })
+}
+
+/// A websocket server on 127.0.0.1:0. `answer`: reply to each request (with the chain id
+/// for `get_chain_id`, else null). Otherwise a discard sink: it answers only the API-id
+/// lookup (`login` API, id 1) that a client makes once per connection, and reads and
+/// drops everything else. Counts the requests it does not answer, or all when `answer`.
+async fn server(answer: bool) -> (String, Arc<AtomicU64>) {
+    let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}", l.local_addr().unwrap());
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(s).await else {
+                    return;
+                };
+                while let Some(Ok(m)) = ws.next().await {
+                    let Message::Text(t) = m else { continue };
+                    // The sink's own work must not count against the runner: only the
+                    // rare lookup frame is parsed, by a cheap test first.
+                    let lookup = !answer && t.contains("\"params\":[1,");
+                    if !answer && !lookup {
+                        c.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    let req: Value = serde_json::from_str(&t).unwrap_or_default();
+                    if lookup {
+                        let reply = json!({"id": req["id"], "jsonrpc": "2.0", "result": 2});
+                        if ws.send(Message::text(reply.to_string())).await.is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    c.fetch_add(1, Ordering::Relaxed);
+                    if answer {
+                        let result = if req["params"][1] == "get_chain_id" {
+                            json!(CHAIN)
+                        } else {
+                            Value::Null
+                        };
+                        let reply = json!({"id": req["id"], "jsonrpc": "2.0", "result": result});
+                        if ws.send(Message::text(reply.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (url, count)
+}
+
+async fn wait_count(count: &AtomicU64, n: u64) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count.load(Ordering::Relaxed) < n {
+        assert!(
+            Instant::now() < deadline,
+            "sink got {} of {n}",
+            count.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    Instant::now()
+}
+
+fn one_core_signing_rate(n: u64) -> f64 {
+    let build = builder();
+    let t0 = Instant::now();
+    for i in 0..n {
+        std::hint::black_box(build(i));
+    }
+    n as f64 / t0.elapsed().as_secs_f64()
+}
+
+async fn signed_and_sent_rate(n: u64, threads: usize) -> f64 {
+    let (url, count) = server(false).await;
+    let c = RpcClient::connect(&url, ConnectOptions::default())
+        .await
+        .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let t0 = Instant::now();
+    let signers = transfer::spawn_signers(threads, n, builder(), tx);
+    while let Some(ready) = rx.recv().await {
+        let c = c.clone();
+        // As the runner does: one task per broadcast; the sink never answers.
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(30),
+                c.broadcast_transaction(&ready.json),
+            )
+            .await;
+        });
+    }
+    let end = wait_count(&count, n).await;
+    for s in signers {
+        let _ = s.join();
+    }
+    n as f64 / end.duration_since(t0).as_secs_f64()
+}
+
+async fn held_rate(rate: u32, secs: u64) -> f64 {
+    let (url, count) = server(false).await;
+    let c = RpcClient::connect(&url, ConnectOptions::default())
+        .await
+        .unwrap();
+    let one: Value = serde_json::to_value(builder()(0)).unwrap();
+    let total = u64::from(rate) * secs;
+    let abort = Abort::default();
+    let start = Instant::now();
+    let mut pacer = Pacer::new(start, rate, total, Duration::from_secs(secs));
+    let mut sent = 0u64;
+    while let Some((_, _)) = pacer.next(&abort).await {
+        let (c, tx) = (c.clone(), one.clone());
+        tokio::spawn(async move {
+            let _ =
+                tokio::time::timeout(Duration::from_secs(30), c.broadcast_transaction(&tx)).await;
+        });
+        sent += 1;
+    }
+    let end = wait_count(&count, sent).await;
+    // Slots are due at 0, 1/rate, ..., (n-1)/rate: the last is sent at (n-1)/rate.
+    (sent - 1) as f64 / end.duration_since(start).as_secs_f64()
+}
+
+async fn bare_read_rate(url: &str, conns: usize, secs: u64) -> f64 {
+    let done = Arc::new(AtomicU64::new(0));
+    let end = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let done = Arc::clone(&done);
+        tasks.push(tokio::spawn(async move {
+            let mut id = 0u64;
+            while Instant::now() < end {
+                id += 1;
+                let req = json!({"id": id, "method": "call", "params": [0, "get_dynamic_global_properties", []]});
+                ws.send(Message::text(req.to_string())).await.unwrap();
+                let _ = ws.next().await;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+async fn runner_read_rate(url: &str, conns: u32, secs: u64) -> f64 {
+    let cfg = format!(
+        "[[network]]\nname = \"t\"\nrole = \"testnet\"\nchain_id = \"{CHAIN}\"\nprefix = \"TEST\"\n  [[network.node]]\n  name = \"echo\"\n  url = \"{url}\"\n[stress]\nnetwork = \"t\"\nmax_tps = 10000000\nmax_total = 100000000\nmax_error_rate = 1.0\n"
+    );
+    let cfg = btsops::config::parse(Path::new("bench.toml"), &cfg).unwrap();
+    let p = plan::parse(
+        "bench",
+        &format!("kind = \"read\"\nduration_s = {secs}\nconnections = {conns}\n"),
+    )
+    .unwrap();
+    let effective = plan::effective("bench", &p, cfg.stress.as_ref().unwrap()).unwrap();
+    let (network, targets) = targets::resolve(&cfg, &effective.targets).unwrap();
+    let mut run = Run::start(Options {
+        plan: p,
+        effective,
+        network,
+        targets,
+        funder: None,
+        data_dir: std::env::temp_dir(),
+    });
+    while run.progress.recv().await.is_some() {}
+    let r = run.finish().await.unwrap();
+    assert_eq!(r.aborted, None);
+    r.totals.accepted as f64 / r.elapsed_s
+}
+
+/// The round with the median ratio: the machine's load moves between a measurement and
+/// its baseline, so each pair is measured back to back, three times.
+fn median_round(mut rounds: Vec<(f64, f64)>) -> (f64, f64) {
+    rounds.sort_by(|a, b| (a.0 / a.1).total_cmp(&(b.0 / b.1)));
+    rounds[rounds.len() / 2]
+}
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rounds = (0..3)
+        .map(|_| {
+            let one = one_core_signing_rate(3_000);
+            let sent = rt.block_on(signed_and_sent_rate(3_000 * cores as u64, cores));
+            (sent, one * cores as f64)
+        })
+        .collect();
+    let (sent, all_cores) = median_round(rounds);
+    println!(
+        "signed-and-sent into a discard sink: {sent:.0} tx/s on {cores} signer threads; canonical signing on one core {:.0} tx/s; ratio per core {:.0}% (target >= 80%; median of 3 rounds)",
+        all_cores / cores as f64,
+        100.0 * sent / all_cores
+    );
+    for (rate, secs) in [(10, 3), (100, 2), (1_000, 2), (2_000, 2)] {
+        let got = rt.block_on(held_rate(rate, secs));
+        println!(
+            "offered {rate} tx/s: held {got:.1} tx/s ({:+.2}%, target within 2%)",
+            100.0 * (got - f64::from(rate)) / f64::from(rate)
+        );
+    }
+    let (url, _) = rt.block_on(server(true));
+    let rounds = (0..3)
+        .map(|_| {
+            let bare = rt.block_on(bare_read_rate(&url, 4, 2));
+            let runner = rt.block_on(runner_read_rate(&url, 4, 2));
+            (runner, bare)
+        })
+        .collect();
+    let (runner, bare) = median_round(rounds);
+    println!(
+        "read flood, 4 connections closed loop: runner {runner:.0} req/s, bare websocket client {bare:.0} req/s; ratio {:.0}% (target >= 70%; median of 3 rounds)",
+        100.0 * runner / bare
+    );
+}
