@@ -1,9 +1,13 @@
 //! What each command does to the state: the body of `update` for key presses and
 //! `:` command lines, kept apart from the state's definition.
 
-use super::app::{App, Effect, Input, MAX_SPEED, MIN_SPEED, Pane, ReplayCmd, SNOOZE_S};
+use super::act;
 use super::columns;
 use super::commands::{self, CommandId};
+use super::msg::{Effect, ReplayCmd};
+use super::overlay::Overlay;
+use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SNOOZE_S};
+use crate::lb;
 use crate::monitor::Alert;
 
 /// Runs a `:` command line: a registry command with its argument, or a bare
@@ -49,8 +53,11 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             return vec![Effect::Quit];
         }
         C::Help => {
-            app.help = !app.help;
-            app.help_scroll = 0;
+            if app.help_open() {
+                app.overlays.retain(|o| !matches!(o, Overlay::Help { .. }));
+            } else {
+                app.overlays.push(Overlay::Help { scroll: 0 });
+            }
         }
         C::CommandLine => app.input = Input::Command(String::new()),
         C::Redraw => return vec![Effect::FullRedraw],
@@ -233,6 +240,27 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             };
             return vec![Effect::Replay(cmd)];
         }
+        C::LbPane => app.go(Pane::Lb),
+        C::Drain => return act::lb_action(app, lb::Action::Drain),
+        C::Maint => return act::lb_action(app, lb::Action::Maint),
+        C::Ready => return act::lb_action(app, lb::Action::Ready),
+        C::Cut => return act::lb_action(app, lb::Action::Cut),
+        C::Weight => match arg.map(|a| a.parse::<u32>()) {
+            None => app.input = Input::Command("weight ".into()),
+            Some(Ok(n)) => return act::lb_action(app, lb::Action::Weight(n)),
+            Some(Err(_)) => app.notify(
+                format!(
+                    "weight {:?}: a number 0..={} (0: no new traffic)",
+                    arg.unwrap_or(""),
+                    lb::action::MAX_WEIGHT
+                ),
+                true,
+            ),
+        },
+        C::Undo => return act::undo(app),
+        C::TakeOut => return act::node_everywhere(app, true),
+        C::PutBack => return act::node_everywhere(app, false),
+        C::Arm => act::arm(app, arg),
         C::Node => match arg {
             Some(n) if app.fleet.endpoint(n).is_some() => {
                 app.selected = Some(n.to_string());
@@ -302,6 +330,18 @@ fn step(app: &mut App, delta: isize) {
         Pane::Events => {
             let len = app.events.len();
             app.events_scroll = moved(app.events_scroll, delta, len);
+        }
+        Pane::Lb => {
+            let rows = app.lb.rows();
+            let i = moved(app.lb.selected_index(&rows), delta, rows.len());
+            let next = rows.get(i).map(|r| {
+                (
+                    r.lb.conf.name.clone(),
+                    r.server.backend.clone(),
+                    r.server.name.clone(),
+                )
+            });
+            app.lb.selected = next;
         }
         Pane::Detail => {
             let node = app.detail.as_deref();

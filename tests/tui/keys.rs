@@ -2,6 +2,7 @@
 
 use btsops::tui::app::{Input, Pane};
 use btsops::tui::columns::Column;
+use btsops::tui::overlay::Overlay;
 use btsops::tui::{App, Effect};
 
 use super::fleet::{T0, app, press};
@@ -215,15 +216,15 @@ fn reload_without_config_says_so_and_with_one_asks_the_loop() {
 fn help_opens_scrolls_and_closes() {
     let mut a = app();
     press(&mut a, "?");
-    assert!(a.help);
+    assert!(a.help_open());
     press(&mut a, "j j");
-    assert_eq!(a.help_scroll, 2);
+    assert_eq!(a.overlays, vec![Overlay::Help { scroll: 2 }]);
     // Navigation keys scroll the help, not the table behind it.
     assert_eq!(a.selected, None);
     press(&mut a, "Esc");
-    assert!(!a.help);
+    assert!(!a.help_open() && a.overlays.is_empty());
     press(&mut a, "? ?");
-    assert!(!a.help);
+    assert!(!a.help_open());
 }
 
 #[test]

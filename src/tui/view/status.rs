@@ -45,6 +45,22 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
         put(buf, &label, if active { t.tab_active } else { t.tab });
         put(buf, "│", t.border);
     }
+    // Armed networks at the right, with the time left: while it shows, actions on
+    // that network only need their confirmation.
+    let armed: Vec<String> = app
+        .arming
+        .armed(app.now)
+        .into_iter()
+        .map(|(n, left)| {
+            let left = left.ceil() as u64;
+            format!(" ARMED {n} {}:{:02} ", left / 60, left % 60)
+        })
+        .collect();
+    let text = armed.concat();
+    let w = text.chars().count() as u16;
+    if w > 0 && w <= area.width {
+        buf.set_stringn(right - w, area.y, &text, w as usize, t.crit);
+    }
 }
 
 fn counts_text(c: &StatusCounts) -> String {
