@@ -127,6 +127,10 @@ fn plan_for(rows: &[Row<'_>], action: Action, title: &str) -> Result<Plan, Strin
 
 /// Takes the focused node out of every LB that serves it (MAINT), or puts it back.
 pub(super) fn node_everywhere(app: &mut App, out: bool) -> Vec<Effect> {
+    if app.lb.lbs.is_empty() {
+        app.notify(no_servers_text(app), true);
+        return Vec::new();
+    }
     let Some(node) = app.focused_node() else {
         app.notify("no node selected", true);
         return Vec::new();
@@ -140,9 +144,7 @@ pub(super) fn node_everywhere(app: &mut App, out: bool) -> Vec<Effect> {
         .collect();
     if rows.is_empty() {
         let served = !app.lb.servers_of(&app.fleet, node).is_empty();
-        let text = if app.lb.lbs.is_empty() {
-            "no load balancers configured ([[lb]] in the config)".to_string()
-        } else if !served {
+        let text = if !served {
             format!(
                 "no load balancer serves {name} (servers are matched to nodes by address and port)"
             )

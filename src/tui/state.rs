@@ -96,6 +96,34 @@ pub struct LagSample {
     pub seconds: Option<f64>,
 }
 
+/// The node detail pane's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DetailPane {
+    /// The endpoint it shows.
+    pub node: Option<String>,
+    /// Lines scrolled down in its lower panes (its events, and its last errors or raw
+    /// reply), which an 80x24 terminal cannot show whole.
+    pub scroll: u16,
+    /// The raw last reply shows instead of the last errors.
+    pub show_raw: bool,
+}
+
+/// The events pane's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventsPane {
+    /// Rows scrolled back from the newest event.
+    pub scroll: usize,
+}
+
+/// The alerts pane's state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AlertsPane {
+    /// The selected alert, by id.
+    pub selected: Option<String>,
+    /// It lists the snoozed alerts instead of the others.
+    pub snoozed_view: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct App {
     /// Unix seconds, whole; the only clock views may use.
@@ -116,19 +144,15 @@ pub struct App {
     pub tab: Option<String>,
     /// The selected overview row, by endpoint name so it survives re-sorting.
     pub selected: Option<String>,
-    /// The endpoint the detail pane shows.
-    pub detail: Option<String>,
+    /// The node detail pane.
+    pub detail: DetailPane,
     pub filter: String,
     pub input: Input,
     pub sort: Column,
     pub sort_reversed: bool,
     pub pinned: BTreeSet<String>,
-    /// Rows scrolled back from the newest event.
-    pub events_scroll: usize,
-    /// Lines scrolled down in the node detail's lower panes (its events, and its last
-    /// errors or raw reply), which an 80x24 terminal cannot show whole.
-    pub detail_scroll: u16,
-    pub alert_selected: Option<String>,
+    pub events_pane: EventsPane,
+    pub alerts_pane: AlertsPane,
     /// Alerts acknowledged here, by id, with the `raised` time of the episode that was
     /// acknowledged: an ack covers one incident, never the next one on the same node.
     /// Shown at once (the engine confirms on its next snapshot) and kept for replays,
@@ -140,8 +164,6 @@ pub struct App {
     /// override: shown at once (the engine confirms on its next snapshot), and in
     /// replays, whose recorded snoozes no engine can lift.
     pub unsnoozed: HashMap<String, f64>,
-    /// The alerts pane lists the snoozed alerts instead of the others.
-    pub snoozed_view: bool,
     /// Where acknowledgements and snoozes are kept across restarts; `None` keeps them
     /// for this run only (demo, replay, tests).
     pub state_file: Option<PathBuf>,
@@ -163,7 +185,6 @@ pub struct App {
     pub arming: Arming,
     /// The title of the action the ops task is running.
     pub running: Option<String>,
-    pub show_raw: bool,
     pub raw: HashMap<String, String>,
     pub notice: Option<Notice>,
     pub term_rate: u64,
@@ -196,19 +217,17 @@ impl App {
             back: Vec::new(),
             tab: None,
             selected: None,
-            detail: None,
+            detail: DetailPane::default(),
             filter: String::new(),
             input: Input::None,
             sort: Column::Status,
             sort_reversed: false,
             pinned: BTreeSet::new(),
-            events_scroll: 0,
-            detail_scroll: 0,
-            alert_selected: None,
+            events_pane: EventsPane::default(),
+            alerts_pane: AlertsPane::default(),
             acked: HashMap::new(),
             snoozed: HashMap::new(),
             unsnoozed: HashMap::new(),
-            snoozed_view: false,
             state_file: None,
             restored_acks: BTreeMap::new(),
             watching_since: None,
@@ -219,7 +238,6 @@ impl App {
             protected: BTreeSet::new(),
             arming: Arming::default(),
             running: None,
-            show_raw: false,
             raw: HashMap::new(),
             notice: None,
             term_rate: 0,
@@ -324,7 +342,7 @@ impl App {
 
     /// The list the alerts pane shows now: the snoozed ones or the others.
     pub fn alert_list(&self) -> Vec<&Alert> {
-        self.sorted_alerts(self.snoozed_view)
+        self.sorted_alerts(self.alerts_pane.snoozed_view)
     }
 
     /// When the alert's snooze ends, if it is snoozed now (by the engine or here).
@@ -408,7 +426,10 @@ impl App {
     }
 
     pub fn detail_endpoint(&self) -> Option<&EndpointSnapshot> {
-        self.detail.as_deref().and_then(|n| self.fleet.endpoint(n))
+        self.detail
+            .node
+            .as_deref()
+            .and_then(|n| self.fleet.endpoint(n))
     }
 
     pub(super) fn notify(&mut self, text: impl Into<String>, error: bool) {

@@ -64,8 +64,8 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.events.pop_front();
             }
             // Keep the operator's place while they read back through the list.
-            if app.events_scroll > 0 {
-                app.events_scroll += 1;
+            if app.events_pane.scroll > 0 {
+                app.events_pane.scroll += 1;
             }
             app.events.push_back(e);
             Vec::new()

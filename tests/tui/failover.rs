@@ -186,7 +186,7 @@ async fn failover_from_the_console_against_real_haproxy() {
 
     // Select the node and take it out: mainnet is protected and not armed yet.
     press(&mut app, ": node Space victim Enter");
-    assert_eq!(app.detail.as_deref(), Some("victim"));
+    assert_eq!(app.detail.node.as_deref(), Some("victim"));
     let e = press(&mut app, "o");
     assert!(e.is_empty() && app.overlays.is_empty());
     assert!(render(&app).contains("protected"));
