@@ -232,7 +232,7 @@ pub(super) fn arm(app: &mut App, arg: Option<&str>) {
 /// Keys for a confirmation on top; `None` when none is open (or the help is on top).
 pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
     let top = app.overlays.last()?;
-    if matches!(top, Overlay::Help { .. }) {
+    if matches!(top, Overlay::Help { .. } | Overlay::Error(_)) {
         return None;
     }
     let cancel = matches!(k.code, Code::Esc | Code::Char('n') | Code::Char('q')) && !k.ctrl;
@@ -265,11 +265,11 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
                 return Some(Vec::new());
             }
             if plan.needs_force && !force {
+                app.overlays.push(Overlay::Confirm(plan));
                 app.notify(
                     "this takes out a backend's last server: F forces it, Esc cancels",
                     true,
                 );
-                app.overlays.push(Overlay::Confirm(plan));
                 return Some(Vec::new());
             }
             if force {
@@ -283,7 +283,7 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
             app.notify(format!("{}: running", plan.title), false);
             Some(vec![Effect::Action(plan)])
         }
-        Overlay::Help { .. } => None,
+        Overlay::Help { .. } | Overlay::Error(_) => None,
     }
 }
 

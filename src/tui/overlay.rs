@@ -1,5 +1,5 @@
-//! Overlays drawn above the panes, newest on top: the help, a confirmation. The top
-//! one takes the keys; closing it shows the one below.
+//! Overlays drawn above the panes, newest on top: the help, a confirmation, a long
+//! error. The top one takes the keys; closing it shows the one below.
 
 use super::ops::Plan;
 
@@ -12,4 +12,6 @@ pub enum Overlay {
     Confirm(Box<Plan>),
     /// Arming a protected network, waiting for `y`.
     Arm(String),
+    /// An error too long for the status bar, in full until the next key.
+    Error(String),
 }

@@ -435,13 +435,15 @@ impl App {
     pub(super) fn notify(&mut self, text: impl Into<String>, error: bool) {
         let text = text.into();
         // An error too long for the status bar (a failed reload's file:line: key:
-        // message) is drawn in full above it and stays until the next key: read at
-        // 80 columns, it must not be cut short nor vanish mid-read.
-        let until = if error && text.chars().count() + 1 > usize::from(self.size.0) {
-            f64::INFINITY
-        } else {
-            self.now + NOTICE_S
-        };
+        // message) is also drawn in full in an overlay that stays until the next key:
+        // read at 80 columns, it must not be cut short nor vanish mid-read.
+        if error && text.chars().count() + 1 > usize::from(self.size.0) {
+            if matches!(self.overlays.last(), Some(Overlay::Error(_))) {
+                self.overlays.pop();
+            }
+            self.overlays.push(Overlay::Error(text.clone()));
+        }
+        let until = self.now + NOTICE_S;
         self.notice = Some(Notice { text, error, until });
     }
 

@@ -28,8 +28,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
 fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Key(k) => {
-            if app.notice.as_ref().is_some_and(|n| n.until.is_infinite()) {
-                app.notice = None;
+            if matches!(app.overlays.last(), Some(Overlay::Error(_))) {
+                app.overlays.pop();
+                // Any key closes it; under it a confirmation must not take that key
+                // as its answer.
+                if matches!(
+                    app.overlays.last(),
+                    Some(Overlay::Confirm(_) | Overlay::Arm(_))
+                ) {
+                    return Vec::new();
+                }
             }
             key(app, k)
         }

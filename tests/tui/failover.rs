@@ -16,6 +16,7 @@ use btsops::tui::{App, Effect, Keymap, Msg, update};
 use tokio::sync::mpsc;
 
 use super::fleet::press;
+use super::lb::confirming;
 use super::screens::render;
 use super::support::haproxy::{BACKEND, Haproxy, Options};
 
@@ -188,7 +189,7 @@ async fn failover_from_the_console_against_real_haproxy() {
     press(&mut app, ": node Space victim Enter");
     assert_eq!(app.detail.node.as_deref(), Some("victim"));
     let e = press(&mut app, "o");
-    assert!(e.is_empty() && app.overlays.is_empty());
+    assert!(e.is_empty() && !confirming(&app));
     assert!(render(&app).contains("protected"));
     press(&mut app, "A y");
     assert!(
@@ -294,7 +295,7 @@ async fn failover_from_the_console_against_real_haproxy() {
     )
     .await;
     let e = press(&mut app, "u");
-    assert!(e.is_empty() && app.overlays.is_empty());
+    assert!(e.is_empty() && !confirming(&app));
     let n = app
         .notice
         .as_ref()

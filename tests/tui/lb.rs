@@ -131,6 +131,13 @@ pub fn lb_app(theme: Theme, w: u16, h: u16) -> App {
     app
 }
 
+/// A confirmation (or arming) is open, waiting for its answer.
+pub fn confirming(app: &App) -> bool {
+    app.overlays
+        .iter()
+        .any(|o| matches!(o, Overlay::Confirm(_) | Overlay::Arm(_)))
+}
+
 fn notice(app: &App) -> String {
     app.notice
         .as_ref()
@@ -205,7 +212,7 @@ fn no_load_balancers_is_said_plainly() {
         "{}",
         notice(&app)
     );
-    assert!(app.overlays.is_empty());
+    assert!(!confirming(&app));
 }
 
 #[test]
@@ -214,12 +221,12 @@ fn refused_when_read_only_protected_unarmed_or_replaying() {
     let mut app = lb_app(Theme::mono(), 80, 24);
     app.read_only = true;
     let e = press(&mut app, "4 G d");
-    assert!(e.is_empty() && app.overlays.is_empty());
+    assert!(e.is_empty() && !confirming(&app));
     assert!(notice(&app).contains("read-only"), "{}", notice(&app));
     // Protected and not armed (mainnet's LB, first row).
     let mut app = lb_app(Theme::mono(), 80, 24);
     let e = press(&mut app, "4 m");
-    assert!(e.is_empty() && app.overlays.is_empty());
+    assert!(e.is_empty() && !confirming(&app));
     assert!(notice(&app).contains("protected"), "{}", notice(&app));
     // Replaying a recording.
     let mut app = lb_app(Theme::mono(), 80, 24);
@@ -230,7 +237,7 @@ fn refused_when_read_only_protected_unarmed_or_replaying() {
         span: (T0, T0),
     });
     let e = press(&mut app, "4 G d");
-    assert!(e.is_empty() && app.overlays.is_empty());
+    assert!(e.is_empty() && !confirming(&app));
     assert!(notice(&app).contains("replaying"), "{}", notice(&app));
     // The refusal is on screen.
     assert!(render(&app).contains("replaying"));
@@ -268,7 +275,7 @@ fn arming_lasts_its_window_on_the_injected_clock() {
     assert!(notice(&app).contains("protected"), "{}", notice(&app));
     assert!(!render(&app).contains("ARMED"));
     press(&mut app, "d");
-    assert!(app.overlays.is_empty(), "refused again, no confirmation");
+    assert!(!confirming(&app), "refused again, no confirmation");
 }
 
 #[test]
@@ -288,12 +295,12 @@ fn confirm_sends_one_action_and_the_last_server_needs_force() {
     let sent = actions(&e);
     assert_eq!(sent.len(), 1);
     assert!(matches!(&sent[0].ops[..], [Op::Lb { force: true, .. }]));
-    assert!(app.overlays.is_empty());
+    assert!(!confirming(&app));
     // Esc cancels without sending.
     press(&mut app, "k d");
     assert!(matches!(app.overlays.last(), Some(Overlay::Confirm(_))));
     let e = press(&mut app, "Esc");
-    assert!(actions(&e).is_empty() && app.overlays.is_empty());
+    assert!(actions(&e).is_empty() && !confirming(&app));
 }
 
 #[test]
@@ -323,4 +330,20 @@ fn a_node_in_maint_raises_no_alert() {
             .iter()
             .any(|e| matches!(e, Effect::AlertRaised(a) if a.endpoint == "us-1"))
     );
+}
+
+/// A long error over a confirmation: the key that closes it is not the answer.
+#[test]
+fn the_key_closing_a_long_error_does_not_answer_the_confirmation_below() {
+    let mut app = lb_app(Theme::mono(), 80, 24);
+    press(&mut app, "4 G m");
+    update(&mut app, Msg::Resize(40, 24));
+    // `y` on a plan that needs force: the reason does not fit 40 columns.
+    press(&mut app, "y");
+    assert!(matches!(app.overlays.last(), Some(Overlay::Error(_))));
+    assert!(render(&app).contains("(any key closes)"));
+    let e = press(&mut app, "F");
+    assert!(actions(&e).is_empty() && confirming(&app));
+    let e = press(&mut app, "F");
+    assert_eq!(actions(&e).len(), 1);
 }

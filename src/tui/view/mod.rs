@@ -74,9 +74,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Overlay::Help { scroll } => help::draw(app, *scroll, body, buf),
             Overlay::Confirm(plan) => confirm::draw(app, plan, body, buf),
             Overlay::Arm(network) => confirm::draw_arm(app, network, body, buf),
+            Overlay::Error(text) => status::long_error(app, text, body, buf),
         }
     }
-    status::long_error(app, body, buf);
 }
 
 /// Where the terminal cursor goes: after the text of an open input line.

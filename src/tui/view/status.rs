@@ -141,14 +141,11 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// A sticky error notice (one too long for the bar) in full, wrapped, at the bottom of
 /// `body`, just above the status bar.
-pub fn long_error(app: &App, body: Rect, buf: &mut Buffer) {
+pub fn long_error(app: &App, text: &str, body: Rect, buf: &mut Buffer) {
     use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
-    let Some(n) = app.notice.as_ref().filter(|n| n.until.is_infinite()) else {
-        return;
-    };
     let width = usize::from(body.width.max(1));
     // Word wrapping can take a line more than the characters need.
-    let lines = n.text.chars().count().div_ceil(width) + 2;
+    let lines = text.chars().count().div_ceil(width) + 2;
     let height = (lines as u16).min(body.height);
     let area = Rect {
         y: body.bottom() - height,
@@ -156,7 +153,7 @@ pub fn long_error(app: &App, body: Rect, buf: &mut Buffer) {
         ..body
     };
     Clear.render(area, buf);
-    Paragraph::new(format!("{}\n(any key closes)", n.text))
+    Paragraph::new(format!("{text}\n(any key closes)"))
         .style(app.theme.banner)
         .wrap(Wrap { trim: false })
         .render(area, buf);
