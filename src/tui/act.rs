@@ -15,7 +15,7 @@ use crate::lb::{Action, Mode, Target};
 
 fn context(app: &App, network: &str) -> Context {
     Context {
-        read_only: app.read_only,
+        read_only: app.is_read_only(),
         protected: app.protected.contains(network),
         armed: app.arming.is_armed(network, app.now),
         replaying: app.replay.is_some(),

@@ -178,8 +178,10 @@ pub struct App {
     pub overlays: Vec<Overlay>,
     /// The load-balancer pane.
     pub lb: LbPane,
-    /// Mutating actions refused (`ui.read_only` or `--read-only`).
+    /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
+    /// `ui.read_only` of the config in use (a reload may change it).
+    pub ui_read_only: bool,
     /// Networks that refuse actions until armed.
     pub protected: BTreeSet<String>,
     pub arming: Arming,
@@ -235,6 +237,7 @@ impl App {
             overlays: Vec::new(),
             lb: LbPane::default(),
             read_only: false,
+            ui_read_only: false,
             protected: BTreeSet::new(),
             arming: Arming::default(),
             running: None,
@@ -253,7 +256,7 @@ impl App {
     /// Takes what the console needs from the config: safety settings and the LBs.
     pub fn configure(&mut self, config: &Config) {
         self.bell = config.ui.bell;
-        self.read_only = self.read_only || config.ui.read_only;
+        self.ui_read_only = config.ui.read_only;
         self.protected = config
             .networks
             .iter()
@@ -261,6 +264,11 @@ impl App {
             .map(|n| n.name.clone())
             .collect();
         self.lb.configure(config);
+    }
+
+    /// Mutating actions are refused (`--read-only` or `ui.read_only`).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only || self.ui_read_only
     }
 
     /// The help overlay is open (anywhere in the stack).

@@ -347,3 +347,42 @@ fn the_key_closing_a_long_error_does_not_answer_the_confirmation_below() {
     let e = press(&mut app, "F");
     assert_eq!(actions(&e).len(), 1);
 }
+
+/// `ui.read_only` comes from the config in use: a reload turns it on and off, while
+/// `--read-only` stays. The reloaded config keeps lb-test (and what it polled).
+#[test]
+fn ui_read_only_follows_the_config_and_the_flag_stays() {
+    let reload = |app: &mut App, read_only: bool| {
+        let text = format!(
+            "[ui]\nread_only = {read_only}\n\n[[network]]\nname = \"testnet\"\nrole = \"testnet\"\n\
+             chain_id = \"39f5e2ede1f8bc1a3a54a7914414e3779e33193f1f5693510e73cb7a87617447\"\nprefix = \"TEST\"\n\
+             [[network.node]]\nname = \"t-1\"\nurl = \"wss://t-1.example.org/ws\"\n\n\
+             [[lb]]\nname = \"lb-test\"\nnetwork = \"testnet\"\nruntime_api = \"unix:/run/haproxy/admin.sock\"\nbackend = \"bts_test\"\n"
+        );
+        let config = btsops::config::parse(std::path::Path::new("c.toml"), &text).expect("config");
+        let r = btsops::tui::Reloaded {
+            config,
+            theme: Theme::mono(),
+            keymap: btsops::tui::Keymap::defaults(),
+        };
+        update(app, Msg::Reloaded(Ok(Box::new(r))));
+        assert_eq!(app.lb.lbs.len(), 1);
+        assert!(app.lb.lbs[0].snap.is_some(), "the polled state stays");
+    };
+    let mut app = lb_app(Theme::mono(), 80, 24);
+    reload(&mut app, true);
+    press(&mut app, "4 G d");
+    assert!(
+        !confirming(&app) && notice(&app).contains("read-only"),
+        "{}",
+        notice(&app)
+    );
+    reload(&mut app, false);
+    press(&mut app, "G d");
+    assert!(confirming(&app), "{}", notice(&app));
+    press(&mut app, "Esc");
+    app.read_only = true;
+    reload(&mut app, false);
+    press(&mut app, "G d");
+    assert!(!confirming(&app) && notice(&app).contains("read-only"));
+}
