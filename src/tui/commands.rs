@@ -435,6 +435,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn fleet_changing_commands_are_marked_and_on_no_ctrl_key() {
+        use CommandId as C;
+        for id in [
+            C::Drain,
+            C::Maint,
+            C::Ready,
+            C::Weight,
+            C::Cut,
+            C::Undo,
+            C::TakeOut,
+            C::PutBack,
+        ] {
+            assert!(spec(id).mutates, "{} changes the fleet", spec(id).name);
+        }
+        for c in COMMANDS.iter().filter(|c| c.mutates) {
+            assert!(
+                c.keys.iter().all(|k| !k.starts_with("C-")),
+                "{} on a Ctrl key",
+                c.name
+            );
+        }
+    }
+
+    #[test]
     fn every_id_has_one_row_and_names_are_unique() {
         let mut names = std::collections::HashSet::new();
         for c in COMMANDS {
