@@ -24,6 +24,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub config: ConfigArg,
+    /// The console refuses every action that changes the fleet (as ui.read_only does).
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

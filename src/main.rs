@@ -34,7 +34,7 @@ fn run(cli: Cli) -> Result<u8> {
     // both ways, the subcommand's own wins.
     let top = cli.config.config;
     let Some(command) = cli.command else {
-        return console(top.as_deref());
+        return console(top.as_deref(), cli.read_only);
     };
     match command {
         Command::Replay(mut args) => {
@@ -219,7 +219,7 @@ fn faucet_register(args: FaucetRegisterArgs, top: Option<PathBuf>) -> Result<u8>
 }
 
 /// The console on the configured fleet, until the operator quits.
-fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
+fn console(config_path: Option<&std::path::Path>, read_only: bool) -> Result<u8> {
     use btsops::tui;
     // The config first: a config error must exit 3 with its file:line like every
     // other subcommand, even where the console could not have run anyway.
@@ -228,6 +228,7 @@ fn console(config_path: Option<&std::path::Path>) -> Result<u8> {
     tui::terminal::require_tty()?;
     let mut app = tui::App::new(loaded.theme, loaded.keymap);
     app.config_path = Some(loaded.config.source.clone());
+    app.read_only = read_only;
     app.bell = loaded.config.ui.bell;
     // Acknowledgements and snoozes of the last run; a console without a home still runs.
     app.state_file = tui::marks::default_file();

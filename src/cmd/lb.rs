@@ -211,16 +211,6 @@ pub fn act(cfg: &Config, req: &Request, out: &mut impl Write) -> Result<u8> {
     Ok(code)
 }
 
-/// A server's state for the audit log: what an operator sets and what traffic it has.
 fn server_json(s: Option<&Server>) -> Value {
-    match s {
-        None => Value::Null,
-        Some(s) => json!({
-            "mode": s.mode.label(),
-            "status": s.status,
-            "admin_state": s.state.admin_state,
-            "weight": s.state.uweight,
-            "sessions": s.scur,
-        }),
-    }
+    s.map_or(Value::Null, Server::audit_json)
 }

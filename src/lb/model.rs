@@ -80,10 +80,32 @@ pub struct Server {
     pub checked: bool,
     pub backup: bool,
     pub scur: Option<u64>,
+    /// Sessions since start (`stot`).
+    pub stot: Option<u64>,
+    /// New sessions per second over the last second (`rate`).
+    pub rate: Option<u64>,
     pub check_status: String,
+    /// Duration of the last check in ms (`check_duration`), when it ran.
+    pub check_ms: Option<u64>,
+}
+
+fn number(r: &StatRow, field: &str) -> Option<u64> {
+    r.fields.get(field).and_then(|v| v.parse().ok())
 }
 
 impl Server {
+    /// Its state for the audit log: what an operator sets and what traffic it has (no
+    /// address, nothing from the config).
+    pub fn audit_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "mode": self.mode.label(),
+            "status": self.status,
+            "admin_state": self.state.admin_state,
+            "weight": self.state.uweight,
+            "sessions": self.scur,
+        })
+    }
+
     /// New connections can be sent here: running, no MAINT or DRAIN, weight above 0.
     pub fn takes_new_traffic(&self) -> bool {
         self.mode == Mode::Ready && self.state.uweight > 0
@@ -114,7 +136,10 @@ impl Snapshot {
                     checked: state.check_result == CHECK_PASSED,
                     backup: row.is_some_and(StatRow::is_backup),
                     scur: row.and_then(|r| r.scur),
+                    stot: row.and_then(|r| r.stot),
+                    rate: row.and_then(|r| number(r, "rate")),
                     check_status: row.map(|r| r.check_status.clone()).unwrap_or_default(),
+                    check_ms: row.and_then(|r| number(r, "check_duration")),
                     status,
                     state,
                 }

@@ -1,9 +1,13 @@
 //! What each command does to the state: the body of `update` for key presses and
 //! `:` command lines, kept apart from the state's definition.
 
-use super::app::{App, Effect, Input, MAX_SPEED, MIN_SPEED, Pane, ReplayCmd, SNOOZE_S};
+use super::act;
 use super::columns;
 use super::commands::{self, CommandId};
+use super::msg::{Effect, ReplayCmd};
+use super::overlay::Overlay;
+use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SNOOZE_S};
+use crate::lb;
 use crate::monitor::Alert;
 
 /// Runs a `:` command line: a registry command with its argument, or a bare
@@ -49,8 +53,11 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             return vec![Effect::Quit];
         }
         C::Help => {
-            app.help = !app.help;
-            app.help_scroll = 0;
+            if app.help_open() {
+                app.overlays.retain(|o| !matches!(o, Overlay::Help { .. }));
+            } else {
+                app.overlays.push(Overlay::Help { scroll: 0 });
+            }
         }
         C::CommandLine => app.input = Input::Command(String::new()),
         C::Redraw => return vec![Effect::FullRedraw],
@@ -68,7 +75,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         }
         C::Events => app.go(Pane::Events),
         C::Alerts => {
-            app.snoozed_view = false;
+            app.alerts_pane.snoozed_view = false;
             app.go(Pane::Alerts);
         }
         C::Back => back(app),
@@ -113,10 +120,10 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             }
         }
         C::Raw => {
-            if let Some(name) = app.detail.clone() {
-                app.show_raw = !app.show_raw;
-                app.detail_scroll = 0;
-                if app.show_raw {
+            if let Some(name) = app.detail.node.clone() {
+                app.detail.show_raw = !app.detail.show_raw;
+                app.detail.scroll = 0;
+                if app.detail.show_raw {
                     return vec![Effect::FetchRaw(name)];
                 }
             }
@@ -125,7 +132,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             let Some(e) = app.detail_endpoint() else {
                 return Vec::new();
             };
-            let text = if app.show_raw {
+            let text = if app.detail.show_raw {
                 app.raw.get(&e.name).cloned()
             } else {
                 e.last_error.as_ref().map(|x| x.message.clone())
@@ -162,14 +169,14 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                     let until = app.now + SNOOZE_S;
                     app.snoozed.insert(id_.clone(), until);
                     app.unsnoozed.remove(&id_);
-                    if !app.snoozed_view {
-                        app.alert_selected = next;
+                    if !app.alerts_pane.snoozed_view {
+                        app.alerts_pane.selected = next;
                     }
                     app.notify(format!("snoozed {title} for an hour"), false);
                     return vec![Effect::Snooze { id: id_, until }];
                 }
                 _ => {
-                    if !app.snoozed_view {
+                    if !app.alerts_pane.snoozed_view {
                         let hint = app.keymap.hint(C::Snoozed);
                         app.notify(
                             format!("{title} is not snoozed ({hint} lists those that are)"),
@@ -181,15 +188,15 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                     if let Some(until) = engine_snooze {
                         app.unsnoozed.insert(id_.clone(), until);
                     }
-                    app.alert_selected = next;
+                    app.alerts_pane.selected = next;
                     app.notify(format!("{title} shows again"), false);
                     return vec![Effect::Unsnooze(id_)];
                 }
             }
         }
         C::Snoozed => {
-            app.snoozed_view = !app.snoozed_view;
-            app.alert_selected = None;
+            app.alerts_pane.snoozed_view = !app.alerts_pane.snoozed_view;
+            app.alerts_pane.selected = None;
             app.go(Pane::Alerts);
         }
         C::Reload => {
@@ -233,6 +240,27 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             };
             return vec![Effect::Replay(cmd)];
         }
+        C::LbPane => app.go(Pane::Lb),
+        C::Drain => return act::lb_action(app, lb::Action::Drain),
+        C::Maint => return act::lb_action(app, lb::Action::Maint),
+        C::Ready => return act::lb_action(app, lb::Action::Ready),
+        C::Cut => return act::lb_action(app, lb::Action::Cut),
+        C::Weight => match arg.map(|a| a.parse::<u32>()) {
+            None => app.input = Input::Command("weight ".into()),
+            Some(Ok(n)) => return act::lb_action(app, lb::Action::Weight(n)),
+            Some(Err(_)) => app.notify(
+                format!(
+                    "weight {:?}: a number 0..={} (0: no new traffic)",
+                    arg.unwrap_or(""),
+                    lb::action::MAX_WEIGHT
+                ),
+                true,
+            ),
+        },
+        C::Undo => return act::undo(app),
+        C::TakeOut => return act::node_everywhere(app, true),
+        C::PutBack => return act::node_everywhere(app, false),
+        C::Arm => act::arm(app, arg),
         C::Node => match arg {
             Some(n) if app.fleet.endpoint(n).is_some() => {
                 app.selected = Some(n.to_string());
@@ -246,11 +274,11 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
 }
 
 fn open_detail(app: &mut App, name: String) {
-    if app.detail.as_ref() != Some(&name) {
-        app.show_raw = false;
-        app.detail_scroll = 0;
+    if app.detail.node.as_ref() != Some(&name) {
+        app.detail.show_raw = false;
+        app.detail.scroll = 0;
     }
-    app.detail = Some(name);
+    app.detail.node = Some(name);
     app.go(Pane::Detail);
 }
 
@@ -271,7 +299,8 @@ fn tab(app: &mut App, dir: isize) {
 }
 
 pub(super) fn alert_index(app: &App, list: &[&Alert]) -> usize {
-    app.alert_selected
+    app.alerts_pane
+        .selected
         .as_ref()
         .and_then(|id| list.iter().position(|a| &a.id == id))
         .unwrap_or(0)
@@ -296,22 +325,34 @@ fn step(app: &mut App, delta: isize) {
         Pane::Alerts => {
             let list = app.alert_list();
             let i = moved(alert_index(app, &list), delta, list.len());
-            app.alert_selected = list.get(i).map(|a| a.id.clone());
+            app.alerts_pane.selected = list.get(i).map(|a| a.id.clone());
         }
         // Scrolling back in time: down shows older events.
         Pane::Events => {
             let len = app.events.len();
-            app.events_scroll = moved(app.events_scroll, delta, len);
+            app.events_pane.scroll = moved(app.events_pane.scroll, delta, len);
+        }
+        Pane::Lb => {
+            let rows = app.lb.rows();
+            let i = moved(app.lb.selected_index(&rows), delta, rows.len());
+            let next = rows.get(i).map(|r| {
+                (
+                    r.lb.conf.name.clone(),
+                    r.server.backend.clone(),
+                    r.server.name.clone(),
+                )
+            });
+            app.lb.selected = next;
         }
         Pane::Detail => {
-            let node = app.detail.as_deref();
+            let node = app.detail.node.as_deref();
             let events = app.events_of(node).count();
             let raw = node
                 .and_then(|n| app.raw.get(n))
                 .map_or(0, |r| r.lines().count());
             let errors = node.and_then(|n| app.errors.get(n)).map_or(0, |e| e.len());
             let len = events.max(raw).max(errors).min(usize::from(u16::MAX));
-            app.detail_scroll = moved(usize::from(app.detail_scroll), delta, len) as u16;
+            app.detail.scroll = moved(usize::from(app.detail.scroll), delta, len) as u16;
         }
     }
 }

@@ -10,6 +10,8 @@ pub enum Scope {
     Detail,
     Events,
     Alerts,
+    /// The load-balancer pane.
+    Lb,
     /// Active in every pane while a recording plays.
     Replay,
 }
@@ -22,6 +24,7 @@ impl Scope {
             Scope::Detail => "node detail",
             Scope::Events => "events",
             Scope::Alerts => "alerts",
+            Scope::Lb => "load balancers",
             Scope::Replay => "replay",
         }
     }
@@ -70,6 +73,16 @@ pub enum CommandId {
     Faster,
     Slower,
     Step,
+    LbPane,
+    Drain,
+    Maint,
+    Ready,
+    Weight,
+    Cut,
+    Undo,
+    TakeOut,
+    PutBack,
+    Arm,
 }
 
 /// One row of the registry.
@@ -88,6 +101,20 @@ pub struct CommandSpec {
     /// Changes the fleet (load balancer, faucet, stress). Such commands may never sit
     /// on a single Ctrl key, where a slip of the finger would fire them.
     pub mutates: bool,
+}
+
+/// A command that changes the fleet: it asks for confirmation, and passes the gate.
+const fn mutating(
+    id: CommandId,
+    name: &'static str,
+    keys: &'static [&'static str],
+    scope: Scope,
+    description: &'static str,
+) -> CommandSpec {
+    CommandSpec {
+        mutates: true,
+        ..cmd(id, name, keys, scope, description)
+    }
 }
 
 const fn cmd(
@@ -179,6 +206,16 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
     cmd(C::Events, "events", &["2"], S::Global, "Events pane"),
     cmd(C::Alerts, "alerts", &["3"], S::Global, "Alerts list"),
+    CommandSpec {
+        aliases: &["lbs"],
+        ..cmd(
+            C::LbPane,
+            "lb",
+            &["4"],
+            S::Global,
+            "Load balancers: backends, servers, sessions",
+        )
+    },
     cmd(
         C::Back,
         "back",
@@ -310,6 +347,75 @@ pub const COMMANDS: &[CommandSpec] = &[
         S::Replay,
         "Paused: play up to the next snapshot",
     ),
+    mutating(
+        C::Drain,
+        "drain",
+        &["d"],
+        S::Lb,
+        "Drain the selected server: no new connections, open ones stay",
+    ),
+    mutating(
+        C::Maint,
+        "maint",
+        &["m"],
+        S::Lb,
+        "Put the selected server in MAINT: out of rotation, no alerts from its node",
+    ),
+    mutating(
+        C::Ready,
+        "ready",
+        &["r"],
+        S::Lb,
+        "Put the selected server back in rotation",
+    ),
+    CommandSpec {
+        arg: Some("N"),
+        ..mutating(
+            C::Weight,
+            "weight",
+            &["w"],
+            S::Lb,
+            "Set the selected server's weight (0: no new traffic)",
+        )
+    },
+    mutating(
+        C::Cut,
+        "cut",
+        &["X"],
+        S::Lb,
+        "Cut every open session of the selected server",
+    ),
+    mutating(
+        C::Undo,
+        "undo",
+        &["u"],
+        S::Lb,
+        "Undo the last LB action (refused if the server changed since)",
+    ),
+    mutating(
+        C::TakeOut,
+        "take-out",
+        &["o"],
+        S::Global,
+        "Take the selected node out of every LB that serves it (MAINT)",
+    ),
+    mutating(
+        C::PutBack,
+        "put-back",
+        &["i"],
+        S::Global,
+        "Put the selected node back in every LB that serves it",
+    ),
+    CommandSpec {
+        arg: Some("[NETWORK]"),
+        ..cmd(
+            C::Arm,
+            "arm",
+            &["A"],
+            S::Global,
+            "Arm a protected network for 5 minutes (asks to confirm)",
+        )
+    },
 ];
 
 pub fn spec(id: CommandId) -> &'static CommandSpec {
@@ -327,6 +433,30 @@ pub fn by_name(name: &str) -> Option<&'static CommandSpec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fleet_changing_commands_are_marked_and_on_no_ctrl_key() {
+        use CommandId as C;
+        for id in [
+            C::Drain,
+            C::Maint,
+            C::Ready,
+            C::Weight,
+            C::Cut,
+            C::Undo,
+            C::TakeOut,
+            C::PutBack,
+        ] {
+            assert!(spec(id).mutates, "{} changes the fleet", spec(id).name);
+        }
+        for c in COMMANDS.iter().filter(|c| c.mutates) {
+            assert!(
+                c.keys.iter().all(|k| !k.starts_with("C-")),
+                "{} on a Ctrl key",
+                c.name
+            );
+        }
+    }
 
     #[test]
     fn every_id_has_one_row_and_names_are_unique() {

@@ -6,6 +6,7 @@ use tokio::task::JoinHandle;
 
 use super::alert_command::{self, ALERT_COMMAND_TIMEOUT, ALERT_LIMITS, AlertJob};
 use super::app::{App, Effect, Msg};
+use super::ops_task;
 use super::terminal::{self, Options, TuiError};
 use crate::config::Config;
 use crate::monitor::engine::{Engine, EngineOptions};
@@ -37,13 +38,15 @@ pub fn feed() -> (mpsc::Sender<Msg>, mpsc::Receiver<Msg>) {
 
 /// As `run`, on a feed the caller also writes to.
 pub async fn run_with_feed(
-    app: App,
+    mut app: App,
     config: Config,
     engine_opts: EngineOptions,
     opts: Options,
     (tx, rx): (mpsc::Sender<Msg>, mpsc::Receiver<Msg>),
 ) -> Result<App, TuiError> {
     terminal::require_tty()?;
+    // The LBs and safety settings of this config, whoever built the app.
+    app.configure(&config);
     let engine =
         Engine::start(&config, engine_opts).map_err(|e| TuiError::Engine(e.to_string()))?;
     let (etx, erx) = mpsc::unbounded_channel();
@@ -64,6 +67,7 @@ async fn drive(
     mut effects: mpsc::UnboundedReceiver<Effect>,
 ) -> Engine {
     let mut forwards = forward(&engine, tx.clone());
+    let mut lbs = LbTasks::start(&config, tx.clone());
     // One dispatcher for the session, so the rate limit spans config reloads.
     let (alerts, dispatcher) =
         alert_command::spawn_dispatcher(ALERT_LIMITS, ALERT_COMMAND_TIMEOUT, tx.clone());
@@ -92,6 +96,8 @@ async fn drive(
                         std::mem::replace(&mut engine, new).shutdown().await;
                         forwards = forward(&engine, tx.clone());
                         config = *c;
+                        lbs.stop();
+                        lbs = LbTasks::start(&config, tx.clone());
                     }
                     Err(e) => {
                         let _ = tx
@@ -111,6 +117,16 @@ async fn drive(
                     });
                 }
             }
+            Effect::Action(plan) => {
+                if lbs.ops.send(*plan).is_err() {
+                    let _ = tx
+                        .send(Msg::Notice {
+                            text: "the ops task has stopped: action not sent".into(),
+                            error: true,
+                        })
+                        .await;
+                }
+            }
             // The run loop carries out the rest itself; nothing replays here.
             Effect::Quit
             | Effect::FullRedraw
@@ -123,11 +139,37 @@ async fn drive(
     for f in forwards {
         f.abort();
     }
+    lbs.stop();
     // Commands still running are killed on drop; a summary still owed is not sent
     // (the operator is quitting the console that would show it).
     drop(alerts);
     dispatcher.abort();
     engine
+}
+
+/// The LB pollers and the ops task of one config.
+struct LbTasks {
+    ops: mpsc::UnboundedSender<super::ops::Plan>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl LbTasks {
+    fn start(config: &Config, tx: mpsc::Sender<Msg>) -> LbTasks {
+        let clients = ops_task::LbClients::new(config);
+        let interval = std::time::Duration::from_millis(config.monitor.probe_interval_ms.max(100));
+        let mut tasks = ops_task::spawn_pollers(&clients, interval, tx.clone());
+        let (ops, task) = ops_task::spawn_ops(clients, ops_task::OpsOptions::default(), tx);
+        tasks.push(task);
+        LbTasks { ops, tasks }
+    }
+
+    /// Stops polling; an action under way is cut short (its audit line may be missing
+    /// only if the console quits or reloads mid-action).
+    fn stop(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
 }
 
 fn forward(engine: &Engine, tx: mpsc::Sender<Msg>) -> Vec<JoinHandle<()>> {

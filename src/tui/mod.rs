@@ -3,16 +3,24 @@
 //! touch `App`: they send `Msg`s on the feed channel that `terminal::run` reads.
 //! This module knows the monitor's data types, never simnet.
 
+mod act;
 mod actions;
 pub mod alert_command;
 pub mod app;
 pub mod columns;
 pub mod commands;
 pub mod keymap;
+pub mod lb_pane;
 pub mod live;
 pub mod marks;
+pub mod msg;
+pub mod ops;
+pub mod ops_task;
+pub mod overlay;
 pub mod replay;
+pub mod state;
 pub mod terminal;
+mod update;
 pub mod view;
 
 use std::path::Path;

@@ -144,6 +144,17 @@ pub async fn drive(
                 paused = true;
                 step = true;
             }
+            // `update` refuses actions while replaying; one that got here anyway is
+            // said out loud, never dropped in silence.
+            Some(Effect::Action(plan)) => {
+                let text = format!(
+                    "{}: not sent: this is a replay of a recording, not the live fleet",
+                    plan.title
+                );
+                if tx.send(Msg::Notice { text, error: true }).await.is_err() {
+                    return;
+                }
+            }
             // Acks and the like have no engine to go to in a replay.
             Some(_) => {}
         }

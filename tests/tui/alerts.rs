@@ -211,7 +211,7 @@ fn snoozed_alerts_can_be_listed_and_unsnoozed() {
     assert!(press(&mut a, "u").is_empty());
     assert!(a.notice.as_ref().is_some_and(|n| n.error));
     press(&mut a, "Z");
-    assert!(a.snoozed_view);
+    assert!(a.alerts_pane.snoozed_view);
     assert_eq!(ids(&a.alert_list()), ["status:us-1"]);
     let fx = press(&mut a, "u");
     assert_eq!(fx, [Effect::Unsnooze("status:us-1".into())]);
@@ -221,7 +221,7 @@ fn snoozed_alerts_can_be_listed_and_unsnoozed() {
         "us-1 status shows again"
     );
     press(&mut a, "Z");
-    assert!(!a.snoozed_view);
+    assert!(!a.alerts_pane.snoozed_view);
     assert_eq!(a.alerts().len(), 4);
     // A snooze also ends by itself.
     press(&mut a, "z");

@@ -2,6 +2,7 @@
 
 use btsops::tui::app::{Input, Pane};
 use btsops::tui::columns::Column;
+use btsops::tui::overlay::Overlay;
 use btsops::tui::{App, Effect};
 
 use super::fleet::{T0, app, press};
@@ -118,9 +119,9 @@ fn enter_opens_detail_and_esc_goes_back() {
     let mut a = app();
     press(&mut a, "j Enter");
     assert_eq!(a.pane, Pane::Detail);
-    assert_eq!(a.detail.as_deref(), Some("us-1"));
+    assert_eq!(a.detail.node.as_deref(), Some("us-1"));
     assert_eq!(press(&mut a, "r"), [Effect::FetchRaw("us-1".into())]);
-    assert!(a.show_raw);
+    assert!(a.detail.show_raw);
     press(&mut a, "Esc");
     assert_eq!(a.pane, Pane::Overview);
     assert_eq!(selected(&a), "us-1");
@@ -157,7 +158,7 @@ fn alerts_ack_and_snooze() {
     assert_eq!(a.snoozed_count(), 1);
     // The next alert took the snoozed one's place.
     assert_eq!(
-        a.alert_selected.as_deref(),
+        a.alerts_pane.selected.as_deref(),
         Some("chain_mismatch:bad-chain")
     );
     // An hour later it is back.
@@ -176,7 +177,10 @@ fn command_line_jumps_to_networks_nodes_and_panes() {
     press(&mut a, ": net Space all Enter");
     assert_eq!(a.tab, None);
     press(&mut a, ": eu-2 Enter");
-    assert_eq!((a.pane, a.detail.as_deref()), (Pane::Detail, Some("eu-2")));
+    assert_eq!(
+        (a.pane, a.detail.node.as_deref()),
+        (Pane::Detail, Some("eu-2"))
+    );
     press(&mut a, ": events Enter");
     assert_eq!(a.pane, Pane::Events);
     press(&mut a, "Esc");
@@ -215,27 +219,27 @@ fn reload_without_config_says_so_and_with_one_asks_the_loop() {
 fn help_opens_scrolls_and_closes() {
     let mut a = app();
     press(&mut a, "?");
-    assert!(a.help);
+    assert!(a.help_open());
     press(&mut a, "j j");
-    assert_eq!(a.help_scroll, 2);
+    assert_eq!(a.overlays, vec![Overlay::Help { scroll: 2 }]);
     // Navigation keys scroll the help, not the table behind it.
     assert_eq!(a.selected, None);
     press(&mut a, "Esc");
-    assert!(!a.help);
+    assert!(!a.help_open() && a.overlays.is_empty());
     press(&mut a, "? ?");
-    assert!(!a.help);
+    assert!(!a.help_open());
 }
 
 #[test]
 fn events_scroll_and_keep_place_when_new_ones_arrive() {
     let mut a = app();
     press(&mut a, "2 j j");
-    assert_eq!(a.events_scroll, 2);
+    assert_eq!(a.events_pane.scroll, 2);
     btsops::tui::update(
         &mut a,
         btsops::tui::Msg::Event(super::fleet::events()[0].clone()),
     );
-    assert_eq!(a.events_scroll, 3);
+    assert_eq!(a.events_pane.scroll, 3);
 }
 
 #[test]
@@ -298,22 +302,22 @@ fn detail_keeps_the_last_distinct_errors() {
 fn detail_scrolls_itself_not_the_events_pane() {
     let mut a = app();
     press(&mut a, ": node Space us-1 Enter");
-    assert_eq!(a.detail.as_deref(), Some("us-1"));
+    assert_eq!(a.detail.node.as_deref(), Some("us-1"));
     let node_events = a.events_of(Some("us-1")).count();
     assert!(
         node_events >= 2,
         "fixture has {node_events} events for eu-1"
     );
     press(&mut a, "j j j j j j j j j j");
-    assert_eq!(usize::from(a.detail_scroll), node_events - 1);
-    assert_eq!(a.events_scroll, 0);
+    assert_eq!(usize::from(a.detail.scroll), node_events - 1);
+    assert_eq!(a.events_pane.scroll, 0);
     press(&mut a, "k");
-    assert_eq!(usize::from(a.detail_scroll), node_events - 2);
+    assert_eq!(usize::from(a.detail.scroll), node_events - 2);
     press(&mut a, "Esc 2");
-    assert_eq!(a.events_scroll, 0);
+    assert_eq!(a.events_pane.scroll, 0);
     // Another node starts at the top.
     press(&mut a, ": node Space eu-2 Enter");
-    assert_eq!(a.detail_scroll, 0);
+    assert_eq!(a.detail.scroll, 0);
 }
 
 /// An error longer than the status bar is shown whole above it and stays until a key.

@@ -4,10 +4,12 @@
 mod alerts;
 mod bytes;
 mod config;
+mod failover;
 mod fleet;
 mod keys;
-#[path = "../support/process.rs"]
-mod process;
+mod lb;
 mod pty;
 mod replay;
 mod screens;
+#[path = "../support/mod.rs"]
+mod support;

@@ -8,7 +8,7 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::process::wait_within;
+use super::support::process::wait_within;
 
 /// Longest any pty test waits for its console: past it the child is killed and the
 /// test fails.

@@ -57,7 +57,7 @@ fn paused_replay_screen_shows_its_state() {
         "{position} missing:\n{s}"
     );
     super::fleet::press(&mut app, "?");
-    for _ in 0..40 {
+    for _ in 0..80 {
         super::fleet::press(&mut app, "j");
     }
     let s = super::screens::render(&app);

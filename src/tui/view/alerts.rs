@@ -16,7 +16,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let list = app.alert_list();
     let hint = |id| app.keymap.hint(id);
-    let title = if app.snoozed_view {
+    let title = if app.alerts_pane.snoozed_view {
         format!(
             "snoozed alerts ({})  {} unsnooze  {} all alerts",
             list.len(),
@@ -41,7 +41,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_stringn(area.x, area.y, &title, area.width as usize, t.header);
     if list.is_empty() {
         if area.height > 1 {
-            let none = if app.snoozed_view {
+            let none = if app.alerts_pane.snoozed_view {
                 "no snoozed alerts"
             } else {
                 "no alerts"
@@ -51,13 +51,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let sel = app
-        .alert_selected
+        .alerts_pane
+        .selected
         .as_ref()
         .and_then(|id| list.iter().position(|a| &a.id == id))
         .unwrap_or(0);
     let rows = area.height.saturating_sub(1) as usize;
     let offset = (sel + 1).saturating_sub(rows);
-    let kind_column = app.snoozed_view || area.width >= KIND_COLUMN_FROM;
+    let kind_column = app.alerts_pane.snoozed_view || area.width >= KIND_COLUMN_FROM;
     for (i, a) in list.iter().enumerate().skip(offset).take(rows) {
         let y = area.y + 1 + (i - offset) as u16;
         // Words, not only colour: active/cleared, acked and severity are spelled out.
@@ -76,7 +77,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             a.endpoint.as_str()
         };
-        let third = if app.snoozed_view {
+        let third = if app.alerts_pane.snoozed_view {
             let until = app.snoozed_until(a).unwrap_or(app.now);
             format!("until {} ", fmt::hms(until))
         } else {

@@ -15,7 +15,7 @@ use crate::tui::commands::CommandId;
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let Some(e) = app.detail_endpoint() else {
-        let name = app.detail.as_deref().unwrap_or("?");
+        let name = app.detail.node.as_deref().unwrap_or("?");
         buf.set_stringn(
             area.x,
             area.y,
@@ -39,7 +39,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             .spacing(1)
             .areas(rest);
     draw_events(app, e, left, buf);
-    if app.show_raw {
+    if app.detail.show_raw {
         let text = app
             .raw
             .get(&e.name)
@@ -48,7 +48,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Paragraph::new(text)
             .style(t.text)
             .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0))
+            .scroll((app.detail.scroll, 0))
             .block(titled(
                 app,
                 &format!(
@@ -79,7 +79,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Paragraph::new(lines)
             .style(t.text)
             .wrap(Wrap { trim: false })
-            .scroll((app.detail_scroll, 0))
+            .scroll((app.detail.scroll, 0))
             .block(titled(
                 app,
                 &format!(
@@ -94,7 +94,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// ` ↓N` in a title while the lower panes are scrolled, so nothing looks missing.
 fn scrolled(app: &App) -> String {
-    match app.detail_scroll {
+    match app.detail.scroll {
         0 => String::new(),
         n => format!(" ↓{n}"),
     }
@@ -344,7 +344,7 @@ fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         .collect();
     let n = lines.len();
     Paragraph::new(lines)
-        .scroll((app.detail_scroll, 0))
+        .scroll((app.detail.scroll, 0))
         .block(titled(app, &format!("events ({n}){}", scrolled(app))))
         .render(area, buf);
 }

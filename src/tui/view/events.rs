@@ -10,10 +10,10 @@ use crate::tui::columns::status_label;
 pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
     let total = app.events.len();
-    let title = if app.events_scroll > 0 {
+    let title = if app.events_pane.scroll > 0 {
         format!(
             "events ({total}), newest first, {} newer above",
-            app.events_scroll
+            app.events_pane.scroll
         )
     } else {
         format!("events ({total}), newest first")
@@ -34,7 +34,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let rows = area.height.saturating_sub(1) as usize;
     for (i, ev) in app
         .events_of(None)
-        .skip(app.events_scroll)
+        .skip(app.events_pane.scroll)
         .take(rows)
         .enumerate()
     {

@@ -25,6 +25,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         Scope::Detail,
         Scope::Events,
         Scope::Alerts,
+        Scope::Lb,
         Scope::Replay,
     ] {
         // Replay keys mean nothing on a live fleet: listed only while replaying.
@@ -64,7 +65,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
+pub fn draw(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
     let w = area.width.min(100);
     let h = area.height;
     let r = Rect {
@@ -86,7 +87,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
     Paragraph::new(lines)
         .style(app.theme.text)
-        .scroll((app.help_scroll.min(max_scroll), 0))
+        .scroll((scroll.min(max_scroll), 0))
         .block(
             Block::default()
                 .borders(Borders::ALL)

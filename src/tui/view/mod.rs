@@ -2,10 +2,12 @@
 //! They never read the clock (`App::now` is the time) and never change state.
 
 pub mod alerts;
+pub mod confirm;
 pub mod detail;
 pub mod events;
 pub mod fmt;
 pub mod help;
+pub mod lb;
 pub mod overview;
 pub mod status;
 
@@ -15,6 +17,7 @@ use ratatui::layout::{Position, Rect};
 use ratatui::widgets::Widget;
 
 use super::app::{App, Input, Pane};
+use super::overlay::Overlay;
 
 /// The whole screen as a widget, so it can draw into any buffer (the terminal's,
 /// or a scratch one to tell whether anything changed).
@@ -63,12 +66,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Pane::Detail => detail::draw(app, body, buf),
         Pane::Events => events::draw(app, body, buf),
         Pane::Alerts => alerts::draw(app, body, buf),
+        Pane::Lb => lb::draw(app, body, buf),
     }
     status::bar(app, footer, buf);
-    if app.help {
-        help::draw(app, body, buf);
+    for o in &app.overlays {
+        match o {
+            Overlay::Help { scroll } => help::draw(app, *scroll, body, buf),
+            Overlay::Confirm(plan) => confirm::draw(app, plan, body, buf),
+            Overlay::Arm(network) => confirm::draw_arm(app, network, body, buf),
+            Overlay::Error(text) => status::long_error(app, text, body, buf),
+        }
     }
-    status::long_error(app, body, buf);
 }
 
 /// Where the terminal cursor goes: after the text of an open input line.

@@ -45,6 +45,22 @@ pub fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
         put(buf, &label, if active { t.tab_active } else { t.tab });
         put(buf, "│", t.border);
     }
+    // Armed networks at the right, with the time left: while it shows, actions on
+    // that network only need their confirmation.
+    let armed: Vec<String> = app
+        .arming
+        .armed(app.now)
+        .into_iter()
+        .map(|(n, left)| {
+            let left = left.ceil() as u64;
+            format!(" ARMED {n} {}:{:02} ", left / 60, left % 60)
+        })
+        .collect();
+    let text = armed.concat();
+    let w = text.chars().count() as u16;
+    if w > 0 && w <= area.width {
+        buf.set_stringn(right - w, area.y, &text, w as usize, t.crit);
+    }
 }
 
 fn counts_text(c: &StatusCounts) -> String {
@@ -125,14 +141,11 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// A sticky error notice (one too long for the bar) in full, wrapped, at the bottom of
 /// `body`, just above the status bar.
-pub fn long_error(app: &App, body: Rect, buf: &mut Buffer) {
+pub fn long_error(app: &App, text: &str, body: Rect, buf: &mut Buffer) {
     use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
-    let Some(n) = app.notice.as_ref().filter(|n| n.until.is_infinite()) else {
-        return;
-    };
     let width = usize::from(body.width.max(1));
     // Word wrapping can take a line more than the characters need.
-    let lines = n.text.chars().count().div_ceil(width) + 2;
+    let lines = text.chars().count().div_ceil(width) + 2;
     let height = (lines as u16).min(body.height);
     let area = Rect {
         y: body.bottom() - height,
@@ -140,7 +153,7 @@ pub fn long_error(app: &App, body: Rect, buf: &mut Buffer) {
         ..body
     };
     Clear.render(area, buf);
-    Paragraph::new(format!("{}\n(any key closes)", n.text))
+    Paragraph::new(format!("{text}\n(any key closes)"))
         .style(app.theme.banner)
         .wrap(Wrap { trim: false })
         .render(area, buf);

@@ -1,0 +1,17 @@
+//! Overlays drawn above the panes, newest on top: the help, a confirmation, a long
+//! error. The top one takes the keys; closing it shows the one below.
+
+use super::ops::Plan;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Help {
+        scroll: u16,
+    },
+    /// An action waiting for `y` (or `F` when it needs force).
+    Confirm(Box<Plan>),
+    /// Arming a protected network, waiting for `y`.
+    Arm(String),
+    /// An error too long for the status bar, in full until the next key.
+    Error(String),
+}

@@ -1,0 +1,273 @@
+//! The pure `update`: folds each `Msg` into `App` and returns the effects (I/O) the
+//! run loop or the integrator carries out. Nothing here reads the clock or does I/O,
+//! so key-sequence tests drive it directly.
+
+use super::act;
+use super::actions;
+use super::commands::CommandId;
+use super::keymap::{Code, Key};
+use super::msg::{Effect, Msg};
+use super::overlay::Overlay;
+use super::state::{App, ERRORS_KEPT, EVENTS_KEPT, Input, LAG_HISTORY, LagSample};
+use crate::monitor::FleetSnapshot;
+use crate::monitor::alerts::REFIRE_GRACE_S;
+
+/// Folds one message into the state.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    let mut effects = handle(app, msg);
+    if app.state_file.is_some() {
+        let marks = app.marks();
+        if marks != app.saved_marks {
+            app.saved_marks = marks.clone();
+            effects.push(Effect::SaveMarks(marks));
+        }
+    }
+    effects
+}
+
+fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(k) => {
+            if matches!(app.overlays.last(), Some(Overlay::Error(_))) {
+                app.overlays.pop();
+                // Any key closes it; under it a confirmation must not take that key
+                // as its answer.
+                if matches!(
+                    app.overlays.last(),
+                    Some(Overlay::Confirm(_) | Overlay::Arm(_))
+                ) {
+                    return Vec::new();
+                }
+            }
+            key(app, k)
+        }
+        Msg::Paste(text) => {
+            let line: String = text.chars().filter(|c| !c.is_control()).collect();
+            match &mut app.input {
+                Input::Filter(s) => {
+                    s.push_str(&line);
+                    app.filter = s.clone();
+                }
+                Input::Command(s) => s.push_str(&line),
+                Input::None => {}
+            }
+            Vec::new()
+        }
+        Msg::Resize(w, h) => {
+            app.size = (w, h);
+            app.page = usize::from(h.saturating_sub(8)).max(1);
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = app.now.max(now.floor());
+            app.arming.expire(app.now);
+            if app.notice.as_ref().is_some_and(|n| n.until <= app.now) {
+                app.notice = None;
+            }
+            Vec::new()
+        }
+        Msg::Snapshot(s) => snapshot(app, *s),
+        Msg::Event(e) => {
+            if app.events.len() >= EVENTS_KEPT {
+                app.events.pop_front();
+            }
+            // Keep the operator's place while they read back through the list.
+            if app.events_pane.scroll > 0 {
+                app.events_pane.scroll += 1;
+            }
+            app.events.push_back(e);
+            Vec::new()
+        }
+        Msg::RawReply { endpoint, text } => {
+            app.raw.insert(endpoint, text);
+            Vec::new()
+        }
+        Msg::Reloaded(Ok(r)) => {
+            let r = *r;
+            app.theme = r.theme;
+            app.keymap = r.keymap;
+            app.configure(&r.config);
+            app.notify(format!("reloaded {}", r.config.source.display()), false);
+            vec![Effect::ApplyConfig(Box::new(r.config))]
+        }
+        Msg::Reloaded(Err(e)) => {
+            app.notify(format!("reload failed, old config kept: {e}"), true);
+            Vec::new()
+        }
+        Msg::TermRate(r) => {
+            app.term_rate = r;
+            Vec::new()
+        }
+        Msg::Notice { text, error } => {
+            app.notify(text, error);
+            Vec::new()
+        }
+        Msg::Lb { name, time, result } => {
+            app.lb.polled(&name, time, result.map(|s| *s));
+            Vec::new()
+        }
+        Msg::ActionDone(report) => {
+            act::done(app, *report);
+            Vec::new()
+        }
+        Msg::ReplayEnded => {
+            if let Some(r) = &mut app.replay {
+                r.ended = true;
+            }
+            Vec::new()
+        }
+    }
+}
+
+fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
+    let mut effects = restore_acks(app, &s);
+    effects.extend(
+        s.alerts
+            .iter()
+            .filter(|a| {
+                // A snoozed alert rings when its snooze ends, if still unacknowledged.
+                a.active
+                    && !app.held_for_maint(a)
+                    && !app.is_acked(a)
+                    && app.snoozed_until(a).is_none()
+                    && app.announced.insert(a.id.clone(), a.raised) != Some(a.raised)
+            })
+            .map(|a| Effect::AlertRaised(a.clone()))
+            .collect::<Vec<_>>(),
+    );
+    // An alert that left the list may come back later as a new one.
+    app.announced
+        .retain(|id, _| s.alerts.iter().any(|a| &a.id == id));
+    // A local unsnooze lasts while the engine still has the snooze it lifted.
+    app.unsnoozed.retain(|id, until| {
+        s.alerts
+            .iter()
+            .any(|a| &a.id == id && a.snoozed_until == Some(*until))
+    });
+    // A local ack lasts until the engine confirms it or its episode ends.
+    app.acked.retain(|id, raised| {
+        s.alerts
+            .iter()
+            .any(|a| &a.id == id && a.raised == *raised && !a.acked)
+    });
+    app.now = app.now.max(s.time.floor());
+    for e in &s.endpoints {
+        if let Some(err) = &e.last_error {
+            let h = app.errors.entry(e.name.clone()).or_default();
+            if h.back() != Some(err) {
+                if h.len() >= ERRORS_KEPT {
+                    h.pop_front();
+                }
+                h.push_back(err.clone());
+            }
+        }
+        let h = app.lag_history.entry(e.name.clone()).or_default();
+        if h.back().is_some_and(|l| l.time >= s.time) {
+            continue;
+        }
+        if h.len() >= LAG_HISTORY {
+            h.pop_front();
+        }
+        h.push_back(LagSample {
+            time: s.time,
+            blocks: e.lag_blocks,
+            seconds: e.lag_s,
+        });
+    }
+    app.fleet = s;
+    if app
+        .tab
+        .as_ref()
+        .is_some_and(|t| !app.networks().contains(&t.as_str()))
+    {
+        app.tab = None;
+    }
+    effects
+}
+
+/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
+/// that are active as this console starts (see [`App::restore_marks`]).
+fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
+    let since = *app.watching_since.get_or_insert(s.time);
+    if app.restored_acks.is_empty() {
+        return Vec::new();
+    }
+    let mut effects = Vec::new();
+    for a in &s.alerts {
+        if a.active
+            && a.raised - since <= REFIRE_GRACE_S
+            && app.restored_acks.remove(&a.id).is_some()
+        {
+            app.acked.insert(a.id.clone(), a.raised);
+            effects.push(Effect::Ack(a.id.clone()));
+        }
+    }
+    if s.time - since > REFIRE_GRACE_S {
+        app.restored_acks.clear();
+    }
+    effects
+}
+
+fn key(app: &mut App, k: Key) -> Vec<Effect> {
+    // Typed text goes to the input line first, so `q` in a filter is a letter.
+    let is_filter = matches!(app.input, Input::Filter(_));
+    match &mut app.input {
+        Input::None => {}
+        Input::Filter(s) | Input::Command(s) => {
+            match k.code {
+                Code::Esc => {
+                    if is_filter {
+                        app.filter.clear();
+                    }
+                    app.input = Input::None;
+                }
+                Code::Enter => {
+                    let text = std::mem::take(s);
+                    app.input = Input::None;
+                    if !is_filter {
+                        return actions::command_line(app, text.trim());
+                    }
+                }
+                Code::Backspace => {
+                    s.pop();
+                    if is_filter {
+                        app.filter = s.clone();
+                    }
+                }
+                Code::Char(c) if !k.ctrl && !k.alt => {
+                    s.push(c);
+                    if is_filter {
+                        app.filter = s.clone();
+                    }
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+    }
+    if let Some(effects) = act::overlay_key(app, k) {
+        return effects;
+    }
+    let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
+        return Vec::new();
+    };
+    if let Some(Overlay::Help { scroll }) = app.overlays.last_mut() {
+        return match id {
+            CommandId::Help | CommandId::Back => {
+                app.overlays.pop();
+                Vec::new()
+            }
+            CommandId::Up => {
+                *scroll = scroll.saturating_sub(1);
+                Vec::new()
+            }
+            CommandId::Down => {
+                *scroll = scroll.saturating_add(1);
+                Vec::new()
+            }
+            CommandId::Quit | CommandId::Redraw => actions::run(app, id, None),
+            _ => Vec::new(),
+        };
+    }
+    actions::run(app, id, None)
+}
