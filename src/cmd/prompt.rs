@@ -61,12 +61,14 @@ impl Drop for RawMode {
 /// Prompts with `prompt` on stderr and reads one line from the terminal on stdin
 /// without echoing it.
 pub fn read_secret(prompt: &str) -> Result<Zeroizing<String>> {
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "{prompt}");
-    let _ = err.flush();
+    // Echo goes off before the prompt shows: whatever is typed once it is seen must
+    // not appear.
     crossterm::terminal::enable_raw_mode()
         .map_err(|e| eyre!("switching the terminal to no-echo input: {e}"))?;
     let guard = RawMode;
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{prompt}");
+    let _ = err.flush();
     let mut line = Zeroizing::new(Vec::with_capacity(MAX_SECRET));
     let mut stdin = std::io::stdin().lock();
     let mut byte = [0u8; 1];

@@ -9,5 +9,7 @@ mod keys;
 #[path = "../support/process.rs"]
 mod process;
 mod pty;
+#[path = "../support/pty.rs"]
+mod pty_support;
 mod replay;
 mod screens;
