@@ -180,7 +180,7 @@ fn scenario_errors_name_file_line_and_column() {
         )),
         "{err}"
     );
-    std::fs::write(&scenario, "[[event]]\nat = 1\ntarget = [\n").unwrap();
+    std::fs::write(&scenario, "[[event]]\nat = 1\ntarget = = \"a\"\n").unwrap();
     let out = support::process::output_within(
         Command::new(env!("CARGO_BIN_EXE_btsops"))
             .args(["simnet", "--scenario", scenario.to_str().unwrap()])

@@ -83,7 +83,8 @@ impl Scenario {
             ScenarioError::Toml {
                 line,
                 column,
-                message: e.message().trim().to_string(),
+                // toml's message may span lines; a CLI error is one line.
+                message: e.message().trim().replace('\n', ", "),
             }
         })?;
         let mut events = Vec::with_capacity(raw.event.len());
