@@ -461,18 +461,27 @@ fn tx_hex_and_id_warn_when_the_node_would_refuse_the_transaction() {
     }
     let (_, bad_hex, _) = run(&["tx", "hex"], &bad);
     assert_ne!(bad_hex, good_hex);
-    let (code, _, err) = run(
+    // `tx sign` refuses what the others only warn about.
+    let dir = tempfile::tempdir().unwrap();
+    let wif = vectors("keys.json")["fixed_key"]["wif"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys = key_file(dir.path(), 0o600, &wif);
+    let (code, out, err) = run(
         &[
             "tx",
             "sign",
             "--chain-id",
             v["chain_id"].as_str().unwrap(),
             "--wif-file",
-            "/nonexistent",
+            keys.to_str().unwrap(),
         ],
         &bad,
     );
     assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("does not pass the node's validate()"), "{err}");
 }
 
 /// An I/O error wrapped by btsops is said once, not once per layer.
