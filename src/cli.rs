@@ -332,10 +332,13 @@ pub enum TxCmd {
         #[arg(long)]
         without_sig: bool,
     },
-    /// Transaction id; with --chain-id also the signing digest on a second line.
+    /// Transaction id (line `id`); with --chain-id also the signing digest (line `digest`).
     Id {
         #[arg(long, value_name = "HEX")]
         chain_id: Option<String>,
+        /// One JSON object ({"id", "digest"}) instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Sign with the keys of an owner-only WIF file; prints the signed transaction JSON.
     Sign {

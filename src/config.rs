@@ -455,7 +455,7 @@ impl Ctx<'_> {
     }
 
     fn toml_error(&self, e: &toml::de::Error) -> ConfigError {
-        let mut message = e.message().trim().to_string();
+        let mut message = plain_expected(e.message().trim());
         if message.contains("unknown field `password`") {
             message.push_str(
                 "; passwords never go in the config file: set `password_env` to the name of an environment variable holding it",
@@ -486,7 +486,34 @@ impl Ctx<'_> {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
+/// serde names the Rust type it wanted (`expected u64`, `expected a sequence`); an
+/// operator editing TOML wants the kind of value instead.
+fn plain_expected(message: &str) -> String {
+    const WORDS: [(&str, &str); 14] = [
+        ("expected u8", "expected a number (a whole number ≥ 0)"),
+        ("expected u16", "expected a number (a whole number ≥ 0)"),
+        ("expected u32", "expected a number (a whole number ≥ 0)"),
+        ("expected u64", "expected a number (a whole number ≥ 0)"),
+        ("expected usize", "expected a number (a whole number ≥ 0)"),
+        ("expected i8", "expected a number (a whole number)"),
+        ("expected i16", "expected a number (a whole number)"),
+        ("expected i32", "expected a number (a whole number)"),
+        ("expected i64", "expected a number (a whole number)"),
+        ("expected f32", "expected a number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a table"),
+        ("expected a boolean", "expected true or false"),
+    ];
+    for (rust, plain) in WORDS {
+        if let Some(head) = message.strip_suffix(rust) {
+            return format!("{head}{plain}");
+        }
+    }
+    message.to_string()
+}
+
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let upto = &text[..offset.min(text.len())];
     let line = upto.matches('\n').count() + 1;
     let column = upto

@@ -1,5 +1,6 @@
 //! CLI entry: parse arguments, install error hooks, dispatch to the library.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
                 cmd::print_stderr(&format!("btsops: config error: {ce}"));
                 return ExitCode::from(EXIT_CONFIG as u8);
             }
-            cmd::print_stderr(&format!("btsops: {e:#}"));
+            cmd::print_stderr(&format!("btsops: {}", cmd::error_text(&e)));
             ExitCode::from(EXIT_FAILURE as u8)
         }
     }
@@ -92,7 +93,13 @@ fn run(cli: Cli) -> Result<u8> {
             show_private,
             json,
         }) => {
-            let input = cmd::read_stdin("password")?;
+            // Before the password is asked for or read: it would be typed for nothing.
+            cmd::keys::check_account(&account)?;
+            let input = if std::io::stdin().is_terminal() {
+                cmd::prompt::read_secret(&format!("password for {account}: "))?
+            } else {
+                cmd::read_stdin("password")?
+            };
             let password = cmd::first_line(&input);
             if let Some(w) = cmd::keys::password_warning(password) {
                 cmd::print_stderr(&w);
@@ -116,12 +123,18 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Tx(TxCmd::Hex { without_sig }) => {
             let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
+            if let Some(w) = cmd::tx::validate_warning(&tx) {
+                cmd::print_stderr(&w);
+            }
             cmd::print_stdout(&cmd::tx::hex(&tx, without_sig))?;
             Ok(0)
         }
-        Command::Tx(TxCmd::Id { chain_id }) => {
+        Command::Tx(TxCmd::Id { chain_id, json }) => {
             let tx = cmd::tx::parse(&cmd::read_stdin("transaction JSON")?)?;
-            cmd::print_stdout(&cmd::tx::id(&tx, chain_id.as_deref())?)?;
+            if let Some(w) = cmd::tx::validate_warning(&tx) {
+                cmd::print_stderr(&w);
+            }
+            cmd::print_stdout(&cmd::tx::id(&tx, chain_id.as_deref(), json)?)?;
             Ok(0)
         }
         Command::Simnet(args) => cmd::simnet::run(

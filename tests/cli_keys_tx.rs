@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,22 +17,21 @@ fn vectors(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-/// Runs btsops with `stdin`, returning (exit code, stdout, stderr).
+/// Longest a btsops run may take here before it is killed and the test fails.
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs btsops with `stdin` (from a file, so nothing waits on a pipe writer),
+/// returning (exit code, stdout, stderr).
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut input = tempfile::tempfile().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    input.seek(SeekFrom::Start(0)).unwrap();
+    let out = support::process::output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(args)
+            .stdin(input),
+        LIMIT,
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -161,7 +160,7 @@ fn tx_hex_id_and_sign_match_the_transfer_and_account_create_vectors() {
     let keys = key_file(
         dir.path(),
         0o600,
-        &format!("# signer\n{fixed_wif}\n\n{fixed_wif}\n"),
+        &format!("# signer\n{fixed_wif}  # the fixed key\n\n{fixed_wif}#again\n"),
     );
     for name in ["transfer_tx.json", "account_create_tx.json"] {
         let v = vectors(name);
@@ -178,17 +177,33 @@ fn tx_hex_id_and_sign_match_the_transfer_and_account_create_vectors() {
             "{name}"
         );
 
-        let (code, out, _) = run(&["tx", "id", "--chain-id", chain_id], &unsigned);
+        let tx_id = v["tx_id"].as_str().unwrap();
+        let digest = v["digest_hex"].as_str().unwrap();
+        let (code, out, err) = run(&["tx", "id", "--chain-id", chain_id], &unsigned);
         assert_eq!(code, 0);
+        assert!(
+            err.is_empty(),
+            "a valid transaction draws no warning: {err}"
+        );
         let lines: Vec<_> = out.lines().collect();
         assert_eq!(
             lines,
-            [
-                v["tx_id"].as_str().unwrap(),
-                v["digest_hex"].as_str().unwrap()
-            ],
+            [format!("id     {tx_id}"), format!("digest {digest}")],
             "{name}"
         );
+        let (_, out, _) = run(&["tx", "id"], &unsigned);
+        assert_eq!(out, format!("id     {tx_id}\n"), "{name}");
+        let (code, out, _) = run(&["tx", "id", "--chain-id", chain_id, "--json"], &unsigned);
+        assert_eq!(code, 0);
+        let j: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            j,
+            serde_json::json!({"id": tx_id, "digest": digest}),
+            "{name}"
+        );
+        let (_, out, _) = run(&["tx", "id", "--json"], &unsigned);
+        let j: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(j, serde_json::json!({"id": tx_id}), "{name}");
 
         // The same key listed twice signs once: the node rejects duplicate signatures.
         let (code, out, err) = run(
@@ -285,7 +300,17 @@ fn unknown_operations_and_bad_input_are_clear_errors() {
     let (code, out, err) = run(&["tx", "hex"], &tx.to_string());
     assert_eq!(code, 1);
     assert!(out.is_empty());
-    assert!(err.contains("37") && err.contains("operation"), "{err}");
+    assert!(
+        err.contains("operation 37 (balance_claim) is not supported"),
+        "{err}"
+    );
+    tx["operations"][0][0] = Value::from(1);
+    let (code, _, err) = run(&["tx", "id"], &tx.to_string());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("operation 1 (limit_order_create) is not supported"),
+        "{err}"
+    );
 
     let (code, _, err) = run(&["tx", "hex"], "{not json");
     assert_eq!(code, 1);
@@ -359,4 +384,177 @@ fn a_closed_stdout_ends_tx_hex_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn account_names_the_chain_refuses_are_refused_before_deriving() {
+    for (name, says) in [
+        ("Alice", "lower case"),
+        ("al_ice", "'_'"),
+        ("1alice", "starts with a letter"),
+        ("alice-", "ends with a letter or digit"),
+        ("a..b", "two dots"),
+        (&"a".repeat(64) as &str, "at most 63"),
+        ("", "must not be empty"),
+    ] {
+        let (code, out, err) = run(
+            &["keys", "derive", "--account", name, "--password-stdin"],
+            "a long enough password\n",
+        );
+        assert_eq!(code, 1, "{name:?}: {err}");
+        assert!(out.is_empty(), "{name:?}: {out}");
+        assert!(
+            err.contains(&format!("--account {name:?}")) && err.contains(says),
+            "{name:?}: {err}"
+        );
+    }
+    // Dots, digits and dashes inside parts are the chain's own names' shape.
+    let (code, out, err) = run(
+        &[
+            "keys",
+            "derive",
+            "--account",
+            "init0.x-1",
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 3, "{out}");
+}
+
+#[test]
+fn keys_pub_given_a_public_key_says_so() {
+    let fixed = &vectors("keys.json")["fixed_key"];
+    for field in ["public_key_BTS", "public_key_TEST"] {
+        let (code, out, err) = run(
+            &["keys", "pub", "--wif-stdin"],
+            &format!("{}\n", fixed[field].as_str().unwrap()),
+        );
+        assert_eq!(code, 1);
+        assert!(out.is_empty());
+        assert!(
+            err.contains("stdin holds a public key, not a WIF private key"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn tx_hex_and_id_warn_when_the_node_would_refuse_the_transaction() {
+    let v = vectors("transfer_tx.json");
+    let good = v["unsigned_tx"].to_string();
+    let (_, good_hex, _) = run(&["tx", "hex"], &good);
+    let mut tx = v["unsigned_tx"].clone();
+    // transfer validate(): amount.amount > 0.
+    tx["operations"][0][1]["amount"]["amount"] = Value::from(0);
+    let bad = tx.to_string();
+    for args in [&["tx", "hex"][..], &["tx", "id"][..]] {
+        let (code, out, err) = run(args, &bad);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!out.is_empty(), "{args:?} still answers");
+        assert!(
+            err.starts_with("warning: the transaction fails the node's validate()")
+                && err.contains("amount"),
+            "{args:?}: {err}"
+        );
+    }
+    let (_, bad_hex, _) = run(&["tx", "hex"], &bad);
+    assert_ne!(bad_hex, good_hex);
+    // `tx sign` refuses what the others only warn about.
+    let dir = tempfile::tempdir().unwrap();
+    let wif = vectors("keys.json")["fixed_key"]["wif"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let keys = key_file(dir.path(), 0o600, &wif);
+    let (code, out, err) = run(
+        &[
+            "tx",
+            "sign",
+            "--chain-id",
+            v["chain_id"].as_str().unwrap(),
+            "--wif-file",
+            keys.to_str().unwrap(),
+        ],
+        &bad,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("does not pass the node's validate()"), "{err}");
+}
+
+/// An I/O error wrapped by btsops is said once, not once per layer.
+#[test]
+fn an_os_error_is_printed_once() {
+    let chain_id = vectors("transfer_tx.json")["chain_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let missing = "/nonexistent-btsops-dir/keys.wif";
+    let (code, _, err) = run(
+        &["tx", "sign", "--chain-id", &chain_id, "--wif-file", missing],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains(missing), "{err}");
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}
+
+/// `keys derive --password-stdin` at a terminal: a prompt, no echo, Enter ends the
+/// password, and the keys are those the same password gives through a pipe.
+#[test]
+fn the_password_prompt_at_a_terminal_does_not_echo() {
+    if !support::pty::script_available() {
+        println!("SKIP: util-linux `script` not found");
+        return;
+    }
+    let password = "correct horse battery staple";
+    let args = [
+        "keys",
+        "derive",
+        "--account",
+        "alice",
+        "--password-stdin",
+        "--show-private",
+        "--json",
+    ];
+    let (code, piped, _) = run(&args, &format!("{password}\n"));
+    assert_eq!(code, 0);
+    let piped: Value = serde_json::from_str(&piped).unwrap();
+
+    // `stty -a` afterwards shows whether echo was given back to the terminal.
+    let mut pty =
+        support::pty::Pty::start(&format!("BTSOPS {}; echo EXIT=$?; stty -a", args.join(" ")));
+    pty.wait_for(b"password for alice: ", "the prompt");
+    pty.send(format!("{password}\r").as_bytes());
+    let (_, out) = pty.finish();
+    let text = String::from_utf8_lossy(&out);
+    assert!(!text.contains(password), "the password was echoed: {text}");
+    assert!(text.contains("EXIT=0"), "{text}");
+    let json = text
+        .lines()
+        .find(|l| l.trim_start().starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON line: {text}"));
+    let typed: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(typed, piped);
+    assert!(
+        text.split_whitespace().any(|w| w == "echo"),
+        "echo not restored: {text}"
+    );
+
+    // Ctrl-C at the prompt cancels it, and echo is back on.
+    let mut pty =
+        support::pty::Pty::start(&format!("BTSOPS {}; echo EXIT=$?; stty -a", args.join(" ")));
+    pty.wait_for(b"password for alice: ", "the prompt");
+    pty.send(b"secret-typed\x03");
+    let (_, out) = pty.finish();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("password prompt cancelled"), "{text}");
+    assert!(text.contains("EXIT=1"), "{text}");
+    assert!(!text.contains("secret-typed"), "{text}");
+    assert!(
+        text.split_whitespace().any(|w| w == "echo"),
+        "echo not restored: {text}"
+    );
 }

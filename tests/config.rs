@@ -143,6 +143,24 @@ fn wrong_type_names_the_key() {
     expect_err(&text, "six", "lag_warn_s", "invalid type");
 }
 
+/// serde's Rust type names (`u64`, `f64`, `a sequence`) are not what an operator
+/// editing TOML thinks in.
+#[test]
+fn wrong_types_say_the_kind_of_value_not_the_rust_type() {
+    let text = with("prefix = \"BTS\"", "prefix = \"BTS\"\nlag_warn_s = \"six\"");
+    let e = expect_err(&text, "six", "lag_warn_s", "expected a number");
+    assert!(!e.message.contains("f64"), "{e}");
+    let text = format!("{GOOD}\n[monitor]\nprobe_interval_ms = \"fast\"\n");
+    let e = expect_err(&text, "fast", "probe_interval_ms", "expected a number");
+    assert!(!e.message.contains("u64"), "{e}");
+    let text = format!("{GOOD}\n[monitor]\nwindow_s = -1\n");
+    let e = expect_err(&text, "-1", "window_s", "expected a number");
+    assert!(!e.message.contains("u64"), "{e}");
+    let text = format!("{GOOD}\n[ui]\nalert_command = \"notify-send\"\n");
+    let e = expect_err(&text, "notify-send", "alert_command", "expected a list");
+    assert!(!e.message.contains("sequence"), "{e}");
+}
+
 #[test]
 fn duplicate_key_is_an_error() {
     let text = with("prefix = \"BTS\"", "prefix = \"BTS\"\nprefix = \"BTS\"");

@@ -152,3 +152,60 @@ fn a_bad_fleet_file_fails_before_ready() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonsense"));
     assert!(out.stdout.is_empty());
 }
+
+/// A scenario mistake names file, line and column; the first event here has no
+/// `jitter_ms`, which defaults to 0, so the error is the second event's.
+#[test]
+fn scenario_errors_name_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("scenario.toml");
+    std::fs::write(
+        &scenario,
+        "[[event]]\nat = 0\ntarget = \"a\"\nfault = \"latency\"\ndelay_ms = 50\n\n[[event]]\nat = 1\nfault = \"freeze\"\n",
+    )
+    .unwrap();
+    let out = support::process::output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["simnet", "--scenario", scenario.to_str().unwrap()])
+            .stdin(Stdio::null()),
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains(&format!(
+            "{}:7:1: scenario event 2: `target`",
+            scenario.display()
+        )),
+        "{err}"
+    );
+    std::fs::write(&scenario, "[[event]]\nat = 1\ntarget = = \"a\"\n").unwrap();
+    let out = support::process::output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["simnet", "--scenario", scenario.to_str().unwrap()])
+            .stdin(Stdio::null()),
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("{}:3:", scenario.display())), "{err}");
+}
+
+/// A missing file's OS error is said once.
+#[test]
+fn a_missing_fleet_file_is_one_clear_error() {
+    let out = support::process::output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["simnet", "--fleet", "/nonexistent-btsops/fleet.toml"])
+            .stdin(Stdio::null()),
+        Duration::from_secs(20),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("reading /nonexistent-btsops/fleet.toml"),
+        "{err}"
+    );
+    assert_eq!(err.matches("(os error 2)").count(), 1, "{err}");
+}

@@ -32,7 +32,7 @@ pub enum ChainError {
     BadRecoveryByte(u8),
     #[error("unable to reconstruct public key from signature")]
     RecoveryFailed,
-    #[error("unknown operation tag {0}")]
+    #[error("{}", super::op_names::unsupported_operation(*.0))]
     UnknownOperation(u64),
     #[error("bad object id {0:?}")]
     BadObjectId(String),

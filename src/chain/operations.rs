@@ -391,21 +391,52 @@ impl Unpack for AccountCreateOp {
 /// graphene `is_valid_name`: 1–63 chars of dot-separated labels, each starting with a
 /// lowercase letter, continuing with `a-z0-9-`, ending with a letter or digit.
 pub fn is_valid_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 63 {
-        return false;
+    account_name_problem(name).is_none()
+}
+
+/// Why the chain would refuse `name` as an account name (the rules of graphene's
+/// `is_valid_name`), or None when it is valid. Said in words an operator can act on.
+pub fn account_name_problem(name: &str) -> Option<String> {
+    const MAX: usize = 63;
+    if name.is_empty() {
+        return Some("an account name must not be empty".into());
     }
-    name.split('.').all(|label| {
+    if name.len() > MAX {
+        return Some(format!(
+            "an account name has at most {MAX} characters; this one has {}",
+            name.len()
+        ));
+    }
+    if name.chars().any(|c| c.is_uppercase()) {
+        return Some("account names are lower case; this one has upper-case letters".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.')))
+    {
+        return Some(format!(
+            "an account name has only a-z, 0-9, '-' and '.'; this one has {c:?}"
+        ));
+    }
+    for label in name.split('.') {
         let b = label.as_bytes();
-        match (b.first(), b.last()) {
-            (Some(f), Some(l)) => {
-                f.is_ascii_lowercase()
-                    && (l.is_ascii_lowercase() || l.is_ascii_digit())
-                    && b.iter()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-            }
-            _ => false,
+        let (Some(first), Some(last)) = (b.first(), b.last()) else {
+            return Some(
+                "an account name must not start or end with '.' nor have two dots in a row".into(),
+            );
+        };
+        if !first.is_ascii_lowercase() {
+            return Some(format!(
+                "each dot-separated part of an account name starts with a letter; {label:?} does not"
+            ));
         }
-    })
+        if !(last.is_ascii_lowercase() || last.is_ascii_digit()) {
+            return Some(format!(
+                "each dot-separated part of an account name ends with a letter or digit; {label:?} does not"
+            ));
+        }
+    }
+    None
 }
 
 /// Cheap names pay `basic_fee`: they contain a digit, `.`, `-` or `/`, or no vowel.
@@ -559,6 +590,25 @@ mod tests {
             assert!(!is_valid_name(bad), "{bad}");
         }
         assert!(is_cheap_name("alice-test1"));
+        for (bad, says) in [
+            ("", "empty"),
+            (&"a".repeat(64) as &str, "at most 63"),
+            ("Alice", "lower case"),
+            ("al_ice", "'_'"),
+            ("al ice", "' '"),
+            ("a..b", "two dots"),
+            (".a", "start or end"),
+            ("a.", "start or end"),
+            ("1abc", "\"1abc\" does not"),
+            ("abc.9x", "\"9x\" does not"),
+            ("abc-", "ends with a letter or digit"),
+            ("a.b-", "\"b-\" does not"),
+        ] {
+            let p = account_name_problem(bad).unwrap_or_default();
+            assert!(p.contains(says), "{bad:?}: {p}");
+        }
+        assert_eq!(account_name_problem(&"a".repeat(63)), None);
+        assert_eq!(account_name_problem("init0.x-1"), None);
         assert!(is_cheap_name("bcd"));
         assert!(!is_cheap_name("alice"));
     }
@@ -584,6 +634,10 @@ mod tests {
             Err(ChainError::UnknownOperation(22))
         );
         let e = serde_json::from_str::<Operation>(r#"[1,{}]"#).unwrap_err();
-        assert!(e.to_string().contains("unknown operation tag 1"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("operation 1 (limit_order_create) is not supported"),
+            "{e}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use color_eyre::eyre::{Result, WrapErr, bail};
 use serde_json::json;
 
-use crate::chain::{Prefix, PrivateKey};
+use crate::chain::{Prefix, PrivateKey, PublicKey, account_name_problem};
 
 /// The roles the reference wallet derives, in the order it lists them.
 pub const ROLES: [&str; 3] = ["owner", "active", "memo"];
@@ -21,9 +21,7 @@ pub fn derive(
     as_json: bool,
 ) -> Result<String> {
     let prefix = Prefix::new(prefix).wrap_err("--prefix")?;
-    if account.is_empty() {
-        bail!("--account must not be empty");
-    }
+    check_account(account)?;
     if password.is_empty() {
         bail!("empty password on stdin");
     }
@@ -57,6 +55,15 @@ pub fn derive(
     Ok(out)
 }
 
+/// Refuses an account name the chain would never accept: keys derived for it are
+/// keys for nobody (often a typo, such as "Alice" for "alice").
+pub fn check_account(account: &str) -> Result<()> {
+    match account_name_problem(account) {
+        Some(problem) => bail!("--account {account:?}: {problem}"),
+        None => Ok(()),
+    }
+}
+
 /// A warning for passwords the reference wallet would refuse, or None.
 pub fn password_warning(password: &str) -> Option<String> {
     (password.chars().count() < MIN_WALLET_PASSWORD).then(|| {
@@ -70,7 +77,13 @@ pub fn password_warning(password: &str) -> Option<String> {
 /// The public key of a WIF private key.
 pub fn public_of_wif(wif: &str, prefix: &str) -> Result<String> {
     let prefix = Prefix::new(prefix).wrap_err("--prefix")?;
-    let key = PrivateKey::from_wif(wif.trim()).wrap_err("the WIF on stdin")?;
+    let wif = wif.trim();
+    if PublicKey::from_str_known_prefix(wif).is_ok() {
+        bail!(
+            "stdin holds a public key, not a WIF private key: `keys pub` derives the public key of a private key"
+        );
+    }
+    let key = PrivateKey::from_wif(wif).wrap_err("the WIF on stdin")?;
     Ok(format!(
         "{}\n",
         key.public_key().to_string_with_prefix(prefix.as_str())

@@ -6,6 +6,7 @@ pub mod check;
 pub mod faucet;
 pub mod keys;
 pub mod lb;
+pub mod prompt;
 pub mod simnet;
 pub mod stress;
 pub mod tx;
@@ -64,6 +65,24 @@ pub fn print_stderr(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
+/// An error and its causes on one line, `outer: cause: cause`, each said once: an
+/// error that displays its source too (an I/O error wrapped as `{0}` with `#[from]`)
+/// would otherwise print `No such file or directory (os error 2)` twice.
+pub fn error_text(e: &color_eyre::Report) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 /// The first line of a secret read from stdin, without its line ending. Inner and
 /// leading spaces are kept: they may be part of a password.
 pub fn first_line(text: &str) -> &str {
@@ -95,6 +114,19 @@ mod tests {
         assert_eq!(first_line("pw\n"), "pw");
         assert_eq!(first_line("pw"), "pw");
         assert_eq!(first_line(""), "");
+    }
+
+    #[test]
+    fn error_text_says_each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Shows(#[from] std::io::Error);
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let once = io.to_string();
+        let e = Err::<(), _>(Shows(io)).wrap_err("reading f").unwrap_err();
+        assert_eq!(error_text(&e), format!("reading f: {once}"));
+        let e = eyre!("inner").wrap_err("middle").wrap_err("outer");
+        assert_eq!(error_text(&e), "outer: middle: inner");
     }
 
     #[test]

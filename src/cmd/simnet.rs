@@ -36,7 +36,8 @@ pub fn run(
     let scenario = match scenario {
         Some(p) => {
             let text = read_description(p)?;
-            Some(Scenario::from_toml(&text).map_err(|e| eyre!("{}: {e}", p.display()))?)
+            // The error starts with `line:column:`: file:line:col, as editors read it.
+            Some(Scenario::from_toml(&text).map_err(|e| eyre!("{}:{e}", p.display()))?)
         }
         None => None,
     };

@@ -22,14 +22,35 @@ pub fn hex(tx: &SignedTransaction, without_sig: bool) -> String {
     }
 }
 
-/// The transaction id, and with a chain id also the digest that gets signed.
-pub fn id(tx: &SignedTransaction, chain_id: Option<&str>) -> Result<String> {
-    let mut out = format!("{}\n", tx.id_hex());
-    if let Some(c) = chain_id {
-        let c = parse_chain_id(c)?;
-        out.push_str(&format!("{}\n", hex::encode(tx.digest(&c))));
+/// The transaction id, and with a chain id also the digest that gets signed: labelled
+/// lines (`id`, `digest`), or one JSON object with those keys.
+pub fn id(tx: &SignedTransaction, chain_id: Option<&str>, as_json: bool) -> Result<String> {
+    let id = tx.id_hex();
+    let digest = match chain_id {
+        Some(c) => Some(hex::encode(tx.digest(&parse_chain_id(c)?))),
+        None => None,
+    };
+    if as_json {
+        let mut out = serde_json::json!({ "id": id });
+        if let Some(d) = &digest {
+            out["digest"] = serde_json::json!(d);
+        }
+        return Ok(format!("{out}\n"));
+    }
+    let mut out = format!("id     {id}\n");
+    if let Some(d) = &digest {
+        out.push_str(&format!("digest {d}\n"));
     }
     Ok(out)
+}
+
+/// A warning when the transaction fails the node's validate(): `tx hex` and `tx id`
+/// still answer (the bytes and id are well defined), but a node would refuse it, and
+/// `tx sign` does.
+pub fn validate_warning(tx: &SignedTransaction) -> Option<String> {
+    tx.trx.validate().err().map(|e| {
+        format!("warning: the transaction fails the node's validate(), a node would refuse it: {e}")
+    })
 }
 
 pub fn parse_chain_id(s: &str) -> Result<ChainId> {
@@ -42,14 +63,14 @@ pub fn parse_chain_id(s: &str) -> Result<ChainId> {
     ChainId::from_hex(s).wrap_err("--chain-id")
 }
 
-/// Reads the WIF keys of an owner-only key file: one per line; blank lines and lines
-/// starting with `#` are skipped.
+/// Reads the WIF keys of an owner-only key file: one per line; `#` starts a comment
+/// (base58 has no `#`), and blank lines are skipped.
 pub fn read_wif_file(path: &Path) -> Result<Vec<PrivateKey>> {
     let text = secrets::read_owner_only(path)?;
     let mut keys = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
             continue;
         }
         // Never echo the line: it is a private key, perhaps a mistyped one.

@@ -17,11 +17,19 @@ pub enum Fault {
     /// replies, notices, seed keys) arrives `delay_ms` ± a uniform `jitter_ms` after it
     /// was sent, each by itself: a delay line, so two replies sent together arrive
     /// together. Frames keep their order, as on one TCP stream.
-    Latency { delay_ms: u64, jitter_ms: u64 },
+    Latency {
+        delay_ms: u64,
+        #[serde(default)]
+        jitter_ms: u64,
+    },
     /// A node slow to process: each request on a connection takes `delay_ms` ± a uniform
     /// `jitter_ms`, one after another (replies queue, so two requests sent together are
     /// answered after one and two delays). Notices are not held up.
-    SlowProcessing { delay_ms: u64, jitter_ms: u64 },
+    SlowProcessing {
+        delay_ms: u64,
+        #[serde(default)]
+        jitter_ms: u64,
+    },
     /// The node stops applying blocks and keeps answering from the head it had.
     StallHead,
     /// Connections are accepted, requests read, nothing answered.

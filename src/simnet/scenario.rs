@@ -17,6 +17,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::faults::{Fault, FaultHandle};
+use crate::config::line_col;
 
 /// What an event does to its target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,19 +40,31 @@ pub struct Scenario {
     pub events: Vec<Event>,
 }
 
+/// Displays as `line:column: …`, so a caller that puts the file name in front gives
+/// the `file:line:col` an editor jumps to.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("scenario file: {0}")]
-    Toml(#[from] toml::de::Error),
-    #[error("scenario event {index}: {message}")]
-    Event { index: usize, message: String },
+    #[error("{line}:{column}: {message}")]
+    Toml {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// `index` counts from 1, as the events are read in the file.
+    #[error("{line}:{column}: scenario event {index}: {message}")]
+    Event {
+        line: usize,
+        column: usize,
+        index: usize,
+        message: String,
+    },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
     #[serde(default)]
-    event: Vec<toml::Table>,
+    event: Vec<toml::Spanned<toml::Table>>,
 }
 
 fn seconds(v: &toml::Value) -> Option<Duration> {
@@ -65,10 +78,27 @@ fn seconds(v: &toml::Value) -> Option<Duration> {
 
 impl Scenario {
     pub fn from_toml(text: &str) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = toml::from_str(text)?;
+        let raw: RawScenario = toml::from_str(text).map_err(|e| {
+            let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
+            ScenarioError::Toml {
+                line,
+                column,
+                // toml's message may span lines; a CLI error is one line.
+                message: e.message().trim().replace('\n', ", "),
+            }
+        })?;
         let mut events = Vec::with_capacity(raw.event.len());
-        for (index, mut t) in raw.event.into_iter().enumerate() {
-            let err = |message: String| ScenarioError::Event { index, message };
+        for (index, spanned) in raw.event.into_iter().enumerate() {
+            // The event's table: its values carry no spans of their own once read as a
+            // `toml::Table`, so errors point at the event.
+            let (line, column) = line_col(text, spanned.span().start);
+            let mut t = spanned.into_inner();
+            let err = |message: String| ScenarioError::Event {
+                line,
+                column,
+                index: index + 1,
+                message,
+            };
             let at = t
                 .remove("at")
                 .as_ref()
@@ -208,5 +238,27 @@ duration = 4
         ] {
             assert!(Scenario::from_toml(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn errors_say_line_and_column_and_jitter_defaults_to_zero() {
+        let e = Scenario::from_toml(
+            "[[event]]\nat = 1\ntarget = \"a\"\nfault = \"freeze\"\n\n[[event]]\nat = 2\nfault = \"freeze\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("6:1: scenario event 2:"), "{e}");
+        let e = Scenario::from_toml("[[event]]\nat = = 1\n").unwrap_err();
+        assert!(e.to_string().starts_with("2:"), "{e}");
+        let s = Scenario::from_toml(
+            "[[event]]\nat = 1\ntarget = \"a\"\nfault = \"latency\"\ndelay_ms = 100\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.events[0].action,
+            Action::Inject(Fault::Latency {
+                delay_ms: 100,
+                jitter_ms: 0
+            })
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod monitor;
 pub mod ops;
 pub mod oracle;
 pub mod process;
+pub mod pty;
 pub mod pybitshares;
 pub mod simnet;
 pub mod standin;
