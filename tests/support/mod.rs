@@ -7,5 +7,6 @@ pub mod ops;
 pub mod oracle;
 pub mod process;
 pub mod pybitshares;
+pub mod require;
 pub mod simnet;
 pub mod tls;

@@ -6,10 +6,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub use super::require::skip_line;
 
 /// The oracle's chain id (sha256 of its genesis.json).
 pub const CHAIN_ID: &str = "b5b0417c3cf004966f97f630ed8f27b93ce134c690371066c7ae94cf476888de";
@@ -138,16 +139,5 @@ impl Drop for Oracle {
         let _ = Command::new(self.dir.join("stop-private-chain.sh"))
             .arg(self.data.path())
             .output();
-    }
-}
-
-/// Prints a line the test harness does not capture: it captures the print macros and the
-/// std stderr handle, and a skip must be visible in a plain `cargo test` run.
-pub fn skip_line(line: &str) {
-    match std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
-        Ok(mut tty) => {
-            let _ = writeln!(tty, "{line}");
-        }
-        Err(_) => eprintln!("{line}"),
     }
 }

@@ -10,4 +10,6 @@ mod keys;
 mod process;
 mod pty;
 mod replay;
+#[path = "../support/require.rs"]
+mod require;
 mod screens;

@@ -14,11 +14,9 @@ use super::process::wait_within;
 /// test fails.
 const LIMIT: Duration = Duration::from_secs(30);
 
-fn script_available() -> bool {
-    Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// util-linux `script`, or a SKIP line (a failure under `BTSOPS_REQUIRE_PTY=1`).
+fn script_available(test: &str) -> bool {
+    super::require::script(test)
 }
 
 /// `cmd` running under `script` on an 80x24 pty (`BTSOPS` stands for the binary);
@@ -165,8 +163,7 @@ fn kill(signal: &str, pid: &str) {
 
 #[test]
 fn q_quits_and_restores_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("q_quits_and_restores_the_terminal") {
         return;
     }
     let (code, out) = on_pty(
@@ -182,8 +179,7 @@ fn q_quits_and_restores_the_terminal() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("sigterm_and_sighup_restore_the_terminal") {
         return;
     }
     for sig in ["TERM", "HUP"] {
@@ -208,8 +204,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
 /// run afterwards on the same terminal finds it cooked again.
 #[test]
 fn sigint_and_sigquit_restore_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("sigint_and_sigquit_restore_the_terminal") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -245,9 +240,17 @@ fn sigint_and_sigquit_restore_the_terminal() {
 /// the exit code.
 #[test]
 fn a_terminal_that_hangs_up_ends_the_console_cleanly() {
+    let test = "a_terminal_that_hangs_up_ends_the_console_cleanly";
+    if !script_available(test) {
+        return;
+    }
     let setsid = Command::new("setsid").arg("--version").output();
-    if !script_available() || !setsid.is_ok_and(|o| o.status.success()) {
-        println!("SKIP: util-linux `script` or `setsid` not found");
+    if !setsid.is_ok_and(|o| o.status.success()) {
+        super::require::skip_or_fail(
+            &["BTSOPS_REQUIRE_PTY"],
+            test,
+            "util-linux `setsid` not found",
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -307,8 +310,7 @@ fn console_run(config: &Path, state: &Path, keys: &[u8]) -> String {
 /// by the real run loop, read by the next run and carried over to the alert there.
 #[test]
 fn an_ack_is_written_to_the_state_dir_and_carried_over_by_the_next_run() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("an_ack_is_written_to_the_state_dir_and_carried_over_by_the_next_run") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
