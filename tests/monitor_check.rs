@@ -8,15 +8,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::monitor::*;
+use support::process::output_within;
+
+/// Longest one btsops run may take before it is killed and the test fails.
+const LIMIT: Duration = Duration::from_secs(90);
 
 fn check(config: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .arg("check")
-        .arg("--config")
-        .arg(config)
-        .args(extra)
-        .output()
-        .expect("run btsops");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .arg("check")
+            .arg("--config")
+            .arg(config)
+            .args(extra),
+        LIMIT,
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -303,11 +308,12 @@ async fn record_file_replays() {
     let rec = dir.path().join("rec.jsonl");
     let rec_arg = rec.to_str().unwrap().to_string();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args(["check", "--json", "--record", &rec_arg, "--config"])
-            .arg(&cfg)
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["check", "--json", "--record", &rec_arg, "--config"])
+                .arg(&cfg),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -351,12 +357,13 @@ async fn peer_count_when_credentials_grant_network_node() {
     ));
     let cfg = write_config(dir.path(), &text);
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args(["check", "--json", "--config"])
-            .arg(&cfg)
-            .env("BTSOPS_TEST_OPS_PASS", "secret")
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["check", "--json", "--config"])
+                .arg(&cfg)
+                .env("BTSOPS_TEST_OPS_PASS", "secret"),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -394,13 +401,14 @@ async fn watch_prints_events_and_records() {
         faults.freeze();
     });
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args([
-                "watch", "--json", "--for", "6", "--record", &rec_arg, "--config",
-            ])
-            .arg(&cfg)
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args([
+                    "watch", "--json", "--for", "6", "--record", &rec_arg, "--config",
+                ])
+                .arg(&cfg),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -489,10 +497,7 @@ async fn config_before_the_subcommand_and_bad_numbers() {
     let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &[]));
     let run = |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_btsops"))
-                .args(args)
-                .output()
-                .expect("run btsops")
+            output_within(Command::new(env!("CARGO_BIN_EXE_btsops")).args(args), LIMIT)
         })
     };
     let c = cfg.to_str().unwrap().to_string();

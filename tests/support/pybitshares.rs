@@ -48,11 +48,10 @@ pub fn python_required_by(test: &str, flags: &[&str]) -> Option<PathBuf> {
 /// Runs tests/python/pybitshares_client.py with `args`; returns its JSON summary.
 pub fn run_client(python: &Path, args: &[&str]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pybitshares_client.py");
-    let out = Command::new(python)
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run the python client");
+    let out = super::process::output_within(
+        Command::new(python).arg(script).args(args),
+        std::time::Duration::from_secs(300),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
