@@ -430,6 +430,53 @@ async fn watch_prints_events_and_records() {
     );
     let records = btsops::monitor::Recording::read_all(&rec).expect("recording");
     assert!(records.len() > 3);
+    assert_recording_cadence(&records);
+}
+
+/// README's promise for a recording: a start line, snapshots at most one per probe
+/// interval plus one at each status change, and a final snapshot when the run ends.
+fn assert_recording_cadence(records: &[(f64, btsops::monitor::Record)]) {
+    use btsops::monitor::Record;
+    let Some((
+        _,
+        Record::Start {
+            probe_interval_ms, ..
+        },
+    )) = records.first()
+    else {
+        panic!("no start line first: {:?}", records.first());
+    };
+    let interval = *probe_interval_ms as f64 / 1000.0;
+    assert!(
+        matches!(records.last(), Some((_, Record::Snapshot(_)))),
+        "the recording does not end with a snapshot"
+    );
+    let (mut last_snapshot, mut event_since) = (None::<f64>, false);
+    let mut snapshots = 0;
+    for (i, (t, r)) in records.iter().enumerate() {
+        match r {
+            Record::Event(_) => event_since = true,
+            Record::Snapshot(_) => {
+                snapshots += 1;
+                let is_final = i + 1 == records.len();
+                if let Some(prev) = last_snapshot
+                    && !event_since
+                    && !is_final
+                {
+                    // A few ms of slack for the timer, never a second snapshot per round.
+                    assert!(
+                        t - prev >= interval * 0.9,
+                        "two snapshots {:.3} s apart with no status change between (interval {interval} s)",
+                        t - prev
+                    );
+                }
+                last_snapshot = Some(*t);
+                event_since = false;
+            }
+            _ => {}
+        }
+    }
+    assert!(snapshots >= 2, "{snapshots} snapshots");
 }
 
 /// One `check` round sees each head once, at an unknown point of its block interval.
