@@ -565,3 +565,36 @@ async fn availability_counts_the_time_spent_in_backoff() {
     faults.recover();
     engine.shutdown().await;
 }
+
+/// A chain with a short maintenance interval (simnet's `maintenance_interval`): the
+/// monitor sees the maintenance block (the node is flagged in maintenance for the
+/// tolerance window) and the slots skipped after it are no fault: the node stays up
+/// and on the chain throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_blocks_are_seen_and_are_no_fault() {
+    let toml = fleet_toml().replacen(
+        "block_interval = 1\n",
+        "block_interval = 1\nmaintenance_interval = 4\n",
+        1,
+    );
+    assert!(toml.contains("maintenance_interval = 4"), "{toml}");
+    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
+    let fleet = btsops::simnet::Fleet::start(&desc)
+        .await
+        .expect("fleet starts");
+    let cfg = parse(&config_text(&fleet, &["a", "b"], &[]));
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "a in maintenance", LONG, |s| {
+        s.endpoint("a").is_some_and(|e| e.in_maintenance)
+    })
+    .await;
+    let a = ep(&s, "a");
+    assert!(
+        !matches!(a.status, Status::Down | Status::Crit),
+        "{:?} {:?}",
+        a.status,
+        a.reasons
+    );
+    assert!(!a.chain_mismatch && !a.fork_suspect, "{a:?}");
+    engine.shutdown().await;
+}
