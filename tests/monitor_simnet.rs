@@ -598,3 +598,39 @@ async fn maintenance_blocks_are_seen_and_are_no_fault() {
     assert!(!a.chain_mismatch && !a.fork_suspect, "{a:?}");
     engine.shutdown().await;
 }
+
+/// Clock-offset detection end to end: a simnet chain whose witnesses' clocks run 10 s
+/// ahead (`clock_skew_s`) stamps its heads 10 s in this host's future; three nodes agree,
+/// so the monitor reports this host's clock about 10 s behind and raises the alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_chain_clock_is_reported_as_this_hosts_offset() {
+    let toml = fleet_toml().replacen(
+        "block_interval = 1\n",
+        "block_interval = 1\nclock_skew_s = 10\n",
+        1,
+    );
+    assert!(toml.contains("clock_skew_s = 10"), "{toml}");
+    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
+    let fleet = btsops::simnet::Fleet::start(&desc)
+        .await
+        .expect("fleet starts");
+    let cfg = parse(&config_text(&fleet, &["a", "b", "victim"], &[]));
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "a clock warning from three samples", LONG, |s| {
+        s.clock.samples >= 3 && s.clock.warn
+    })
+    .await;
+    let offset = s.clock.offset_s.expect("an offset");
+    // Heads are up to one block interval old when seen: -10 s, less at most that.
+    assert!(
+        (-10.5..=-8.5).contains(&offset),
+        "offset {offset} for a 10 s skew: {:?}",
+        s.clock
+    );
+    assert!(
+        s.alerts.iter().any(|a| a.id.starts_with("clock_offset")),
+        "{:?}",
+        s.alerts
+    );
+    engine.shutdown().await;
+}
