@@ -4,11 +4,14 @@
 //! 1,000-endpoint figures as ratios to the 10-endpoint run measured in the same bench
 //! (these machines are noisy: ratios, never absolute thresholds).
 //!
-//! `MONITOR_BENCH_SECONDS` (default 5) seconds of steady state are measured per run;
+//! `MONITOR_BENCH_SECONDS` (default 30) seconds of steady state are measured per run;
+//! the CPU time (the process's utime + stime) is divided by the probe rounds every
+//! endpoint completed meanwhile, counted from the run's own recording (`--record`),
+//! and RSS is sampled at the end;
 //! `MONITOR_BENCH_BLOCK_INTERVAL` (default 3, the real chains' interval) sets the simnet
 //! block interval, i.e. how often each node pushes a head notice.
 //! Plain `main` rather than criterion's sampling loop: the figure of interest is CPU time
-//! per wall-clock round of a long-running process, not the duration of a closure.
+//! per completed round of a long-running process, not the duration of a closure.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -62,9 +65,12 @@ fn run(n: usize, seconds: u64, block_interval: u64) -> Run {
     }
     let cfg = dir.join("config.toml");
     std::fs::write(&cfg, config).expect("write config");
+    let rec = dir.join("rec.jsonl");
 
     let mut watch = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["watch", "--json", "--for", "600", "--config"])
+        .args(["watch", "--json", "--for", "600", "--record"])
+        .arg(&rec)
+        .arg("--config")
         .arg(&cfg)
         .stdout(Stdio::piped())
         .spawn()
@@ -86,20 +92,37 @@ fn run(n: usize, seconds: u64, block_interval: u64) -> Run {
     // Keep draining events so the watcher never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     std::thread::sleep(Duration::from_secs(2));
-    let t0 = cpu_ns(pid);
-    let w0 = Instant::now();
+    let (t0, r0) = (cpu_ns(pid), rounds(&rec));
     std::thread::sleep(Duration::from_secs(seconds));
-    let cpu = cpu_ns(pid).saturating_sub(t0) as f64 / 1e9;
-    let wall = w0.elapsed().as_secs_f64();
+    let (t1, r1) = (cpu_ns(pid), rounds(&rec));
     let rss = rss_kb(pid);
     drop(watch);
     let _ = std::fs::remove_dir_all(&dir);
+    let done = r1.saturating_sub(r0);
+    assert!(done > 0, "no probe round completed in {seconds} s");
     Run {
         endpoints: n,
-        // One round per second at a 1 s interval.
-        cpu_per_round: cpu / wall,
+        cpu_per_round: t1.saturating_sub(t0) as f64 / 1e9 / done as f64,
         rss_kb: rss,
     }
+}
+
+/// Probe rounds every endpoint has completed, from the newest whole snapshot line of
+/// the recording `rec` (the slowest endpoint's probe count).
+fn rounds(rec: &std::path::Path) -> u64 {
+    let text = std::fs::read_to_string(rec).unwrap_or_default();
+    text.lines()
+        .rev()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "snapshot")
+        .and_then(|v| {
+            v["endpoints"]
+                .as_array()?
+                .iter()
+                .map(|e| e["probes"].as_u64())
+                .min()?
+        })
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -108,7 +131,7 @@ fn main() {
         println!("monitor: run with `cargo bench --bench monitor`");
         return;
     }
-    let seconds = env_u64("MONITOR_BENCH_SECONDS", 5);
+    let seconds = env_u64("MONITOR_BENCH_SECONDS", 30);
     let block_interval = env_u64("MONITOR_BENCH_BLOCK_INTERVAL", 3);
     println!("probe interval 1 s, block interval {block_interval} s, {seconds} s measured");
     let small = run(10, seconds, block_interval);

@@ -3,7 +3,7 @@
 //! Prints CPU-seconds per block and RSS per node, and the 1,000-node figures as ratios to
 //! the 10-node run (these machines are noisy: ratios, never absolute thresholds).
 //!
-//! `SIMNET_BENCH_BLOCKS` (default 4) blocks are measured at `SIMNET_BENCH_INTERVAL`
+//! `SIMNET_BENCH_BLOCKS` (default 10) blocks are measured at `SIMNET_BENCH_INTERVAL`
 //! (default 3) seconds each.
 
 use std::io::{BufRead, BufReader};
@@ -103,7 +103,7 @@ fn main() {
         return;
     }
     let interval = env_u64("SIMNET_BENCH_INTERVAL", 3);
-    let blocks = env_u64("SIMNET_BENCH_BLOCKS", 4);
+    let blocks = env_u64("SIMNET_BENCH_BLOCKS", 10);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

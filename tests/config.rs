@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use btsops::config::{self, ConfigError, Role};
+use support::process::output_within;
 
 const GOOD: &str = r#"
 [[network]]
@@ -321,7 +322,7 @@ fn btsops(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap();
+    let out = output_within(&mut cmd, Duration::from_secs(60));
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -8,15 +8,20 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::monitor::*;
+use support::process::output_within;
+
+/// Longest one btsops run may take before it is killed and the test fails.
+const LIMIT: Duration = Duration::from_secs(90);
 
 fn check(config: &std::path::Path, extra: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .arg("check")
-        .arg("--config")
-        .arg(config)
-        .args(extra)
-        .output()
-        .expect("run btsops");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .arg("check")
+            .arg("--config")
+            .arg(config)
+            .args(extra),
+        LIMIT,
+    );
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -247,13 +252,21 @@ async fn exit_codes_and_json_contract() {
     assert_eq!(endpoint(&doc, "victim")["chain_mismatch"], true);
     assert_eq!(doc["networks"][0]["best_node"], "a");
 
-    // Frozen: 2, down, and the round still ends within its bound.
+    // Frozen: 2, down, and the round ends within README's bound for `--timeout 1`
+    // (13 timeouts plus a second). The config says 30 s, so a check that ignored the flag
+    // would wait 30 s for the frozen node's first answer and break the bound.
     faults.recover();
     faults.freeze();
+    let slow_text = config_text(&fleet, &["a", "victim"], &[])
+        .replace("timeout_ms = 1000", "timeout_ms = 30000");
+    assert!(slow_text.contains("timeout_ms = 30000"), "{slow_text}");
+    let dir5 = tempfile::tempdir().unwrap();
+    let slow = write_config(dir5.path(), &slow_text);
     let t0 = std::time::Instant::now();
-    let (code, out, err) = check_async(crit.clone(), &["--json", "--timeout", "1"]).await;
+    let (code, out, err) = check_async(slow, &["--json", "--timeout", "1"]).await;
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(t0.elapsed() < Duration::from_secs(15), "{:?}", t0.elapsed());
+    let bound = Duration::from_secs(13 + 1);
+    assert!(t0.elapsed() < bound, "{:?} (bound {bound:?})", t0.elapsed());
     let doc = json(&out);
     assert_eq!(endpoint(&doc, "victim")["status"], "down");
     assert_eq!(endpoint(&doc, "a")["status"], "ok");
@@ -301,11 +314,12 @@ async fn record_file_replays() {
     let rec = dir.path().join("rec.jsonl");
     let rec_arg = rec.to_str().unwrap().to_string();
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args(["check", "--json", "--record", &rec_arg, "--config"])
-            .arg(&cfg)
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["check", "--json", "--record", &rec_arg, "--config"])
+                .arg(&cfg),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -342,12 +356,13 @@ async fn peer_count_when_credentials_grant_network_node() {
     ));
     let cfg = write_config(dir.path(), &text);
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args(["check", "--json", "--config"])
-            .arg(&cfg)
-            .env("BTSOPS_TEST_OPS_PASS", "secret")
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["check", "--json", "--config"])
+                .arg(&cfg)
+                .env("BTSOPS_TEST_OPS_PASS", "secret"),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -385,13 +400,14 @@ async fn watch_prints_events_and_records() {
         faults.freeze();
     });
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args([
-                "watch", "--json", "--for", "6", "--record", &rec_arg, "--config",
-            ])
-            .arg(&cfg)
-            .output()
-            .expect("run btsops")
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args([
+                    "watch", "--json", "--for", "6", "--record", &rec_arg, "--config",
+                ])
+                .arg(&cfg),
+            LIMIT,
+        )
     })
     .await
     .unwrap();
@@ -413,6 +429,53 @@ async fn watch_prints_events_and_records() {
     );
     let records = btsops::monitor::Recording::read_all(&rec).expect("recording");
     assert!(records.len() > 3);
+    assert_recording_cadence(&records);
+}
+
+/// README's promise for a recording: a start line, snapshots at most one per probe
+/// interval plus one at each status change, and a final snapshot when the run ends.
+fn assert_recording_cadence(records: &[(f64, btsops::monitor::Record)]) {
+    use btsops::monitor::Record;
+    let Some((
+        _,
+        Record::Start {
+            probe_interval_ms, ..
+        },
+    )) = records.first()
+    else {
+        panic!("no start line first: {:?}", records.first());
+    };
+    let interval = *probe_interval_ms as f64 / 1000.0;
+    assert!(
+        matches!(records.last(), Some((_, Record::Snapshot(_)))),
+        "the recording does not end with a snapshot"
+    );
+    let (mut last_snapshot, mut event_since) = (None::<f64>, false);
+    let mut snapshots = 0;
+    for (i, (t, r)) in records.iter().enumerate() {
+        match r {
+            Record::Event(_) => event_since = true,
+            Record::Snapshot(_) => {
+                snapshots += 1;
+                let is_final = i + 1 == records.len();
+                if let Some(prev) = last_snapshot
+                    && !event_since
+                    && !is_final
+                {
+                    // A few ms of slack for the timer, never a second snapshot per round.
+                    assert!(
+                        t - prev >= interval * 0.9,
+                        "two snapshots {:.3} s apart with no status change between (interval {interval} s)",
+                        t - prev
+                    );
+                }
+                last_snapshot = Some(*t);
+                event_since = false;
+            }
+            _ => {}
+        }
+    }
+    assert!(snapshots >= 2, "{snapshots} snapshots");
 }
 
 /// One `check` round sees each head once, at an unknown point of its block interval.
@@ -480,10 +543,7 @@ async fn config_before_the_subcommand_and_bad_numbers() {
     let cfg = write_config(dir.path(), &config_text(&fleet, &["a"], &[]));
     let run = |args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
-            Command::new(env!("CARGO_BIN_EXE_btsops"))
-                .args(args)
-                .output()
-                .expect("run btsops")
+            output_within(Command::new(env!("CARGO_BIN_EXE_btsops")).args(args), LIMIT)
         })
     };
     let c = cfg.to_str().unwrap().to_string();

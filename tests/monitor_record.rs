@@ -106,3 +106,60 @@ fn fixture_replays_with_every_fault() {
     // Alerts raised during the run are still listed (never acknowledged).
     assert!(last.alerts.iter().any(|a| a.id == "status:a"));
 }
+
+/// The fixture is a recording of today's simnet: what a node says about itself (its
+/// version bracket with the evidence, API sets, get_info text, block interval, witness
+/// count, seed level) probed live now equals what the fixture recorded. A simnet
+/// change that shows on screen (as `get_required_fees` moving the bracket from
+/// `>=6.1.0` to the reference node's 7.0.0 did) fails here until the fixture is
+/// regenerated with the command at the top of this file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fixture_is_not_stale() {
+    let records = Recording::read_all(fixture()).expect("fixture reads");
+    let recorded = |name: &str| {
+        records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Snapshot(s) => s
+                    .endpoint(name)
+                    .filter(|e| e.status == Status::Ok && e.probes >= 2)
+                    .cloned(),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{name} never ok in the fixture"))
+    };
+    let fleet = start_fleet().await;
+    let cfg = parse(&config_text(&fleet, &["a", "b"], &["seed-1"]));
+    let engine = start_engine(&cfg);
+    let live = wait_for(
+        &engine,
+        "two probes each, all ok",
+        Duration::from_secs(40),
+        |s| {
+            s.endpoints
+                .iter()
+                .all(|e| e.probes >= 2 && e.status == Status::Ok)
+        },
+    )
+    .await;
+    engine.shutdown().await;
+    let facts = |e: &btsops::monitor::EndpointSnapshot| {
+        format!(
+            "version {:?}, api_sets {:?}, info {:?}, block_interval_s {:?}, active_witnesses {:?}, seed_level {:?}, chain_id {:?}",
+            e.version,
+            e.api_sets,
+            e.info,
+            e.block_interval_s,
+            e.active_witnesses,
+            e.seed_level,
+            e.chain_id
+        )
+    };
+    for name in ["a", "b", "seed-1"] {
+        assert_eq!(
+            facts(&recorded(name)),
+            facts(ep(&live, name)),
+            "{name}: the fixture is stale; regenerate it (see the top of tests/monitor_record.rs)"
+        );
+    }
+}

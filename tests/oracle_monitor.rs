@@ -7,9 +7,10 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use btsops::rpc::{ConnectOptions, RpcClient};
-use serde_json::Value;
+use btsops::rpc::{Api, ConnectOptions, RpcClient};
+use serde_json::{Value, json};
 use support::oracle::{CHAIN_ID, Oracle};
+use support::process::output_within;
 
 /// The node continues after SIGCONT even if the test fails halfway.
 struct Resume<'a>(&'a Oracle);
@@ -49,11 +50,12 @@ participation_crit_pct = 0.5
 }
 
 fn check(cfg: &std::path::Path, timeout: &str) -> (i32, Value, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["check", "--json", "--timeout", timeout, "--config"])
-        .arg(cfg)
-        .output()
-        .expect("run btsops");
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["check", "--json", "--timeout", timeout, "--config"])
+            .arg(cfg),
+        Duration::from_secs(120),
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let doc = serde_json::from_str(&text).unwrap_or(Value::Null);
     (out.status.code().unwrap_or(-1), doc, text)
@@ -85,7 +87,20 @@ async fn check_reports_real_node_then_frozen_then_recovered() {
         assert!(Instant::now() < deadline, "oracle chain does not advance");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    drop(c);
+    // The node's own witness participation, straight from its bitmap of the last 128
+    // slots: bracketed by a read before and after the check (a block may come between).
+    let filled_pct = || async {
+        let d = c
+            .call(Api::Database, "get_dynamic_global_properties", json!([]))
+            .await
+            .expect("dgp");
+        let bits: u128 = d["recent_slots_filled"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("recent_slots_filled in {d}"));
+        f64::from(bits.count_ones()) * 100.0 / 128.0
+    };
+    let part_before = filled_pct().await;
 
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.toml");
@@ -105,7 +120,12 @@ async fn check_reports_real_node_then_frozen_then_recovered() {
     assert_eq!(e["head_id"].as_str().unwrap().len(), 40);
     assert!(e["lib_num"].is_number() && e["lib_lag"].is_number(), "{e}");
     let part = e["participation_pct"].as_f64().unwrap();
-    assert!((0.0..=100.0).contains(&part), "{e}");
+    let part_after = filled_pct().await;
+    drop(c);
+    assert!(
+        (part_before..=part_after).contains(&part),
+        "participation {part} outside the node's own {part_before}..={part_after}: {e}"
+    );
     assert_eq!(e["block_interval_s"], 3);
     assert_eq!(e["active_witnesses"], 11);
     let sets: Vec<&str> = e["api_sets"]

@@ -12,7 +12,7 @@ use support::pybitshares;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_bitshares_reads_transfers_and_registers_on_the_real_node() {
     let test = "python_bitshares_reads_transfers_and_registers_on_the_real_node";
-    let Some(python) = pybitshares::python(test) else {
+    let Some(python) = pybitshares::python_required_by(test, &["BTSOPS_REQUIRE_ORACLE"]) else {
         return;
     };
     let Some(node) = Oracle::start(test) else {

@@ -3,12 +3,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use btsops::rpc::{ConnectOptions, RpcClient};
 use serde_json::Value;
+use support::process::{lines_until, output_within};
 use support::simnet::MAINNET_ID;
 
 /// The simnet process; killed on drop so a failing test leaves no orphan.
@@ -33,16 +33,19 @@ fn spawn(args: &[&str]) -> (Simnet, Vec<Value>) {
         .expect("spawn btsops simnet");
     let stdout = child.stdout.take().expect("stdout");
     let child = Simnet(Some(child));
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("a line");
-        let v: Value = serde_json::from_str(&line).expect("JSON line");
-        if v == serde_json::json!({"ready": true}) {
-            return (child, lines);
-        }
-        lines.push(v);
+    let is_ready = |l: &str| {
+        serde_json::from_str::<Value>(l).is_ok_and(|v| v == serde_json::json!({"ready": true}))
+    };
+    let mut lines = lines_until(stdout, Duration::from_secs(60), "btsops simnet", is_ready);
+    if !lines.last().is_some_and(|l| is_ready(l)) {
+        panic!("btsops simnet ended before ready: {lines:?}");
     }
-    panic!("btsops simnet ended before ready");
+    lines.pop();
+    let lines = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    (child, lines)
 }
 
 fn stop(mut simnet: Simnet, signal: &str) {
@@ -144,10 +147,14 @@ fn a_bad_fleet_file_fails_before_ready() {
     let dir = tempfile::tempdir().unwrap();
     let fleet = dir.path().join("fleet.toml");
     std::fs::write(&fleet, "[[network]]\nname = \"x\"\nnonsense = 1\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["simnet", "--fleet", fleet.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops")).args([
+            "simnet",
+            "--fleet",
+            fleet.to_str().unwrap(),
+        ]),
+        Duration::from_secs(60),
+    );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonsense"));
     assert!(out.stdout.is_empty());

@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -13,6 +12,7 @@ use btsops::chain::PrivateKey;
 use btsops::rpc::{ConnectOptions, RpcClient};
 use serde_json::Value;
 use support::ops::core_balance;
+use support::process::lines_until;
 use support::pybitshares;
 
 /// Stops the simnet process however the test ends.
@@ -50,13 +50,11 @@ async fn python_bitshares_reads_transfers_and_registers_on_simnet() {
     let stdout = child.stdout.take().unwrap();
     let _simnet = Simnet(child);
     let mut url = None;
-    for line in BufReader::new(stdout).lines() {
-        let v: Value = serde_json::from_str(&line.unwrap()).unwrap();
+    let ready = |l: &str| serde_json::from_str::<Value>(l).is_ok_and(|v| v["ready"] == true);
+    for line in lines_until(stdout, Duration::from_secs(60), "btsops simnet", ready) {
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
         if v["name"] == "main-1" {
             url = v["url"].as_str().map(str::to_string);
-        }
-        if v["ready"] == true {
-            break;
         }
     }
     let url = url.expect("main-1 endpoint");

@@ -73,6 +73,7 @@ fn network(
         core_symbol: None,
         block_interval: 3,
         maintenance_interval: None,
+        clock_skew_s: 0,
         witnesses: None,
         fees: None,
         accounts,

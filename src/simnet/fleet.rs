@@ -49,6 +49,10 @@ pub struct NetworkDescription {
     #[serde(default = "default_block_interval")]
     pub block_interval: u32,
     pub maintenance_interval: Option<u32>,
+    /// Seconds the chain's witnesses' clocks run ahead of this host's (negative: behind):
+    /// block timestamps carry the skew, so a monitor on this host sees its own clock off.
+    #[serde(default)]
+    pub clock_skew_s: i64,
     pub witnesses: Option<u32>,
     pub fees: Option<FeesDescription>,
     #[serde(default, rename = "account")]
@@ -440,7 +444,9 @@ impl Fleet {
                 .max()
                 .unwrap_or(0);
             let shared = NetworkShared::new(net.name.clone(), chain, max_lag);
-            handle.tasks.spawn(run_chain(Arc::clone(&shared), interval));
+            handle
+                .tasks
+                .spawn(run_chain(Arc::clone(&shared), interval, net.clock_skew_s));
             for n in &net.nodes {
                 let access = node_access(&net.name, n)?;
                 let info = n.info.clone().unwrap_or_else(|| n.name.clone());

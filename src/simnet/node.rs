@@ -153,8 +153,9 @@ impl NetworkShared {
     }
 }
 
-/// Produces blocks on slot boundaries of the wall clock until aborted.
-pub async fn run_chain(network: Arc<NetworkShared>, block_interval: u32) {
+/// Produces blocks on slot boundaries of the wall clock, as read by witnesses whose clocks
+/// run `clock_skew_s` ahead of this host's, until aborted.
+pub async fn run_chain(network: Arc<NetworkShared>, block_interval: u32, clock_skew_s: i64) {
     let interval = i64::from(block_interval.max(1));
     loop {
         let now = SystemTime::now()
@@ -167,7 +168,7 @@ pub async fn run_chain(network: Arc<NetworkShared>, block_interval: u32) {
             .saturating_sub(Duration::from_nanos(u64::from(now.subsec_nanos())))
             + Duration::from_millis(20);
         tokio::time::sleep(wait).await;
-        network.tick(unix_now());
+        network.tick(unix_now() + clock_skew_s);
     }
 }
 

@@ -10,6 +10,7 @@ pub mod oracle;
 pub mod process;
 pub mod pty;
 pub mod pybitshares;
+pub mod require;
 pub mod simnet;
 pub mod standin;
 pub mod stress;

@@ -6,10 +6,15 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use super::process::output_within;
+pub use super::require::skip_line;
+
+/// Longest a chain script (start, fund) may run before it is killed and the test fails.
+const SCRIPT_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// The oracle's chain id (sha256 of its genesis.json).
 pub const CHAIN_ID: &str = "b5b0417c3cf004966f97f630ed8f27b93ce134c690371066c7ae94cf476888de";
@@ -65,13 +70,14 @@ impl Oracle {
         for attempt in 0..3 {
             let rpc_port = free_port();
             let p2p_port = free_port();
-            let out = Command::new(dir.join("start-private-chain.sh"))
-                .args(["-f", "-d"])
-                .arg(data.path())
-                .env("RPC_PORT", rpc_port.to_string())
-                .env("P2P_PORT", p2p_port.to_string())
-                .output()
-                .expect("run start-private-chain.sh");
+            let out = output_within(
+                Command::new(dir.join("start-private-chain.sh"))
+                    .args(["-f", "-d"])
+                    .arg(data.path())
+                    .env("RPC_PORT", rpc_port.to_string())
+                    .env("P2P_PORT", p2p_port.to_string()),
+                SCRIPT_LIMIT,
+            );
             if out.status.success() {
                 return Some(Oracle {
                     rpc_port,
@@ -119,11 +125,12 @@ impl Oracle {
 
     /// Claims the genesis balance into nathan (takes about 8 s).
     pub fn fund_nathan(&self) {
-        let out = Command::new(self.dir.join("fund-nathan.sh"))
-            .env("RPC_PORT", self.rpc_port.to_string())
-            .env("WALLET_PORT", free_port().to_string())
-            .output()
-            .expect("run fund-nathan.sh");
+        let out = output_within(
+            Command::new(self.dir.join("fund-nathan.sh"))
+                .env("RPC_PORT", self.rpc_port.to_string())
+                .env("WALLET_PORT", free_port().to_string()),
+            SCRIPT_LIMIT,
+        );
         assert!(
             out.status.success(),
             "fund-nathan.sh failed: {}{}",
@@ -138,16 +145,5 @@ impl Drop for Oracle {
         let _ = Command::new(self.dir.join("stop-private-chain.sh"))
             .arg(self.data.path())
             .output();
-    }
-}
-
-/// Prints a line the test harness does not capture: it captures the print macros and the
-/// std stderr handle, and a skip must be visible in a plain `cargo test` run.
-pub fn skip_line(line: &str) {
-    match std::fs::OpenOptions::new().write(true).open("/dev/stderr") {
-        Ok(mut tty) => {
-            let _ = writeln!(tty, "{line}");
-        }
-        Err(_) => eprintln!("{line}"),
     }
 }

@@ -72,3 +72,40 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Ve
         buf
     })
 }
+
+/// Reads `stdout` line by line until `done` accepts one (returned last) or the stream
+/// ends, within `limit`; past it, panics naming `what`. The lines after are drained on
+/// a thread of their own, so the child never blocks on (or dies of) a full pipe.
+pub fn lines_until(
+    stdout: impl Read + Send + 'static,
+    limit: Duration,
+    what: &str,
+    done: impl Fn(&str) -> bool + Send + 'static,
+) -> Vec<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
+            let Ok(line) = line else { break };
+            let last = done(&line);
+            if tx.send(line).is_err() || last {
+                break;
+            }
+        }
+        drop(tx);
+        for _ in lines {}
+    });
+    let deadline = Instant::now() + limit;
+    let mut out = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => out.push(line),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return out,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!("{what}: no end of output within {limit:?}; got {out:?}")
+            }
+        }
+    }
+}

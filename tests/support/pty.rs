@@ -16,11 +16,8 @@ use super::process::wait_within;
 /// test fails.
 pub const LIMIT: Duration = Duration::from_secs(30);
 
-pub fn script_available() -> bool {
-    Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+pub fn script_available(test: &str) -> bool {
+    super::require::script(test)
 }
 
 /// `cmd` running under `script` on an 80x24 pty (`BTSOPS` stands for the binary);

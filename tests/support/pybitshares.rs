@@ -9,11 +9,20 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::oracle::skip_line;
+use super::require::skip_line;
 
 /// The interpreter that has `bitshares` 0.7.1 installed, or None after printing why.
 pub fn python(test: &str) -> Option<PathBuf> {
-    let required = std::env::var("BTSOPS_REQUIRE_PYBITSHARES").is_ok_and(|v| v == "1");
+    python_required_by(test, &[])
+}
+
+/// As `python`, for a test that other `BTSOPS_REQUIRE_*` flags also demand: a test of the
+/// reference node must not pass vacuously under `BTSOPS_REQUIRE_ORACLE=1` just because
+/// the client library is missing.
+pub fn python_required_by(test: &str, flags: &[&str]) -> Option<PathBuf> {
+    let required = std::iter::once("BTSOPS_REQUIRE_PYBITSHARES")
+        .chain(flags.iter().copied())
+        .find(|f| super::require::required(f));
     let found = std::env::var_os("BTSOPS_PYTHON")
         .map(PathBuf::from)
         .filter(|p| {
@@ -26,10 +35,9 @@ pub fn python(test: &str) -> Option<PathBuf> {
                 .is_ok_and(|s| s.success())
         });
     if found.is_none() {
-        assert!(
-            !required,
-            "BTSOPS_REQUIRE_PYBITSHARES=1 but BTSOPS_PYTHON does not name a python with bitshares 0.7.1"
-        );
+        if let Some(flag) = required {
+            panic!("{flag}=1 but BTSOPS_PYTHON does not name a python with bitshares 0.7.1");
+        }
         skip_line(&format!(
             "SKIP {test}: no python-bitshares 0.7.1 (set BTSOPS_PYTHON to a virtualenv's python; .ci/run makes one)"
         ));
@@ -40,11 +48,10 @@ pub fn python(test: &str) -> Option<PathBuf> {
 /// Runs tests/python/pybitshares_client.py with `args`; returns its JSON summary.
 pub fn run_client(python: &Path, args: &[&str]) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/pybitshares_client.py");
-    let out = Command::new(python)
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run the python client");
+    let out = super::process::output_within(
+        Command::new(python).arg(script).args(args),
+        std::time::Duration::from_secs(300),
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -2,6 +2,12 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
+
+use super::support::process::output_within;
+
+/// Longest a btsops run here may take before it is killed and the test fails.
+const LIMIT: Duration = Duration::from_secs(60);
 
 use btsops::config;
 use btsops::theme;
@@ -92,11 +98,12 @@ fn config_check_refuses_bad_keys_and_themes() {
     let path = dir.path().join("c.toml");
     let run = |text: &str| {
         std::fs::write(&path, text).unwrap();
-        Command::new(env!("CARGO_BIN_EXE_btsops"))
-            .args(["config", "check", "--config"])
-            .arg(&path)
-            .output()
-            .unwrap()
+        output_within(
+            Command::new(env!("CARGO_BIN_EXE_btsops"))
+                .args(["config", "check", "--config"])
+                .arg(&path),
+            LIMIT,
+        )
     };
     let out = run(&format!("{NET}\n[keys]\nhelp = \"C-a\"\n"));
     assert_eq!(out.status.code(), Some(3));
@@ -119,13 +126,12 @@ fn config_check_refuses_bad_keys_and_themes() {
 
 /// `btsops ARGS` with no terminal on stdin, stdout or stderr.
 fn without_terminal(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .unwrap()
+    output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(args)
+            .stdin(std::process::Stdio::null()),
+        LIMIT,
+    )
 }
 
 #[test]
@@ -209,11 +215,12 @@ fn reload_loads_what_start_loads_and_reports_errors_precisely() {
 
 #[test]
 fn replay_without_a_terminal_points_to_check() {
-    let out = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["replay", "tests/fixtures/monitor_faults.jsonl"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let out = output_within(
+        Command::new(env!("CARGO_BIN_EXE_btsops"))
+            .args(["replay", "tests/fixtures/monitor_faults.jsonl"])
+            .stdin(std::process::Stdio::null()),
+        LIMIT,
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
 }

@@ -3,7 +3,7 @@
 //! SIGQUIT; a terminal that hangs up ends the console cleanly.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::support::pty::{LIMIT, Pty, contains, script_available};
@@ -26,7 +26,13 @@ fn assert_screen_restored(out: &[u8], what: &str) {
     let leave = last_index(out, b"\x1b[?1049l").unwrap_or_else(|| panic!("{what}: {text}"));
     let last_frame = last_index(out, b"\x1b[?2026l").unwrap_or(0);
     assert!(leave > last_frame, "{what}: left before the last frame");
-    assert!(contains(out, b"\x1b[?25h"), "{what}: cursor never shown");
+    // Shown after leaving: a cursor shown inside the alternate screen is hidden again
+    // on the main one by some terminals.
+    let shown = last_index(out, b"\x1b[?25h").unwrap_or(0);
+    assert!(
+        shown > leave,
+        "{what}: cursor not shown after leaving the alternate screen"
+    );
 }
 
 /// Reads a pid file a shell wrote, waiting (bounded) for it.
@@ -54,8 +60,7 @@ fn kill(signal: &str, pid: &str) {
 
 #[test]
 fn q_quits_and_restores_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("q_quits_and_restores_the_terminal") {
         return;
     }
     let (code, out) = on_pty(
@@ -71,8 +76,7 @@ fn q_quits_and_restores_the_terminal() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("sigterm_and_sighup_restore_the_terminal") {
         return;
     }
     for sig in ["TERM", "HUP"] {
@@ -97,8 +101,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
 /// run afterwards on the same terminal finds it cooked again.
 #[test]
 fn sigint_and_sigquit_restore_the_terminal() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("sigint_and_sigquit_restore_the_terminal") {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -134,9 +137,17 @@ fn sigint_and_sigquit_restore_the_terminal() {
 /// the exit code.
 #[test]
 fn a_terminal_that_hangs_up_ends_the_console_cleanly() {
+    let test = "a_terminal_that_hangs_up_ends_the_console_cleanly";
+    if !script_available(test) {
+        return;
+    }
     let setsid = Command::new("setsid").arg("--version").output();
-    if !script_available() || !setsid.is_ok_and(|o| o.status.success()) {
-        println!("SKIP: util-linux `script` or `setsid` not found");
+    if !setsid.is_ok_and(|o| o.status.success()) {
+        super::support::require::skip_or_fail(
+            &["BTSOPS_REQUIRE_PTY"],
+            test,
+            "util-linux `setsid` not found",
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -196,8 +207,7 @@ fn console_run(config: &Path, state: &Path, keys: &[u8]) -> String {
 /// by the real run loop, read by the next run and carried over to the alert there.
 #[test]
 fn an_ack_is_written_to_the_state_dir_and_carried_over_by_the_next_run() {
-    if !script_available() {
-        println!("SKIP: util-linux `script` not found");
+    if !script_available("an_ack_is_written_to_the_state_dir_and_carried_over_by_the_next_run") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -234,4 +244,157 @@ fn acked_raised(marks: &str, id: &str) -> f64 {
     v["acked"][id]
         .as_f64()
         .unwrap_or_else(|| panic!("{id} not acknowledged in {marks}"))
+}
+
+/// `btsops simnet` with `fleet` and `scenario` in `dir`, killed when dropped; returns the
+/// child and each node's name and websocket URL once it is ready.
+struct SimnetProcess(Child);
+
+impl Drop for SimnetProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_simnet(dir: &Path, fleet: &str, scenario: &str) -> (SimnetProcess, Vec<(String, String)>) {
+    let (fleet_path, scenario_path) = (dir.join("fleet.toml"), dir.join("scenario.toml"));
+    std::fs::write(&fleet_path, fleet).expect("write the fleet");
+    std::fs::write(&scenario_path, scenario).expect("write the scenario");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_btsops"))
+        .arg("simnet")
+        .arg("--fleet")
+        .arg(&fleet_path)
+        .arg("--scenario")
+        .arg(&scenario_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn btsops simnet");
+    let stdout = child.stdout.take().expect("simnet stdout");
+    let sim = SimnetProcess(child);
+    let ready =
+        |l: &str| serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["ready"] == true);
+    let lines = super::support::process::lines_until(stdout, LIMIT, "btsops simnet", ready);
+    let nodes = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["kind"] == "node")
+        .filter_map(|v| {
+            Some((
+                v["name"].as_str()?.to_string(),
+                v["url"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    (sim, nodes)
+}
+
+/// The live console (not a replay) on a simnet fleet in its own process: the first
+/// frame shows the nodes; a scripted wrong chain id on `victim` shows on screen, rings
+/// the bell and runs `alert_command` once per alert; `:reload` reloads the config.
+#[test]
+fn the_live_console_on_simnet_shows_a_fault_rings_once_and_reloads() {
+    live_console_on_simnet(
+        "the_live_console_on_simnet_shows_a_fault_rings_once_and_reloads",
+        false,
+    );
+}
+
+/// As above, and the alerts still active across `:reload` are not raised again.
+/// Fails today: the reload runs `alert_command` (and rings) a second time for
+/// `chain_mismatch:victim`, an alert that never ended.
+#[test]
+#[ignore = "known bug: :reload raises the still-active chain_mismatch alert again"]
+fn reload_does_not_raise_active_alerts_again() {
+    live_console_on_simnet("reload_does_not_raise_active_alerts_again", true);
+}
+
+fn live_console_on_simnet(test: &str, check_after_reload: bool) {
+    if !script_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_sim, nodes) = start_simnet(
+        dir.path(),
+        "[[network]]\nname = \"mainnet\"\nblock_interval = 1\n\
+         [[network.node]]\nname = \"a\"\n[[network.node]]\nname = \"b\"\n[[network.node]]\nname = \"victim\"\n",
+        // Late enough that the first frame shows every node ok first.
+        "[[event]]\nat = 6\ntarget = \"mainnet/victim\"\nfault = \"wrong_chain_id\"\n",
+    );
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    let alerts_log = dir.path().join("alerts.log");
+    let mut config = format!(
+        "[ui]\nbell = true\nalert_command = [\"sh\", \"-c\", \"echo \\\"$BTSOPS_ALERT_ID\\\" >> {}\", \"sh\"]\n\n\
+         [monitor]\nprobe_interval_ms = 400\ntimeout_ms = 2000\n\n\
+         [[network]]\nname = \"mainnet\"\nrole = \"mainnet\"\nchain_id = \"{}\"\nprefix = \"BTS\"\n",
+        alerts_log.display(),
+        btsops::simnet::chain_state::MAINNET_CHAIN_ID
+    );
+    for (name, url) in &nodes {
+        config.push_str(&format!(
+            "  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    // A name whose letters the screen shows nowhere else: the notice's text is written
+    // as a diff against the status bar, and only such a run is sure to be contiguous.
+    let cfg = dir.path().join("QZXJ.toml");
+    std::fs::write(&cfg, config).expect("write the config");
+    let state = dir.path().join("state");
+    let mut pty = Pty::start_with(
+        &format!("timeout -s KILL 60 BTSOPS --config {}", cfg.display()),
+        &[("BTSOPS_STATE_DIR", &state)],
+    );
+    pty.wait_for(b"\x1b[?2026l", "a first frame");
+    pty.wait_for(b"victim", "the victim's row");
+    // The fault shows: a crit row (the words are drawn with cursor moves between them,
+    // so the status word is what can be found in the byte stream).
+    pty.wait_for("✗ crit".as_bytes(), "the wrong chain id on screen");
+    let alert_lines = || {
+        std::fs::read_to_string(&alerts_log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + LIMIT;
+    while alert_lines().is_empty() {
+        assert!(Instant::now() < deadline, "alert_command never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Both alerts of the fault (the status and the chain mismatch) are raised within a
+    // probe or two; wait several more rounds, then each must have run once.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut before_reload = alert_lines();
+    let bells_before_reload = pty.output().iter().filter(|b| **b == 0x07).count();
+    pty.send(b":reload\r");
+    pty.wait_for(b"QZXJ", "the reload notice naming the config");
+    // Several more probe rounds of the same fault: still one alert, one bell, one run.
+    std::thread::sleep(Duration::from_secs(3));
+    pty.send(b"q");
+    let (code, out) = pty.finish();
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, Some(0), "{text}");
+    assert_screen_restored(&out, "live console");
+    let runs = alert_lines();
+    assert_eq!(
+        bells_before_reload,
+        before_reload.len(),
+        "one bell per alert"
+    );
+    before_reload.sort();
+    assert_eq!(
+        before_reload,
+        ["chain_mismatch:victim", "status:victim"],
+        "alert_command runs, once per alert"
+    );
+    if check_after_reload {
+        let bells = out.iter().filter(|b| **b == 0x07).count();
+        assert_eq!(
+            runs.len(),
+            before_reload.len(),
+            "runs after the reload: {runs:?}"
+        );
+        assert_eq!(bells, bells_before_reload, "bells after the reload");
+    }
 }

@@ -10,7 +10,46 @@ pub fn fixture() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/monitor_faults.jsonl")
 }
 
-/// An app fed the fixture up to `until` (seconds after its first record), or all of it.
+/// Seconds after the fixture's first replayed message (the `until` of `replayed`) when
+/// `a` and the seed are both down: halfway between the later of their down events and
+/// the earlier of their recoveries, read from the recording, so a regenerated fixture
+/// keeps the incident screens honest.
+pub fn incident_offset() -> f64 {
+    use btsops::monitor::{Record, Recording, Status};
+    let records = Recording::read_all(fixture()).expect("fixture reads");
+    let events: Vec<_> = records
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Record::Event(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let at = |name: &str, down: bool| {
+        events
+            .iter()
+            .filter(|e| e.endpoint == name && (e.to == Status::Down) == down)
+            .map(|e| e.time)
+            .collect::<Vec<f64>>()
+    };
+    let down = ["a", "seed-1"]
+        .iter()
+        .map(|n| {
+            at(n, true)
+                .first()
+                .copied()
+                .unwrap_or_else(|| panic!("{n} never down"))
+        })
+        .fold(f64::MIN, f64::max);
+    let back = ["a", "seed-1"]
+        .iter()
+        .filter_map(|n| at(n, false).into_iter().find(|t| *t > down))
+        .fold(f64::MAX, f64::min);
+    assert!(back > down, "a and the seed are never down together");
+    let t0 = btsops::tui::replay::messages(&fixture()).expect("fixture")[0].0;
+    (down + back.min(down + 2.0)) / 2.0 - t0
+}
+
+/// An app fed the fixture up to `until` (seconds after its first message), or all of it.
 pub fn replayed(theme: Theme, w: u16, h: u16, until: Option<f64>) -> App {
     let mut app = App::new(theme, Keymap::defaults());
     update(&mut app, Msg::Resize(w, h));
@@ -89,7 +128,12 @@ fn damaged(dir: &std::path::Path) -> PathBuf {
 fn replay_skips_bad_lines_and_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let path = damaged(dir.path());
-    let n = 37 + 2;
+    // The damaged copy's last line: the fixture's lines plus the two bad ones.
+    let n = std::fs::read_to_string(fixture())
+        .expect("fixture")
+        .lines()
+        .count()
+        + 2;
     // The strict reader still refuses the file, for code that wants all or nothing.
     assert!(btsops::tui::replay::messages(&path).is_err());
 

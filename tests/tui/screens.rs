@@ -10,7 +10,7 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Style;
 
 use super::fleet::{app_with, press};
-use super::replay::replayed;
+use super::replay::{incident_offset, replayed};
 
 /// The screen as text, then its styled runs as `row: from-to style`.
 pub fn render(app: &App) -> String {
@@ -109,8 +109,18 @@ fn screens() {
                 let name = format!("{screen}_{w}x{h}_{theme_name}");
                 insta::assert_snapshot!(name, render(&app));
             }
-            let app = replayed(theme.clone(), w, h, Some(9.5));
-            insta::assert_snapshot!(format!("incident_{w}x{h}_{theme_name}"), render(&app));
+            let app = replayed(theme.clone(), w, h, Some(incident_offset()));
+            let screen = render(&app);
+            // The incident screen shows what its name claims.
+            for name in ["a", "seed-1"] {
+                assert!(
+                    screen
+                        .lines()
+                        .any(|l| l.contains("down") && l.split_whitespace().nth(3) == Some(name)),
+                    "{name} not down on the incident screen:\n{screen}"
+                );
+            }
+            insta::assert_snapshot!(format!("incident_{w}x{h}_{theme_name}"), screen);
         }
     }
 }
