@@ -202,6 +202,10 @@ pub struct App {
     /// episode rings once, and the engine keeps an alert that clears and returns
     /// quickly in the same episode.
     pub(super) announced: HashMap<String, f64>,
+    /// Alerts active when the config was reloaded: the new engine raises them anew, but
+    /// for the operator they are the same incidents, so they neither ring nor run
+    /// `alert_command` again when they show up within the re-fire grace.
+    pub(super) carried_over: std::collections::HashSet<String>,
 }
 
 impl App {
@@ -250,6 +254,7 @@ impl App {
             replay: None,
             bell: false,
             announced: HashMap::new(),
+            carried_over: std::collections::HashSet::new(),
         }
     }
 

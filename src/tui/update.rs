@@ -84,6 +84,7 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Reloaded(Ok(r)) => {
             let r = *r;
+            carry_over_alerts(app);
             app.theme = r.theme;
             app.keymap = r.keymap;
             app.configure(&r.config);
@@ -125,6 +126,10 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
         s.alerts
             .iter()
             .filter(|a| {
+                if a.active && app.carried_over.remove(&a.id) {
+                    app.announced.insert(a.id.clone(), a.raised);
+                    return false;
+                }
                 // A snoozed alert rings when its snooze ends, if still unacknowledged.
                 a.active
                     && !app.held_for_maint(a)
@@ -187,8 +192,32 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
 
 /// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
 /// that are active as this console starts (see [`App::restore_marks`]).
+/// A reload starts a new engine, which raises the alerts still active as new episodes:
+/// keep them announced, and acknowledged where they were, through the same path as
+/// acknowledgements saved by a previous run.
+fn carry_over_alerts(app: &mut App) {
+    let active: Vec<(String, bool)> = app
+        .fleet
+        .alerts
+        .iter()
+        .filter(|a| a.active)
+        .map(|a| (a.id.clone(), app.is_acked(a)))
+        .collect();
+    for (id, acked) in active {
+        if acked {
+            app.restored_acks.insert(id.clone(), 0.0);
+        }
+        app.carried_over.insert(id);
+    }
+    app.watching_since = None;
+}
+
 fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
     let since = *app.watching_since.get_or_insert(s.time);
+    if s.time - since > REFIRE_GRACE_S {
+        // Past the grace, an alert is a new incident, not one carried over a reload.
+        app.carried_over.clear();
+    }
     if app.restored_acks.is_empty() {
         return Vec::new();
     }

@@ -301,11 +301,10 @@ fn the_live_console_on_simnet_shows_a_fault_rings_once_and_reloads() {
     );
 }
 
-/// As above, and the alerts still active across `:reload` are not raised again.
-/// Fails today: the reload runs `alert_command` (and rings) a second time for
-/// `chain_mismatch:victim`, an alert that never ended.
+/// As above, and the alerts still active across `:reload` are not raised again (the
+/// reload used to run `alert_command`, and ring, a second time for
+/// `chain_mismatch:victim`, an alert that never ended).
 #[test]
-#[ignore = "known bug: :reload raises the still-active chain_mismatch alert again"]
 fn reload_does_not_raise_active_alerts_again() {
     live_console_on_simnet("reload_does_not_raise_active_alerts_again", true);
 }
