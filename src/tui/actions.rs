@@ -79,16 +79,16 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             app.go(Pane::Alerts);
         }
         C::Back => back(app),
-        C::Filter => app.input = Input::Filter(app.filter.clone()),
+        C::Filter => app.input = Input::Filter(app.overview.filter.clone()),
         C::Sort => match arg {
             None => {
-                app.sort = app.sort.next_sortable();
-                app.sort_reversed = false;
+                app.overview.sort = app.overview.sort.next_sortable();
+                app.overview.sort_reversed = false;
             }
             Some(a) => match columns::Column::from_key(a).filter(|c| c.sortable()) {
                 Some(c) => {
-                    app.sort = c;
-                    app.sort_reversed = false;
+                    app.overview.sort = c;
+                    app.overview.sort_reversed = false;
                 }
                 None => {
                     let names: Vec<_> = columns::ALL
@@ -103,14 +103,14 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 }
             },
         },
-        C::SortReverse => app.sort_reversed = !app.sort_reversed,
+        C::SortReverse => app.overview.sort_reversed = !app.overview.sort_reversed,
         C::Pin => {
             let rows = app.rows();
             if let Some(name) = rows.get(app.selected_index(&rows)).map(|e| e.name.clone()) {
-                if !app.pinned.remove(&name) {
-                    app.pinned.insert(name.clone());
+                if !app.overview.pinned.remove(&name) {
+                    app.overview.pinned.insert(name.clone());
                 }
-                app.selected = Some(name);
+                app.overview.selected = Some(name);
             }
         }
         C::Open => {
@@ -263,7 +263,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         C::Arm => act::arm(app, arg),
         C::Node => match arg {
             Some(n) if app.fleet.endpoint(n).is_some() => {
-                app.selected = Some(n.to_string());
+                app.overview.selected = Some(n.to_string());
                 open_detail(app, n.to_string());
             }
             Some(n) => app.notify(format!("no node {n:?}"), true),
@@ -283,8 +283,8 @@ fn open_detail(app: &mut App, name: String) {
 }
 
 fn back(app: &mut App) {
-    if app.pane == Pane::Overview && !app.filter.is_empty() {
-        app.filter.clear();
+    if app.pane == Pane::Overview && !app.overview.filter.is_empty() {
+        app.overview.filter.clear();
         return;
     }
     app.pane = app.back.pop().unwrap_or(Pane::Overview);
@@ -320,7 +320,7 @@ fn step(app: &mut App, delta: isize) {
         Pane::Overview => {
             let rows = app.rows();
             let i = moved(app.selected_index(&rows), delta, rows.len());
-            app.selected = rows.get(i).map(|e| e.name.clone());
+            app.overview.selected = rows.get(i).map(|e| e.name.clone());
         }
         Pane::Alerts => {
             let list = app.alert_list();

@@ -108,6 +108,30 @@ pub struct DetailPane {
     pub show_raw: bool,
 }
 
+/// The overview pane's state: which row is selected, the filter, the sort and the
+/// pinned rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverviewPane {
+    /// The selected row, by endpoint name so it survives re-sorting.
+    pub selected: Option<String>,
+    pub filter: String,
+    pub sort: Column,
+    pub sort_reversed: bool,
+    pub pinned: BTreeSet<String>,
+}
+
+impl Default for OverviewPane {
+    fn default() -> OverviewPane {
+        OverviewPane {
+            selected: None,
+            filter: String::new(),
+            sort: Column::Status,
+            sort_reversed: false,
+            pinned: BTreeSet::new(),
+        }
+    }
+}
+
 /// The events pane's state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventsPane {
@@ -142,15 +166,11 @@ pub struct App {
     pub(super) back: Vec<Pane>,
     /// `None`: every network.
     pub tab: Option<String>,
-    /// The selected overview row, by endpoint name so it survives re-sorting.
-    pub selected: Option<String>,
+    /// The overview pane.
+    pub overview: OverviewPane,
     /// The node detail pane.
     pub detail: DetailPane,
-    pub filter: String,
     pub input: Input,
-    pub sort: Column,
-    pub sort_reversed: bool,
-    pub pinned: BTreeSet<String>,
     pub events_pane: EventsPane,
     pub alerts_pane: AlertsPane,
     /// Alerts acknowledged here, by id, with the `raised` time of the episode that was
@@ -222,13 +242,9 @@ impl App {
             pane: Pane::Overview,
             back: Vec::new(),
             tab: None,
-            selected: None,
+            overview: OverviewPane::default(),
             detail: DetailPane::default(),
-            filter: String::new(),
             input: Input::None,
-            sort: Column::Status,
-            sort_reversed: false,
-            pinned: BTreeSet::new(),
             events_pane: EventsPane::default(),
             alerts_pane: AlertsPane::default(),
             acked: HashMap::new(),
@@ -311,7 +327,7 @@ impl App {
     /// The overview's rows: current tab and filter, pinned first, then sorted worst
     /// first (ties by name, so the order is stable).
     pub fn rows(&self) -> Vec<&EndpointSnapshot> {
-        let needle = self.filter.to_lowercase();
+        let needle = self.overview.filter.to_lowercase();
         let mut rows: Vec<&EndpointSnapshot> = self
             .fleet
             .endpoints
@@ -320,9 +336,9 @@ impl App {
             .filter(|e| needle.is_empty() || matches_filter(e, &needle))
             .collect();
         rows.sort_by(|a, b| {
-            let pin = |e: &EndpointSnapshot| !self.pinned.contains(&e.name);
-            let mut o = self.sort.compare(a, b);
-            if self.sort_reversed {
+            let pin = |e: &EndpointSnapshot| !self.overview.pinned.contains(&e.name);
+            let mut o = self.overview.sort.compare(a, b);
+            if self.overview.sort_reversed {
                 o = o.reverse();
             }
             pin(a)
@@ -336,7 +352,8 @@ impl App {
     }
 
     pub fn selected_index(&self, rows: &[&EndpointSnapshot]) -> usize {
-        self.selected
+        self.overview
+            .selected
             .as_ref()
             .and_then(|n| rows.iter().position(|e| &e.name == n))
             .unwrap_or(0)

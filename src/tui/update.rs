@@ -46,7 +46,7 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             match &mut app.input {
                 Input::Filter(s) => {
                     s.push_str(&line);
-                    app.filter = s.clone();
+                    app.overview.filter = s.clone();
                 }
                 Input::Command(s) => s.push_str(&line),
                 Input::None => {}
@@ -246,7 +246,7 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
             match k.code {
                 Code::Esc => {
                     if is_filter {
-                        app.filter.clear();
+                        app.overview.filter.clear();
                     }
                     app.input = Input::None;
                 }
@@ -260,13 +260,13 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
                 Code::Backspace => {
                     s.pop();
                     if is_filter {
-                        app.filter = s.clone();
+                        app.overview.filter = s.clone();
                     }
                 }
                 Code::Char(c) if !k.ctrl && !k.alt => {
                     s.push(c);
                     if is_filter {
-                        app.filter = s.clone();
+                        app.overview.filter = s.clone();
                     }
                 }
                 _ => {}

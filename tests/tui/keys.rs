@@ -65,25 +65,25 @@ fn filter_types_live_and_esc_clears() {
     press(&mut a, "/ down Enter");
     assert_eq!(names(&a), ["asia-1"]);
     press(&mut a, "/ refused Esc");
-    assert_eq!(a.filter, "");
+    assert_eq!(a.overview.filter, "");
 }
 
 #[test]
 fn sort_cycles_and_reverses() {
     let mut a = app();
     press(&mut a, "s");
-    assert_eq!(a.sort, Column::Network);
+    assert_eq!(a.overview.sort, Column::Network);
     press(&mut a, "s");
-    assert_eq!(a.sort, Column::Name);
+    assert_eq!(a.overview.sort, Column::Name);
     assert_eq!(names(&a)[0], "asia-1");
     press(&mut a, "S");
     assert_eq!(names(&a)[0], "us-1");
     press(&mut a, ": sort Space lag Enter");
-    assert_eq!(a.sort, Column::Lag);
+    assert_eq!(a.overview.sort, Column::Lag);
     assert_eq!(names(&a)[..2], ["us-1", "eu-2"]);
     press(&mut a, ": sort Space nope Enter");
     assert!(a.notice.as_ref().is_some_and(|n| n.error));
-    assert_eq!(a.sort, Column::Lag);
+    assert_eq!(a.overview.sort, Column::Lag);
 }
 
 #[test]
@@ -110,7 +110,7 @@ fn pinned_rows_stay_on_top() {
     press(&mut a, "j p");
     assert_eq!(names(&a)[..2], ["asia-1", "t-3"]);
     press(&mut a, "g p");
-    assert_eq!(a.pinned.len(), 1);
+    assert_eq!(a.overview.pinned.len(), 1);
     assert_eq!(names(&a)[0], "t-3");
 }
 
@@ -223,7 +223,7 @@ fn help_opens_scrolls_and_closes() {
     press(&mut a, "j j");
     assert_eq!(a.overlays, vec![Overlay::Help { scroll: 2 }]);
     // Navigation keys scroll the help, not the table behind it.
-    assert_eq!(a.selected, None);
+    assert_eq!(a.overview.selected, None);
     press(&mut a, "Esc");
     assert!(!a.help_open() && a.overlays.is_empty());
     press(&mut a, "? ?");

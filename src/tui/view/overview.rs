@@ -95,8 +95,12 @@ fn draw_table(app: &App, area: Rect, buf: &mut Buffer) {
     let mut x = area.x;
     for c in &cols {
         let mut title = c.title().to_string();
-        if *c == app.sort {
-            title.push(if app.sort_reversed { '↑' } else { '↓' });
+        if *c == app.overview.sort {
+            title.push(if app.overview.sort_reversed {
+                '↑'
+            } else {
+                '↓'
+            });
         }
         if x < area.right() {
             buf.set_stringn(
@@ -158,7 +162,7 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
         }
         Column::Network => e.network.clone(),
         Column::Name => {
-            let pin = if app.pinned.contains(&e.name) {
+            let pin = if app.overview.pinned.contains(&e.name) {
                 "•"
             } else {
                 ""

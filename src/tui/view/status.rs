@@ -113,16 +113,20 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(n) => format!(" {}", n.text),
         None => {
             let mut s = format!(" {} {}", app.pane.title(), counts_text(&counts));
-            if !app.filter.is_empty() {
-                s.push_str(&format!(" /{}", app.filter));
+            if !app.overview.filter.is_empty() {
+                s.push_str(&format!(" /{}", app.overview.filter));
             }
             s.push_str(&format!(
                 " sort:{}{}",
-                app.sort.key(),
-                if app.sort_reversed { "↑" } else { "" }
+                app.overview.sort.key(),
+                if app.overview.sort_reversed {
+                    "↑"
+                } else {
+                    ""
+                }
             ));
-            if !app.pinned.is_empty() {
-                s.push_str(&format!(" pinned:{}", app.pinned.len()));
+            if !app.overview.pinned.is_empty() {
+                s.push_str(&format!(" pinned:{}", app.overview.pinned.len()));
             }
             s
         }
