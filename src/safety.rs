@@ -19,7 +19,7 @@ pub struct Gate {
 pub enum Refusal {
     #[error("read-only mode: mutating actions are disabled (ui.read_only or --read-only)")]
     ReadOnly,
-    #[error("network {0:?} is protected: arm it first (--armed)")]
+    #[error("network {0:?} is protected: arm it first (A in the console, --armed headless)")]
     Protected(String),
     #[error("not confirmed: add --yes to do it")]
     NotConfirmed,
