@@ -16,7 +16,9 @@ use btsops::simnet::chain_state::TESTNET_CHAIN_ID;
 use btsops::simnet::{Fleet, FleetDescription};
 
 const DEV_WIF: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";
-const DEV_PUB: &str = "TEST6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
+/// With the `BTS` prefix: transactions serialize their keys with it, so the bench's
+/// testnet uses it too.
+const DEV_PUB: &str = "BTS6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV";
 
 fn main() {
     let n: u64 = std::env::var("FAUCET_BENCH_OPS")
@@ -33,7 +35,7 @@ fn main() {
 
 async fn run(n: u64) {
     let toml = format!(
-        "[[network]]\nname = \"testnet\"\nrole = \"testnet\"\nblock_interval = 1\n\
+        "[[network]]\nname = \"testnet\"\nrole = \"testnet\"\nprefix = \"BTS\"\nblock_interval = 1\n\
          [[network.account]]\nname = \"faucet\"\nowner_key = \"{DEV_PUB}\"\nlifetime_member = true\nbalance = 100000000000000\n\
          [[network.node]]\nname = \"a\"\n"
     );
