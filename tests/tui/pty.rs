@@ -190,8 +190,13 @@ fn a_terminal_that_hangs_up_ends_the_console_cleanly() {
 /// with its state directory in `state`: `keys` are typed after three seconds, then the
 /// alert marks file is read back. Killed after 20 s if `q` did not end it.
 fn console_run(config: &Path, state: &Path, keys: &[u8]) -> String {
+    // `--foreground` keeps the console in the terminal's foreground process group:
+    // without it, setting raw mode stops it with SIGTTOU wherever that is not ignored.
     let mut pty = Pty::start_with(
-        &format!("timeout -s KILL 20 BTSOPS --config {}", config.display()),
+        &format!(
+            "timeout --foreground -s KILL 20 BTSOPS --config {}",
+            config.display()
+        ),
         &[("BTSOPS_STATE_DIR", state)],
     );
     pty.wait_for(b"\x1b[?2026l", "a first frame");
@@ -341,7 +346,10 @@ fn live_console_on_simnet(test: &str, check_after_reload: bool) {
     std::fs::write(&cfg, config).expect("write the config");
     let state = dir.path().join("state");
     let mut pty = Pty::start_with(
-        &format!("timeout -s KILL 60 BTSOPS --config {}", cfg.display()),
+        &format!(
+            "timeout --foreground -s KILL 60 BTSOPS --config {}",
+            cfg.display()
+        ),
         &[("BTSOPS_STATE_DIR", &state)],
     );
     pty.wait_for(b"\x1b[?2026l", "a first frame");
