@@ -222,11 +222,18 @@ async fn watch_beside_every_hostile_node_stays_bounded_and_truthful() {
         "honest head did not keep moving: {first:?} -> {latest:?}"
     );
     // Probed all along: once up, never down, and its probe count kept growing (how
-    // many rounds fit in the run depends on the machine's load, so no figure).
+    // many rounds fit in the run depends on the machine's load, so no figure). Up is
+    // ok or warn, as in `assert_statuses`: a loaded machine sees the 1 s chain behind.
     let up_from = snaps
         .iter()
-        .position(|s| ep(s, HONEST).status == Status::Ok)
-        .expect("honest node ok at some point");
+        .position(|s| matches!(ep(s, HONEST).status, Status::Ok | Status::Warn))
+        .unwrap_or_else(|| {
+            let seen: Vec<String> = snaps
+                .iter()
+                .map(|s| format!("{} {:?}", ep(s, HONEST).status, ep(s, HONEST).reasons))
+                .collect();
+            panic!("honest node never up: {seen:#?}")
+        });
     for s in &snaps[up_from..] {
         assert_ne!(ep(s, HONEST).status, Status::Down, "honest node went down");
     }

@@ -77,6 +77,9 @@ pub struct ChainSpec {
     pub maintenance_interval: u32,
     pub maintenance_skip_slots: u32,
     pub witness_count: u32,
+    /// Witnesses (1.6.N, N in 1..=witness_count) that produce nothing: their slots pass
+    /// without a block and count as missed, as when a real witness's node is down.
+    pub absent_witnesses: Vec<u32>,
     pub fees: FeeSchedule,
     pub maximum_transaction_size: u32,
     pub maximum_time_until_expiration: u32,
@@ -97,6 +100,7 @@ impl ChainSpec {
             maintenance_interval: 86400,
             maintenance_skip_slots: 3,
             witness_count: 11,
+            absent_witnesses: Vec::new(),
             fees: FeeSchedule::default(),
             maximum_transaction_size: 2048,
             maximum_time_until_expiration: 86400,
@@ -614,6 +618,13 @@ impl Chain {
         let interval = i64::from(spec.block_interval);
         let head_time = self.state.dgp.time;
         let slots = ((slot_time - head_time) / interval).max(1) as u64;
+        let aslot = self.state.dgp.current_aslot + slots;
+        let witness = 1 + (aslot % u64::from(spec.witness_count.max(1))) as u32;
+        if spec.absent_witnesses.contains(&witness) {
+            // That witness's slot: nothing is produced, the next present witness's block
+            // counts it as missed.
+            return None;
+        }
         // The first block follows genesis directly; a gap there is not "missed".
         let missed = if self.state.dgp.head_block_number == 0 {
             0
@@ -621,8 +632,7 @@ impl Chain {
             slots - 1
         };
         let num = self.state.dgp.head_block_number + 1;
-        let aslot = self.state.dgp.current_aslot + slots;
-        let witness = 1 + (aslot % u64::from(spec.witness_count));
+        let witness = u64::from(witness);
         let previous = self.state.dgp.head_block_id;
         let transactions = std::mem::take(&mut self.pending);
         self.known_txs.retain(|_, exp| *exp >= slot_time);
@@ -897,6 +907,33 @@ mod tests {
         assert_eq!(d.current_aslot, 4);
         assert_eq!(d.recent_slots_filled.count_ones(), 126);
         assert_eq!(d.recently_missed_count, 8);
+    }
+
+    #[test]
+    fn an_absent_witness_leaves_its_slots_missed() {
+        let mut s = spec();
+        s.absent_witnesses = vec![3];
+        let mut c = Chain::genesis(s, 0).unwrap();
+        let n = u64::from(c.state().spec.witness_count);
+        let mut produced = Vec::new();
+        let mut most_recently_missed = 0;
+        for slot in 1..=(2 * n as i64) {
+            if let Some(b) = c.produce_block(slot * 3) {
+                produced.push(b);
+            }
+            most_recently_missed = most_recently_missed.max(c.state().dgp.recently_missed_count);
+        }
+        assert!(
+            produced.iter().all(|b| b.witness != 3),
+            "witness 3 produced"
+        );
+        // One slot a round passes without a block: two rounds, two misses.
+        assert_eq!(produced.len() as u64, 2 * n - 2);
+        let d = &c.state().dgp;
+        assert_eq!(d.current_aslot, 2 * n);
+        assert_eq!(d.recent_slots_filled.count_ones(), 126);
+        // Raised by each miss (and decaying as blocks follow, as on the real chain).
+        assert_eq!(most_recently_missed, 4);
     }
 
     #[test]

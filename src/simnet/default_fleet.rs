@@ -75,6 +75,7 @@ fn network(
         maintenance_interval: None,
         clock_skew_s: 0,
         witnesses: None,
+        absent_witnesses: Vec::new(),
         fees: None,
         accounts,
         nodes: (1..=nodes)

@@ -54,6 +54,9 @@ pub struct NetworkDescription {
     #[serde(default)]
     pub clock_skew_s: i64,
     pub witnesses: Option<u32>,
+    /// Witnesses (1.6.N) that produce no blocks: their slots are missed.
+    #[serde(default)]
+    pub absent_witnesses: Vec<u32>,
     pub fees: Option<FeesDescription>,
     #[serde(default, rename = "account")]
     pub accounts: Vec<AccountDescription>,
@@ -209,6 +212,8 @@ pub enum FleetError {
     },
     #[error("network {network:?}: {reason}")]
     Faucet { network: String, reason: String },
+    #[error("network {network:?}: absent_witnesses: {reason}")]
+    AbsentWitnesses { network: String, reason: String },
     #[error("binding a loopback listener: {0}")]
     Bind(#[from] std::io::Error),
 }
@@ -256,6 +261,29 @@ impl NetworkDescription {
         if let Some(w) = self.witnesses {
             spec.witness_count = w;
         }
+        let count = spec.witness_count;
+        let bad = |reason: String| FleetError::AbsentWitnesses {
+            network: self.name.clone(),
+            reason,
+        };
+        if let Some(w) = self
+            .absent_witnesses
+            .iter()
+            .find(|w| !(1..=count).contains(*w))
+        {
+            return Err(bad(format!(
+                "{w} is not one of the {count} witnesses (1 to {count})"
+            )));
+        }
+        let mut absent = self.absent_witnesses.clone();
+        absent.sort_unstable();
+        absent.dedup();
+        if absent.len() as u32 >= count {
+            return Err(bad(
+                "every witness absent: the chain would never grow".into()
+            ));
+        }
+        spec.absent_witnesses = absent;
         if let Some(f) = &self.fees {
             let d = FeeSchedule::default();
             spec.fees = FeeSchedule {
@@ -743,6 +771,25 @@ block_interval = 1
         let access = node_access("mainnet", &d.networks[0].nodes[0]).unwrap();
         assert_eq!(access.entries.len(), 2);
         assert!(FleetDescription::from_toml("[[network]]\nname = \"x\"\nbogus = 1").is_err());
+    }
+
+    #[test]
+    fn absent_witnesses_must_be_witnesses_and_leave_one_producing() {
+        let spec = |absent: &str| {
+            FleetDescription::from_toml(&format!(
+                "[[network]]\nname = \"t\"\nwitnesses = 3\nabsent_witnesses = {absent}\n"
+            ))
+            .unwrap()
+            .networks[0]
+                .chain_spec()
+        };
+        assert_eq!(spec("[3, 1, 3]").unwrap().absent_witnesses, vec![1, 3]);
+        let e = spec("[4]").unwrap_err().to_string();
+        assert!(e.contains("4 is not one of the 3 witnesses"), "{e}");
+        let e = spec("[0]").unwrap_err().to_string();
+        assert!(e.contains("0 is not one of"), "{e}");
+        let e = spec("[1, 2, 3]").unwrap_err().to_string();
+        assert!(e.contains("every witness absent"), "{e}");
     }
 
     #[test]
