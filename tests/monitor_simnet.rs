@@ -632,6 +632,38 @@ async fn missed_slots_of_absent_witnesses_are_counted() {
     engine.shutdown().await;
 }
 
+/// A node playing an older release (simnet's `version`): its method lists lack what
+/// 6.1.0 added and its parser does not name its operation count, so the monitor brackets
+/// it 6.0.0..6.1.0 beside a 7.0.2 node, and the missing `get_info` does not make it
+/// unhealthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_release_is_bracketed_by_its_api() {
+    let toml = fleet_toml().replacen(
+        "  name = \"b\"\n",
+        "  name = \"b\"\n  version = \"6.0.2\"\n",
+        1,
+    );
+    assert!(toml.contains("version = \"6.0.2\""), "{toml}");
+    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
+    let fleet = btsops::simnet::Fleet::start(&desc)
+        .await
+        .expect("fleet starts");
+    let cfg = parse(&config_text(&fleet, &["a", "b"], &[]));
+    let engine = start_engine(&cfg);
+    let s = wait_for(&engine, "both versions bracketed", LONG, |s| {
+        ["a", "b"].iter().all(|n| {
+            s.endpoint(n)
+                .is_some_and(|e| e.version.at_least.is_some() && e.status == Status::Ok)
+        })
+    })
+    .await;
+    assert_eq!(ep(&s, "a").version.label(), ">=7.0.0");
+    let b = ep(&s, "b");
+    assert_eq!(b.version.label(), "6.0.0..6.1.0", "{:?}", b.version);
+    assert_eq!(b.info, None, "a 6.0 node has no get_info");
+    engine.shutdown().await;
+}
+
 /// Clock-offset detection end to end: a simnet chain whose witnesses' clocks run 10 s
 /// ahead (`clock_skew_s`) stamps its heads 10 s in this host's future; three nodes agree,
 /// so the monitor reports this host's clock about 10 s behind and raises the alert.

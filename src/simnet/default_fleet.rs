@@ -83,6 +83,7 @@ fn network(
                 name: format!("{short}-{i}"),
                 info: None,
                 lag_blocks: 0,
+                version: None,
                 users: Vec::new(),
             })
             .collect(),

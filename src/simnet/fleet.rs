@@ -16,6 +16,7 @@ use super::faucet::{FaucetDescription, FaucetRuntime, serve_faucet_connection};
 use super::faults::FaultHandle;
 use super::lb::{CheckParams, StandIn, StandInConfig};
 use super::node::{NetworkShared, NodeRuntime, run_chain, serve_connection, unix_now};
+use super::node_version::NodeVersion;
 use super::rpc_dispatch::{AccessEntry, ApiAccess};
 use super::scenario::Scenario;
 use super::seed::{SeedRuntime, serve_seed_connection};
@@ -116,6 +117,9 @@ pub struct NodeDescription {
     /// Serve the chain this many blocks behind the network.
     #[serde(default)]
     pub lag_blocks: u32,
+    /// The bitshares-core release the node plays (default 7.0.2): older ones lack the
+    /// newer API methods, so version probes (and a rollout) show it.
+    pub version: Option<String>,
     /// `api-access` entries besides the default wildcard.
     #[serde(default, rename = "user")]
     pub users: Vec<UserDescription>,
@@ -212,6 +216,12 @@ pub enum FleetError {
     },
     #[error("network {network:?}: {reason}")]
     Faucet { network: String, reason: String },
+    #[error("network {network:?}, node {node:?}: version {reason}")]
+    NodeVersion {
+        network: String,
+        node: String,
+        reason: String,
+    },
     #[error("network {network:?}: absent_witnesses: {reason}")]
     AbsentWitnesses { network: String, reason: String },
     #[error("binding a loopback listener: {0}")]
@@ -478,12 +488,21 @@ impl Fleet {
             for n in &net.nodes {
                 let access = node_access(&net.name, n)?;
                 let info = n.info.clone().unwrap_or_else(|| n.name.clone());
+                let version = match &n.version {
+                    Some(v) => NodeVersion::parse(v).map_err(|reason| FleetError::NodeVersion {
+                        network: net.name.clone(),
+                        node: n.name.clone(),
+                        reason,
+                    })?,
+                    None => NodeVersion::CURRENT,
+                };
                 let node = NodeRuntime::new(
                     Arc::clone(&shared),
                     n.name.clone(),
                     info,
                     access,
                     n.lag_blocks,
+                    version,
                 );
                 let listener = bind(loopback)?;
                 let addr = listener.local_addr()?;

@@ -20,6 +20,7 @@ pub mod history_api;
 pub mod json_args;
 pub mod lb;
 pub mod node;
+pub mod node_version;
 pub mod outbox;
 pub mod rpc_dispatch;
 pub mod scenario;

@@ -21,6 +21,7 @@ use super::chain_state::{Block, Chain, ChainState};
 use super::database_api::{BlockSource, ChainView};
 use super::faults::{FaultHandle, FaultState, malform};
 use super::fc_error::FcError;
+use super::node_version::NodeVersion;
 use super::outbox::Outbox;
 use super::rpc_dispatch::{
     ApiAccess, NodeContext, Reply, Session, TxSink, block_notices, confirmations, handle_text,
@@ -189,6 +190,7 @@ pub struct NodeRuntime {
     wrong_chain_id: String,
     node_key: String,
     listening_on: Mutex<String>,
+    version: NodeVersion,
 }
 
 impl NodeRuntime {
@@ -198,6 +200,7 @@ impl NodeRuntime {
         info: impl Into<String>,
         access: ApiAccess,
         lag_blocks: u32,
+        version: NodeVersion,
     ) -> Arc<Self> {
         let name = name.into();
         let chain_id = network.with_chain(|c| c.state().spec.chain_id.clone());
@@ -217,6 +220,7 @@ impl NodeRuntime {
             wrong_chain_id: wrong,
             node_key,
             listening_on: Mutex::new(String::new()),
+            version,
         })
     }
 
@@ -296,6 +300,7 @@ impl NodeRuntime {
             now,
             network_node_info: self.network_node_info(),
             tx_sink: self,
+            version: self.version,
         }
     }
 

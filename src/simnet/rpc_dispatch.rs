@@ -8,11 +8,12 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-use super::api_catalog::{ApiSet, DEFAULT_WILDCARD_APIS, LOGIN_METHODS};
+use super::api_catalog::{ApiSet, DEFAULT_WILDCARD_APIS};
 use super::chain_state::ChainState;
 use super::database_api::{self, ChainView, not_simulated};
 use super::fc_error::{FcError, RpcError, method_not_found, site};
 use super::json_args::{Args, as_array, as_bool, as_object_id, as_string, as_u64};
+use super::node_version::NodeVersion;
 
 /// One `api-access` entry. `password: None` is the `"*"` hash: any password.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +145,8 @@ pub struct NodeContext<'a> {
     /// `network_node.get_info`.
     pub network_node_info: Value,
     pub tx_sink: &'a dyn TxSink,
+    /// The release the node plays: its method lists and operation count.
+    pub version: NodeVersion,
 }
 
 /// The outcome of one request text.
@@ -355,7 +358,11 @@ fn resolve_api_name(
         // The name is called as a login method without arguments; `login()` answers with
         // the login API itself, id 1.
         None if name == "login" => Ok(1),
-        None => Err(method_not_found(name, LOGIN_METHODS, ctx.now)),
+        None => Err(method_not_found(
+            name,
+            &ctx.version.methods(ApiSet::Login),
+            ctx.now,
+        )),
     }
 }
 
@@ -377,8 +384,16 @@ fn call_set(
     session: &mut Session,
     ctx: &NodeContext<'_>,
 ) -> Result<Value, RpcError> {
-    if !set.has_method(method) {
-        return Err(method_not_found(method, set.methods(), ctx.now));
+    if !ctx.version.has(set, method) {
+        return Err(method_not_found(method, &ctx.version.methods(set), ctx.now));
+    }
+    // An operation tag the release does not know fails while parsing, before the call.
+    let ops = match method {
+        "get_required_fees" => args.0.first(),
+        _ => args.0.first().and_then(|tx| tx.get("operations")),
+    };
+    if let Some(ops) = ops {
+        ctx.version.check_ops(ops).map_err(|e| fc(e, ctx))?;
     }
     let r = match set {
         ApiSet::Login => login_call(method, args, session, ctx),
@@ -715,6 +730,7 @@ mod tests {
                 now: "2024-01-01T00:00:00",
                 network_node_info: json!({"connection_count": 0}),
                 tx_sink: &NoSink,
+                version: NodeVersion::CURRENT,
             }
         }
 
