@@ -16,7 +16,9 @@ pub const EXIT_REFUSED: i32 = 4;
 #[command(
     name = "btsops",
     version,
-    about = "Terminal operations console for BitShares infrastructure"
+    about = "Terminal operations console for BitShares infrastructure",
+    override_usage = "btsops [--config FILE] [--read-only] [--record FILE]    the console\n       \
+                      btsops [--config FILE] <COMMAND> [ARGS]              a subcommand"
 )]
 pub struct Cli {
     /// Without a subcommand: the console on the configured fleet.
@@ -27,6 +29,10 @@ pub struct Cli {
     /// The console refuses every action that changes the fleet (as ui.read_only does).
     #[arg(long)]
     pub read_only: bool,
+    /// The console also writes what it sees (snapshots and events) as JSON lines to
+    /// FILE, for `btsops replay FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,14 +49,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             .style(t.text)
             .wrap(Wrap { trim: false })
             .scroll((app.detail.scroll, 0))
-            .block(titled(
-                app,
-                &format!(
-                    "raw last reply ({} hides){}",
-                    app.keymap.hint(CommandId::Raw),
-                    scrolled(app)
-                ),
-            ))
+            .block(titled(app, &format!("{}{}", raw_title(app, &e.name), scrolled(app))))
             .render(right, buf);
     } else {
         // Newest first, verbatim; the newest is what `copy` takes.
@@ -89,6 +82,25 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 ),
             ))
             .render(right, buf);
+    }
+}
+
+/// The raw reply's title: when it was fetched, and how to fetch it again or hide it.
+fn raw_title(app: &App, name: &str) -> String {
+    let km = &app.keymap;
+    let keys = format!(
+        "{} again, {} hides",
+        km.hint(CommandId::Raw),
+        km.hint(CommandId::Back)
+    );
+    match (app.detail.fetching, app.raw_fetched.get(name)) {
+        (true, _) => format!("raw reply, fetching… ({keys})"),
+        (false, Some(at)) => format!(
+            "raw reply of {}Z, {} ago ({keys})",
+            fmt::hms(*at),
+            fmt::age(app.now, *at)
+        ),
+        (false, None) => format!("raw reply ({keys})"),
     }
 }
 
@@ -196,9 +208,8 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         ),
         Line::styled(
             format!(
-                "version {} {}  cert {}  peers {}",
-                e.version.label(),
-                e.version.evidence.join(", "),
+                "version {}  cert {}  peers {}",
+                version_sentence(&e.version),
                 e.cert_days
                     .map(|d| format!("{d:.0} days"))
                     .unwrap_or("-".into()),
@@ -349,10 +360,50 @@ fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
+/// The version bracket as a sentence: `≥ 7.0.0 (has 6.1.0's API methods, 78 operation
+/// types)`.
+pub fn version_sentence(v: &crate::monitor::VersionBracket) -> String {
+    let bracket = match (&v.at_least, &v.below) {
+        (Some(a), Some(b)) => format!("≥ {a} and < {b}"),
+        (Some(a), None) => format!("≥ {a}"),
+        (None, Some(b)) => format!("< {b}"),
+        (None, None) => "unknown".into(),
+    };
+    if v.evidence.is_empty() {
+        return bracket;
+    }
+    let evidence: Vec<String> = v
+        .evidence
+        .iter()
+        .map(|e| match e.strip_prefix("API methods of ") {
+            // Recordings say it the older way round.
+            Some(release) => format!("has {release}'s API methods"),
+            None => e.clone(),
+        })
+        .collect();
+    format!("{bracket} ({})", evidence.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::monitor::SeedHello;
+
+    #[test]
+    fn version_reads_as_a_sentence() {
+        let mut v = crate::monitor::VersionBracket {
+            at_least: Some("7.0.0".into()),
+            below: None,
+            evidence: vec!["API methods of 6.1.0".into(), "78 operation types".into()],
+        };
+        assert_eq!(
+            version_sentence(&v),
+            "≥ 7.0.0 (has 6.1.0's API methods, 78 operation types)"
+        );
+        v.below = Some("8.0.0".into());
+        v.evidence.clear();
+        assert_eq!(version_sentence(&v), "≥ 7.0.0 and < 8.0.0");
+    }
 
     #[test]
     fn seed_line_says_the_level_and_the_hello() {
@@ -378,3 +429,4 @@ mod tests {
         );
     }
 }
+
