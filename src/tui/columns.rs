@@ -198,14 +198,20 @@ pub fn fit(width: u16, skip_network: bool) -> Vec<Column> {
 /// The least the reason column gets on a terminal `width` wide before numbers of
 /// lower priority are dropped: the reason is what an operator reads first.
 pub fn error_min(width: u16) -> u16 {
-    Column::Error.width().max(width * 3 / 10)
+    Column::Error.width().max((width / 2).min(ERROR_MAX_MIN))
 }
 
+/// Past this the reason's share stops growing with the terminal: a wide one shows
+/// every column and still leaves the reason more.
+const ERROR_MAX_MIN: u16 = 60;
+
 /// The columns that fit in `width` with the width of each: every column but `Error`
-/// as wide as `natural` says its title and values need (at most [`Column::width`]),
-/// the lowest priority dropped first until the rest fit with `Error` at least
-/// [`error_min`]; `Error` then takes what is left. `keep` (the sort column) is never
-/// dropped, so the header always shows what the rows are sorted by.
+/// as wide as `natural` says its title and values need (at most [`Column::width`]).
+/// Columns less important than the reason are dropped, lowest priority first, until
+/// the reason has at least [`error_min`]; if it still has not, it takes what is left
+/// (at least its own [`Column::width`], more important columns dropped for that). It
+/// then takes whatever is left. `keep` (the sort column) is never dropped, so the
+/// header always shows what the rows are sorted by.
 pub fn layout(
     width: u16,
     skip_network: bool,
@@ -218,22 +224,37 @@ pub fn layout(
         .filter(|c| !(skip_network && *c == Column::Network))
         .map(|c| {
             let w = if c == Column::Error {
-                error_min(width)
+                Column::Error.width()
             } else {
                 natural(c).clamp(1, c.width())
             };
             (c, w)
         })
         .collect();
-    let need = |cols: &[(Column, u16)]| -> u16 { cols.iter().map(|(_, w)| w + 1).sum::<u16>() };
-    while need(&cols) > width && cols.len() > 2 {
-        let drop = cols
-            .iter()
+    let need = |cols: &[(Column, u16)], error: u16| -> u16 {
+        cols.iter()
+            .map(|(c, w)| if *c == Column::Error { error } else { *w } + 1)
+            .sum::<u16>()
+    };
+    // The least important droppable column, among those `allowed`.
+    let victim = |cols: &[(Column, u16)], allowed: &dyn Fn(Column) -> bool| {
+        cols.iter()
             .enumerate()
-            .filter(|(_, (c, _))| Some(*c) != keep)
+            .filter(|(_, (c, _))| Some(*c) != keep && *c != Column::Error && allowed(*c))
             .max_by_key(|(_, (c, _))| c.priority())
-            .map(|(i, _)| i);
-        match drop {
+            .map(|(i, _)| i)
+    };
+    let less_than_reason = |c: Column| c.priority() > Column::Error.priority();
+    while need(&cols, error_min(width)) > width {
+        match victim(&cols, &less_than_reason) {
+            Some(i) => {
+                cols.remove(i);
+            }
+            None => break,
+        }
+    }
+    while need(&cols, Column::Error.width()) > width && cols.len() > 2 {
+        match victim(&cols, &|_| true) {
             Some(i) => {
                 cols.remove(i);
             }
@@ -291,11 +312,17 @@ mod tests {
         let cols = layout(80, true, None, narrow);
         let error = cols.iter().find(|(c, _)| *c == Column::Error).unwrap().1;
         assert!(error >= error_min(80), "{cols:?}");
-        assert_eq!(cols.iter().map(|(_, w)| w + 1).sum::<u16>(), 80, "{cols:?}");
-        // Wide numbers drop low-priority columns before the reason shrinks.
+        // Every cell but the last has a space after it.
+        assert_eq!(cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1, 80, "{cols:?}");
+        // Wide numbers: every column less telling than the reason goes before it
+        // shrinks, and it keeps the rest.
         let cols = layout(80, false, None, |c| c.width());
-        let error = cols.iter().find(|(c, _)| *c == Column::Error).unwrap().1;
-        assert!(error >= 24, "{cols:?}");
+        assert!(
+            cols.iter()
+                .all(|(c, _)| c.priority() <= Column::Error.priority()),
+            "{cols:?}"
+        );
+        assert_eq!(cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1, 80, "{cols:?}");
     }
 
     #[test]
@@ -304,6 +331,6 @@ mod tests {
         assert!(!cols.contains(&Column::Version));
         let kept = layout(80, false, Some(Column::Version), |c| c.width());
         assert!(kept.iter().any(|(c, _)| *c == Column::Version), "{kept:?}");
-        assert!(kept.iter().map(|(_, w)| w + 1).sum::<u16>() <= 80);
+        assert!(kept.iter().map(|(_, w)| w + 1).sum::<u16>() - 1 <= 80);
     }
 }

@@ -121,7 +121,8 @@ mod tests {
         assert_eq!(c.line, "snooze");
         assert_eq!(c.choices, ["snooze", "snoozed"]);
         // One that takes an argument gets a space.
-        assert_eq!(complete(&a, "sor").line, "sort ");
+        assert_eq!(complete(&a, "nod").line, "node ");
+        assert_eq!(complete(&a, "sor").choices, ["sort", "sort-reverse"]);
         assert_eq!(complete(&a, "xyz").line, "xyz");
     }
 

@@ -223,7 +223,12 @@ fn reconfigured(app: &mut App, r: &crate::monitor::engine::Reconfigured) {
             parts.push(format!("{what} {}", names.join(", ")));
         }
     }
-    app.notify(format!("reloaded: {}", parts.join("; ")), false);
+    let path = app
+        .config_path
+        .as_ref()
+        .map(|p| format!(" {}", p.display()))
+        .unwrap_or_default();
+    app.notify(format!("reloaded{path}: {}", parts.join("; ")), false);
 }
 
 /// Acknowledges again, here and in the engine, the alerts a previous run acknowledged

@@ -65,7 +65,8 @@ fn q_quits_and_restores_the_terminal() {
     }
     let (code, out) = on_pty(
         "BTSOPS replay tests/fixtures/monitor_faults.jsonl --paused",
-        b"?q",
+        // The first `q` closes the help, the second quits.
+        b"?qq",
     );
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out));
     assert!(contains(&out, b"\x1b[?1049h"), "no alternate screen");

@@ -95,11 +95,16 @@ fn paused_replay_screen_shows_its_state() {
         s.lines().nth(23).is_some_and(|l| l.contains(&position)),
         "{position} missing:\n{s}"
     );
+    // The help lists the replay keys while replaying.
     super::fleet::press(&mut app, "?");
+    let mut s = super::screens::render(&app);
     for _ in 0..80 {
+        if s.contains(":step") {
+            break;
+        }
         super::fleet::press(&mut app, "j");
+        s = super::screens::render(&app);
     }
-    let s = super::screens::render(&app);
     assert!(s.contains(":step"), "{s}");
 }
 
