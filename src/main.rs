@@ -325,23 +325,7 @@ fn replay(args: ReplayArgs) -> Result<u8> {
     tui::terminal::require_tty()?;
     let mut app = tui::App::new(theme, keymap);
     // In the console, where they are read while it plays (until a key), not after.
-    let mut notes = warnings;
-    if !records
-        .iter()
-        .any(|(_, m)| matches!(m, tui::Msg::Snapshot(_)))
-    {
-        notes.push(format!(
-            "{}: this recording has no snapshot, only {} events: the overview stays empty; \
-             the events pane ({}) lists them",
-            args.file.display(),
-            records.len(),
-            app.keymap.hint(tui::commands::CommandId::Events)
-        ));
-    }
-    if !notes.is_empty() {
-        app.overlays
-            .push(tui::overlay::Overlay::Error(notes.join("\n")));
-    }
+    tui::replay::show_notes(&mut app, &args.file, &warnings, &records);
     let span = (
         records.first().map_or(0.0, |(t, _)| *t),
         records.last().map_or(0.0, |(t, _)| *t),

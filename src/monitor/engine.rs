@@ -288,10 +288,7 @@ impl Engine {
             .zip(initial)
             .map(|(t, obs)| spawn_probe(t, obs, &settings, &notify))
             .collect();
-        let observations = probes
-            .iter()
-            .map(|p| Arc::clone(&p.observation))
-            .collect();
+        let observations = probes.iter().map(|p| Arc::clone(&p.observation)).collect();
         let (snap_tx, snap_rx) = watch::channel(first);
         let (ev_tx, first_events) = broadcast::channel(EVENT_QUEUE);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -431,9 +428,7 @@ impl Engine {
             removed: done.removed.clone(),
             events,
         };
-        let _ = self
-            .commands
-            .send(Command::Reconfigure(Box::new(reconfig)));
+        let _ = self.commands.send(Command::Reconfigure(Box::new(reconfig)));
         done
     }
 

@@ -773,9 +773,15 @@ mod tests {
         };
         let (_, reasons) = evaluate(&e, &th, LagClock::exact(2.0));
         let head = reasons.iter().find(|r| r.starts_with("head ")).unwrap();
-        assert_eq!(head, &format!("head 6.3 s old (warn > {} s)", th.lag_warn_s));
+        assert_eq!(
+            head,
+            &format!("head 6.3 s old (warn > {} s)", th.lag_warn_s)
+        );
         let p99 = reasons.iter().find(|r| r.starts_with("latency")).unwrap();
-        assert_eq!(p99, &format!("latency p99 1000.4 ms (crit > {} ms)", th.latency_crit_ms));
+        assert_eq!(
+            p99,
+            &format!("latency p99 1000.4 ms (crit > {} ms)", th.latency_crit_ms)
+        );
     }
 
     fn node(name: &str, head: u32, head_time: i64) -> Observation {

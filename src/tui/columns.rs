@@ -313,7 +313,11 @@ mod tests {
         let error = cols.iter().find(|(c, _)| *c == Column::Error).unwrap().1;
         assert!(error >= error_min(80), "{cols:?}");
         // Every cell but the last has a space after it.
-        assert_eq!(cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1, 80, "{cols:?}");
+        assert_eq!(
+            cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1,
+            80,
+            "{cols:?}"
+        );
         // Wide numbers: every column less telling than the reason goes before it
         // shrinks, and it keeps the rest.
         let cols = layout(80, false, None, |c| c.width());
@@ -322,7 +326,11 @@ mod tests {
                 .all(|(c, _)| c.priority() <= Column::Error.priority()),
             "{cols:?}"
         );
-        assert_eq!(cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1, 80, "{cols:?}");
+        assert_eq!(
+            cols.iter().map(|(_, w)| w + 1).sum::<u16>() - 1,
+            80,
+            "{cols:?}"
+        );
     }
 
     #[test]

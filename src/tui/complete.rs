@@ -21,7 +21,9 @@ pub fn complete(app: &App, line: &str) -> Completion {
         None => (String::new(), line, first_words(app)),
         Some((cmd, arg)) => {
             let arg = arg.trim_start();
-            let words = by_name(cmd).map(|c| arguments(app, c.id)).unwrap_or_default();
+            let words = by_name(cmd)
+                .map(|c| arguments(app, c.id))
+                .unwrap_or_default();
             (format!("{cmd} "), arg, words)
         }
     };

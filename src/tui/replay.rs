@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
 use super::app::{App, Effect, Msg, Replay, ReplayCmd};
+use super::overlay::Overlay;
 use super::terminal::{self, Options, TuiError};
 use crate::monitor::{Record, RecordError, Recording};
 
@@ -46,6 +47,25 @@ pub fn playable(path: &Path) -> Result<Playable, RecordError> {
         messages: to_messages(salvaged.records),
         warnings,
     })
+}
+
+/// Puts what the operator should know about the recording on the screen the replay
+/// opens with, until a key: the lines skipped, and that it has no snapshot when so
+/// (the overview then stays empty, which would look like a console still waiting).
+pub fn show_notes(app: &mut App, path: &Path, warnings: &[String], records: &[(f64, Msg)]) {
+    let mut notes = warnings.to_vec();
+    if !records.iter().any(|(_, m)| matches!(m, Msg::Snapshot(_))) {
+        notes.push(format!(
+            "{}: this recording has no snapshot, only {} events: the overview stays empty; \
+             the events pane ({}) lists them",
+            path.display(),
+            records.len(),
+            app.keymap.hint(super::commands::CommandId::Events)
+        ));
+    }
+    if !notes.is_empty() {
+        app.overlays.push(Overlay::Error(notes.join("\n")));
+    }
 }
 
 fn to_messages(records: Vec<(f64, Record)>) -> Vec<(f64, Msg)> {

@@ -79,7 +79,7 @@ fn style_text(s: Style) -> String {
     out.join(" ")
 }
 
-fn themes() -> [(&'static str, Theme); 3] {
+pub fn themes() -> [(&'static str, Theme); 3] {
     let high_contrast = Theme::builtin("high-contrast").expect("stock theme parses");
     [
         ("default", Theme::default_theme()),

@@ -49,7 +49,10 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             .style(t.text)
             .wrap(Wrap { trim: false })
             .scroll((app.detail.scroll, 0))
-            .block(titled(app, &format!("{}{}", raw_title(app, &e.name), scrolled(app))))
+            .block(titled(
+                app,
+                &format!("{}{}", raw_title(app, &e.name, right.width), scrolled(app)),
+            ))
             .render(right, buf);
     } else {
         // Newest first, verbatim; the newest is what `copy` takes.
@@ -85,8 +88,9 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// The raw reply's title: when it was fetched, and how to fetch it again or hide it.
-fn raw_title(app: &App, name: &str) -> String {
+/// The raw reply's title: when it was fetched, and how to fetch it again or hide it;
+/// the clock time only where `width` has room for it.
+fn raw_title(app: &App, name: &str, width: u16) -> String {
     let km = &app.keymap;
     let keys = format!(
         "{} again, {} hides",
@@ -95,11 +99,16 @@ fn raw_title(app: &App, name: &str) -> String {
     );
     match (app.detail.fetching, app.raw_fetched.get(name)) {
         (true, _) => format!("raw reply, fetching… ({keys})"),
-        (false, Some(at)) => format!(
-            "raw reply of {}Z, {} ago ({keys})",
-            fmt::hms(*at),
-            fmt::age(app.now, *at)
-        ),
+        (false, Some(at)) => {
+            let age = fmt::age(app.now, *at);
+            let full = format!("raw reply of {}Z, {age} ago ({keys})", fmt::hms(*at));
+            // The block's corners and a space each side.
+            if full.chars().count() + 4 <= usize::from(width) {
+                full
+            } else {
+                format!("raw reply, {age} old ({keys})")
+            }
+        }
         (false, None) => format!("raw reply ({keys})"),
     }
 }
@@ -429,4 +438,3 @@ mod tests {
         );
     }
 }
-

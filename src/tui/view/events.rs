@@ -37,7 +37,12 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         height: area.height.saturating_sub(1),
         ..area
     };
-    draw_rows(app, app.events_of(None).skip(app.events_pane.scroll), rows, buf);
+    draw_rows(
+        app,
+        app.events_of(None).skip(app.events_pane.scroll),
+        rows,
+        buf,
+    );
 }
 
 /// One line per event, from the top of `area` down, as many as fit.

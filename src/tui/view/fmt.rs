@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn reasons_keep_their_telling_words_first() {
-        let r = ["8 blocks behind best (warn ≥ 2)", "latency p99 900 ms (warn > 500 ms)"];
+        let r = [
+            "8 blocks behind best (warn ≥ 2)",
+            "latency p99 900 ms (warn > 500 ms)",
+        ];
         assert_eq!(
             reasons_in(&r, 80),
             "8 blocks behind best (warn ≥ 2); latency p99 900 ms (warn > 500 ms)"
@@ -164,7 +167,10 @@ mod tests {
         );
         assert_eq!(reasons_in(&r, 12), "8 blocks be…");
         assert_eq!(fit_words("short", 5), "short");
-        assert_eq!(fit_words("5s ago: refused (os error 111)", 20), "5s ago: refused");
+        assert_eq!(
+            fit_words("5s ago: refused (os error 111)", 20),
+            "5s ago: refused"
+        );
     }
 
     #[test]

@@ -67,7 +67,10 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
     for (symbol, meaning) in LEGEND {
         let mut words = wrap(meaning, width.saturating_sub(LEGEND_COLUMN).max(20)).into_iter();
         out.push(Line::from(vec![
-            Span::styled(format!("  {symbol:<width$}", width = LEGEND_COLUMN - 2), t.accent),
+            Span::styled(
+                format!("  {symbol:<width$}", width = LEGEND_COLUMN - 2),
+                t.accent,
+            ),
             Span::styled(words.next().unwrap_or_default(), t.text),
         ]));
         for more in words {
@@ -86,26 +89,71 @@ const LEGEND_COLUMN: usize = 2 + 20;
 /// Every mark the console draws and what it means (`every_drawn_symbol_is_explained`
 /// checks the screens against it).
 pub const LEGEND: &[(&str, &str)] = &[
-    ("✓ ok  ▲ warn", "Status: answers and keeps up; something to watch"),
-    ("✗ crit  ▼ down", "Status: act now (wrong chain, far behind, ...); no answer at all"),
-    ("? ---", "Not probed yet; `connecting… 5s` says a first probe is under way and for how long"),
-    ("net!  net~", "Network tab: a node of it is down or crit; one warns"),
+    (
+        "✓ ok  ▲ warn",
+        "Status: answers and keeps up; something to watch",
+    ),
+    (
+        "✗ crit  ▼ down",
+        "Status: act now (wrong chain, far behind, ...); no answer at all",
+    ),
+    (
+        "? ---",
+        "Not probed yet; `connecting… 5s` says a first probe is under way and for how long",
+    ),
+    (
+        "net!  net~",
+        "Network tab: a node of it is down or crit; one warns",
+    ),
     ("▼n ✗n ▲n ✓n", "How many endpoints are down, crit, warn, ok"),
-    ("lag b/s", "Blocks behind the network's best head / seconds its head is behind the clock"),
-    ("p50/p99 ms", "Median and 99th-percentile RPC latency over the window"),
-    ("▁▂▃▅▇█  ×", "Latency sparkline, scaled to its highest; × a failed probe"),
-    ("avail  part", "Probes answered over the window; witness participation"),
-    ("LIB lag", "Blocks from the head back to the last irreversible block"),
+    (
+        "lag b/s",
+        "Blocks behind the network's best head / seconds its head is behind the clock",
+    ),
+    (
+        "p50/p99 ms",
+        "Median and 99th-percentile RPC latency over the window",
+    ),
+    (
+        "▁▂▃▅▇█  ×",
+        "Latency sparkline, scaled to its highest; × a failed probe",
+    ),
+    (
+        "avail  part",
+        "Probes answered over the window; witness participation",
+    ),
+    (
+        "LIB lag",
+        "Blocks from the head back to the last irreversible block",
+    ),
     ("cert", "Days until the endpoint's TLS certificate expires"),
-    ("title↓  title↑", "The rows are sorted by this column, worst first; reversed"),
+    (
+        "title↓  title↑",
+        "The rows are sorted by this column, worst first; reversed",
+    ),
     ("•name", "A pinned row: it stays on top"),
-    ("● ACTIVE  ● acked", "Alert: active, not acknowledged; acknowledged, still active"),
+    (
+        "● ACTIVE  ● acked",
+        "Alert: active, not acknowledged; acknowledged, still active",
+    ),
     ("○ cleared", "Alert whose condition has cleared"),
-    ("ARMED net m:ss", "Protected network armed: actions need only their confirmation"),
+    (
+        "ARMED net m:ss",
+        "Protected network armed: actions need only their confirmation",
+    ),
     ("n↑  n↓", "LB sessions: more, fewer than at the last poll"),
-    ("↓n", "Node detail: its lower panes are scrolled down n lines"),
-    ("out 1.2KB/s", "Bytes per second this console writes to the terminal"),
-    ("REPLAY ▶ x1", "Replaying a recording: playing (PAUSED, END), speed, position"),
+    (
+        "↓n",
+        "Node detail: its lower panes are scrolled down n lines",
+    ),
+    (
+        "out 1.2KB/s",
+        "Bytes per second this console writes to the terminal",
+    ),
+    (
+        "REPLAY ▶ x1",
+        "Replaying a recording: playing (PAUSED, END), speed, position",
+    ),
 ];
 
 /// How far the help scrolls at the app's terminal size: to its last line.

@@ -127,7 +127,10 @@ fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
             let mut x = area.x;
             for (text, st) in [
                 (format!("{mark} "), style),
-                (format!("{:<5} ", a.severity.as_str()), fmt::status_style(t, a.severity)),
+                (
+                    format!("{:<5} ", a.severity.as_str()),
+                    fmt::status_style(t, a.severity),
+                ),
                 (a.message.clone(), t.text),
             ] {
                 if x < area.right() {
@@ -149,7 +152,13 @@ fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
         ..area
     };
     if app.events.is_empty() {
-        buf.set_stringn(rows.x, rows.y, "no status changes yet", area.width as usize, t.dim);
+        buf.set_stringn(
+            rows.x,
+            rows.y,
+            "no status changes yet",
+            area.width as usize,
+            t.dim,
+        );
         return;
     }
     super::events::draw_rows(app, app.events_of(None), rows, buf);
@@ -305,7 +314,11 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
             }
         }
         Column::Error if !e.reasons.is_empty() => {
-            let reasons: Vec<&str> = e.reasons.iter().map(|r| fmt::without_url(r, &e.url)).collect();
+            let reasons: Vec<&str> = e
+                .reasons
+                .iter()
+                .map(|r| fmt::without_url(r, &e.url))
+                .collect();
             fmt::reasons_in(&reasons, width)
         }
         Column::Error => match &e.last_error {

@@ -246,7 +246,11 @@ pub fn long_notice(app: &App, body: Rect, buf: &mut Buffer) {
         height,
         ..body
     };
-    let style = if n.error { app.theme.banner } else { app.theme.bar };
+    let style = if n.error {
+        app.theme.banner
+    } else {
+        app.theme.bar
+    };
     Clear.render(area, buf);
     Paragraph::new(format!(" {}", n.text))
         .style(style)
