@@ -554,15 +554,16 @@ struct Aggregator {
 
 impl Aggregator {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) -> Option<Recorder> {
-        // Coalesce bursts of probe reports: a 1,000-endpoint fleet reports ~2,000 times a
-        // second. A small fleet gets a snapshot every quarter interval; a big one, whose
-        // snapshot costs more to build, proportionally fewer (one per interval at 1,000).
-        let scale = self.observations.len().div_ceil(250).max(1) as u32;
-        let gap = (self.interval / 4 * scale).clamp(
-            Duration::from_millis(20),
-            self.interval.max(Duration::from_millis(20)),
-        );
         loop {
+            // Coalesce bursts of probe reports: a 1,000-endpoint fleet reports ~2,000
+            // times a second. A small fleet gets a snapshot every quarter interval; a big
+            // one, whose snapshot costs more to build, proportionally fewer (one per
+            // interval at 1,000). Computed each time: a reconfigure changes both.
+            let scale = self.observations.len().div_ceil(250).max(1) as u32;
+            let gap = (self.interval / 4 * scale).clamp(
+                Duration::from_millis(20),
+                self.interval.max(Duration::from_millis(20)),
+            );
             tokio::select! {
                 _ = self.notify.notified() => {
                     tokio::time::sleep(gap).await;

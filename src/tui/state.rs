@@ -504,7 +504,6 @@ impl App {
         self.first_seen.clear();
         self.raw.clear();
         self.raw_fetched.clear();
-        self.acked.clear();
         self.announced.clear();
         if let Some(r) = &mut self.replay {
             r.ended = false;
