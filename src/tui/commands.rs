@@ -375,14 +375,14 @@ pub const COMMANDS: &[CommandSpec] = &[
     ),
     cmd(
         C::ReplayStart,
-        "start",
+        "seek-start",
         &["g"],
         S::Replay,
         "To the start of the recording (Home: the first row)",
     ),
     cmd(
         C::ReplayEnd,
-        "end",
+        "seek-end",
         &["G"],
         S::Replay,
         "To the end of the recording (End: the last row)",

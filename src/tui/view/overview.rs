@@ -119,11 +119,7 @@ fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
         // At most a third of the strip: the events below say how it came to this.
         let most = usize::from(area.height / 3).max(1);
         for a in active.iter().take(most) {
-            let (mark, style) = if app.is_acked(a) {
-                ("● acked ", t.warn)
-            } else {
-                ("● ACTIVE", t.crit)
-            };
+            let (mark, style) = super::alerts::state_mark(app, a);
             let mut x = area.x;
             for (text, st) in [
                 (format!("{mark} "), style),
