@@ -29,7 +29,7 @@ pub enum Msg {
     /// Result of `Effect::Reload`.
     Reloaded(Result<Box<Reloaded>, String>),
     /// The engine took the reloaded config (`Effect::ApplyConfig`): what it kept.
-    Reconfigured(Box<crate::monitor::engine::Reconfigured>),
+    Reconfigured(Box<crate::monitor::Reconfigured>),
     /// Bytes per second written to the terminal, shown in the status bar.
     TermRate(u64),
     /// Something the integrator wants the operator to read (e.g. a failed restart).

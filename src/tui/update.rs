@@ -205,7 +205,7 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
 
 /// The engine applied a reloaded config: endpoints changed or removed lose the
 /// history kept here (they start afresh), and the status bar says what happened.
-fn reconfigured(app: &mut App, r: &crate::monitor::engine::Reconfigured) {
+fn reconfigured(app: &mut App, r: &crate::monitor::Reconfigured) {
     for name in r.changed.iter().chain(&r.removed) {
         app.lag_history.remove(name);
         app.errors.remove(name);
