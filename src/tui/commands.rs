@@ -233,7 +233,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "back",
         &["Esc", "Backspace"],
         S::Global,
-        "Back: close help, clear the filter, or leave a pane",
+        "Back: close help, clear the filter, hide the raw reply, or leave a pane",
     ),
     cmd(
         C::Filter,
