@@ -115,12 +115,10 @@ fn long_status_messages_are_read_whole() {
     }
 }
 
-#[test]
-fn raw_reply_says_when_it_was_fetched_and_r_fetches_it_again() {
-    let mut a = app_with(Theme::default_theme(), 80, 24);
-    press(&mut a, "j j Enter");
-    assert_eq!(press(&mut a, "r"), [Effect::FetchRaw("us-1".into())]);
-    assert!(render(&a).contains("raw reply, fetching…"));
+/// us-1's detail with its raw reply fetched at `T0 + 2`, seen at `T0 + 9`.
+fn raw_shown(theme: Theme, w: u16, h: u16) -> App {
+    let mut a = app_with(theme, w, h);
+    press(&mut a, "j j Enter r");
     update(&mut a, Msg::Tick(T0 + 2.0));
     update(
         &mut a,
@@ -130,9 +128,18 @@ fn raw_reply_says_when_it_was_fetched_and_r_fetches_it_again() {
         },
     );
     update(&mut a, Msg::Tick(T0 + 9.0));
+    a
+}
+
+#[test]
+fn raw_reply_says_when_it_was_fetched_and_r_fetches_it_again() {
+    let mut a = app_with(Theme::default_theme(), 80, 24);
+    press(&mut a, "j j Enter");
+    assert_eq!(press(&mut a, "r"), [Effect::FetchRaw("us-1".into())]);
+    assert!(render(&a).contains("raw reply, fetching…"));
+    let mut a = raw_shown(Theme::default_theme(), 80, 24);
     let s = render(&a);
     assert!(s.contains("raw reply, 7s old (r again, Esc hides)"), "{s}");
-    insta::assert_snapshot!("detail_raw_80x24", s);
     let mut wide = a.clone();
     update(&mut wide, Msg::Resize(200, 50));
     assert!(render(&wide).contains("raw reply of 16:00:02Z, 7s ago (r again, Esc hides)"));
@@ -147,12 +154,21 @@ fn raw_reply_says_when_it_was_fetched_and_r_fetches_it_again() {
             text: "get_dynamic_global_properties →\n{\"head_block_number\": 80000063}".into(),
         },
     );
-    let mut wide = a.clone();
-    update(&mut wide, Msg::Resize(200, 50));
-    let s = render(&wide);
+    update(&mut a, Msg::Resize(200, 50));
+    let s = render(&a);
     assert!(
         s.contains("80000063") && s.contains("raw reply of 16:00:09Z, 0s ago"),
         "{s}"
     );
-    insta::assert_snapshot!("detail_raw_200x50", s);
+}
+
+/// The node detail with its raw reply, both sizes, every theme.
+#[test]
+fn detail_raw_screens() {
+    for (theme_name, theme) in themes() {
+        for (w, h) in [(80, 24), (200, 50)] {
+            let a = raw_shown(theme.clone(), w, h);
+            insta::assert_snapshot!(format!("detail_raw_{w}x{h}_{theme_name}"), render(&a));
+        }
+    }
 }
