@@ -233,9 +233,10 @@ pub struct App {
     /// episode rings once, and the engine keeps an alert that clears and returns
     /// quickly in the same episode.
     pub(super) announced: HashMap<String, f64>,
-    /// Alerts active when the config was reloaded: the new engine raises them anew, but
-    /// for the operator they are the same incidents, so they neither ring nor run
-    /// `alert_command` again when they show up within the re-fire grace.
+    /// Alerts active when the config was reloaded. The engine keeps those of unchanged
+    /// endpoints; one whose settings changed is probed afresh and may raise its alert
+    /// anew, but for the operator that is the same incident, so it neither rings nor
+    /// runs `alert_command` again when it shows up within the re-fire grace.
     pub(super) carried_over: std::collections::HashSet<String>,
 }
 

@@ -231,11 +231,10 @@ fn reconfigured(app: &mut App, r: &crate::monitor::Reconfigured) {
     app.notify(format!("reloaded{path}: {}", parts.join("; ")), false);
 }
 
-/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
-/// that are active as this console starts (see [`App::restore_marks`]).
-/// A reload starts a new engine, which raises the alerts still active as new episodes:
-/// keep them announced, and acknowledged where they were, through the same path as
-/// acknowledgements saved by a previous run.
+/// On a reload, endpoints whose settings changed are probed afresh and may raise
+/// their still-active alerts as new episodes: keep them announced, and acknowledged
+/// where they were, through the same path as acknowledgements saved by a previous run.
+/// (Unchanged endpoints keep their alerts in the engine; for them this is a no-op.)
 fn carry_over_alerts(app: &mut App) {
     let active: Vec<(String, bool)> = app
         .fleet
@@ -253,6 +252,8 @@ fn carry_over_alerts(app: &mut App) {
     app.watching_since = None;
 }
 
+/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
+/// that are active as this console starts (see [`App::restore_marks`]).
 fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
     let since = *app.watching_since.get_or_insert(s.time);
     if s.time - since > REFIRE_GRACE_S {
