@@ -506,6 +506,8 @@ impl App {
         self.raw.clear();
         self.raw_fetched.clear();
         self.announced.clear();
+        // Its end is a time later in the recording: it would stay that long.
+        self.notice = None;
         if let Some(r) = &mut self.replay {
             r.ended = false;
         }
