@@ -16,7 +16,9 @@ pub const EXIT_REFUSED: i32 = 4;
 #[command(
     name = "btsops",
     version,
-    about = "Terminal operations console for BitShares infrastructure"
+    about = "Terminal operations console for BitShares infrastructure",
+    override_usage = "btsops [--config FILE] [--read-only] [--record FILE]    the console\n       \
+                      btsops [--config FILE] <COMMAND> [ARGS]                  a subcommand"
 )]
 pub struct Cli {
     /// Without a subcommand: the console on the configured fleet.
@@ -27,6 +29,10 @@ pub struct Cli {
     /// The console refuses every action that changes the fleet (as ui.read_only does).
     #[arg(long)]
     pub read_only: bool,
+    /// The console also writes what it sees (snapshots and events) as JSON lines to
+    /// FILE, for `btsops replay FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,8 +50,9 @@ pub enum Command {
     /// One probe round of every endpoint: a table, or JSON with --json. Exit 0 when all
     /// are ok, 1 when any warns, 2 when any is critical or down, 3 on a config error.
     Check(CheckArgs),
-    /// Play a recording (from `check --record` or the console) in the console, for
-    /// incident review: Space pauses, + and - change the speed, . steps.
+    /// Play a recording (from `btsops --record`, `watch --record` or `check --record`)
+    /// in the console, for incident review: Space pauses (and plays again at the end),
+    /// + and - change the speed, . steps, Left/Right seek 10 s, g/G go to the start/end.
     Replay(ReplayArgs),
     /// The console on a simulated fleet started in this process, with a scenario
     /// that stalls, slows, freezes and mis-chains nodes and then heals them.

@@ -35,8 +35,15 @@ fn run(cli: Cli) -> Result<u8> {
     // both ways, the subcommand's own wins.
     let top = cli.config.config;
     let Some(command) = cli.command else {
-        return console(top.as_deref(), cli.read_only);
+        return console(top.as_deref(), cli.read_only, cli.record);
     };
+    if cli.record.is_some() {
+        // `check` and `watch` take their own `--record` after the subcommand.
+        return Err(eyre!(
+            "--record before a subcommand is the console's; give it after the subcommand \
+             (btsops check --record FILE, btsops watch --record FILE)"
+        ));
+    }
     match command {
         Command::Replay(mut args) => {
             args.config = args.config.or(top);
@@ -232,7 +239,11 @@ fn faucet_register(args: FaucetRegisterArgs, top: Option<PathBuf>) -> Result<u8>
 }
 
 /// The console on the configured fleet, until the operator quits.
-fn console(config_path: Option<&std::path::Path>, read_only: bool) -> Result<u8> {
+fn console(
+    config_path: Option<&std::path::Path>,
+    read_only: bool,
+    record: Option<PathBuf>,
+) -> Result<u8> {
     use btsops::tui;
     // The config first: a config error must exit 3 with its file:line like every
     // other subcommand, even where the console could not have run anyway.
@@ -262,7 +273,8 @@ fn console(config_path: Option<&std::path::Path>, read_only: bool) -> Result<u8>
             }
         }
     }
-    let opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
+    let mut opts = btsops::monitor::EngineOptions::from_config(&loaded.config.monitor);
+    opts.record = record;
     let rt = btsops::monitor::runtime().map_err(|e| eyre!("starting the runtime: {e}"))?;
     rt.block_on(tui::live::run(
         app,
@@ -298,23 +310,22 @@ fn replay(args: ReplayArgs) -> Result<u8> {
             tui::Keymap::defaults(),
         ),
     };
-    // After the config, for the same reason as in `console`.
-    tui::terminal::require_tty()?;
+    // The file before the terminal: a missing or empty recording is said plainly,
+    // even where no console could run.
     let tui::replay::Playable {
         messages: records,
         warnings,
     } = tui::replay::playable(&args.file)?;
-    // Before the console takes the screen, so they are seen (and stay in the scrollback).
-    for w in &warnings {
-        cmd::print_stderr(&w.to_string());
-    }
     if records.is_empty() {
         return Err(eyre!(
             "{}: no snapshots or events to replay",
             args.file.display()
         ));
     }
-    let app = tui::App::new(theme, keymap);
+    tui::terminal::require_tty()?;
+    let mut app = tui::App::new(theme, keymap);
+    // In the console, where they are read while it plays (until a key), not after.
+    tui::replay::show_notes(&mut app, &args.file, &warnings, &records);
     let span = (
         records.first().map_or(0.0, |(t, _)| *t),
         records.last().map_or(0.0, |(t, _)| *t),

@@ -148,10 +148,104 @@ pub fn rules(config: &Config) -> Rules {
     }
 }
 
+fn probe_settings(opts: &EngineOptions) -> ProbeSettings {
+    ProbeSettings {
+        interval: opts.interval,
+        timeout: opts.timeout,
+        window_s: opts.window_s,
+        backoff_max: opts.backoff_max,
+        seed_interval: opts.seed_interval,
+    }
+}
+
+/// Starts probing `t`, reporting into a fresh observation that starts as `obs`.
+fn spawn_probe(
+    t: Target,
+    obs: Observation,
+    settings: &ProbeSettings,
+    notify: &Arc<Notify>,
+) -> ProbeTask {
+    let observation: SharedObservation = Arc::new(std::sync::Mutex::new(obs));
+    let shared = Arc::clone(&observation);
+    let n = Arc::clone(notify);
+    let s = settings.clone();
+    let target = t.clone();
+    let task = match t.kind {
+        EndpointKind::Seed => tokio::spawn(probe::run_seed(t, s, shared, n)),
+        EndpointKind::Node | EndpointKind::Lb => tokio::spawn(probe::run_node(t, s, shared, n)),
+    };
+    ProbeTask {
+        target,
+        task,
+        observation,
+    }
+}
+
+/// What differs between two targets of one name, in words for the event log.
+fn what_changed(old: &Target, new: &Target, same_timing: bool) -> String {
+    let mut what = Vec::new();
+    if old.url != new.url {
+        what.push(format!("url {} → {}", old.url, new.url));
+    }
+    if old.network != new.network {
+        what.push(format!("network {} → {}", old.network, new.network));
+    }
+    if old.kind != new.kind {
+        what.push("kind".to_string());
+    }
+    if old.chain_id != new.chain_id {
+        what.push("chain id".to_string());
+    }
+    if old.credentials != new.credentials {
+        what.push("login".to_string());
+    }
+    if old.ca_file != new.ca_file {
+        what.push("ca_file".to_string());
+    }
+    if !same_timing {
+        what.push("probe timing".to_string());
+    }
+    what.join(", ")
+}
+
 enum Command {
     Ack(String),
     Snooze(String, f64),
     Unsnooze(String),
+    /// A new config's endpoints, rules and timing; see [`Engine::reconfigure`].
+    Reconfigure(Box<Reconfig>),
+}
+
+/// What the aggregator takes over on a reconfigure.
+struct Reconfig {
+    observations: Vec<SharedObservation>,
+    rules: Rules,
+    interval: Duration,
+    /// Endpoints probed afresh (changed) or gone: their held statuses go.
+    forget: Vec<String>,
+    /// Endpoints gone from the config.
+    removed: Vec<String>,
+    /// One event per endpoint added, changed or removed.
+    events: Vec<Event>,
+}
+
+/// One endpoint's probe: what it probes, its task, what it reports into.
+struct ProbeTask {
+    target: Target,
+    task: JoinHandle<()>,
+    observation: SharedObservation,
+}
+
+/// What a reconfigure did, by endpoint name, in config order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reconfigured {
+    pub added: Vec<String>,
+    /// In both configs, but probed differently (URL, login, chain id, probe timing):
+    /// probed afresh, their history gone.
+    pub changed: Vec<String>,
+    pub removed: Vec<String>,
+    /// Unchanged: probes, history, alerts and statuses go on.
+    pub kept: usize,
 }
 
 /// A running monitor. Dropping it stops every task.
@@ -162,7 +256,9 @@ pub struct Engine {
     /// sees every event from the very first probe.
     first_events: std::sync::Mutex<Option<broadcast::Receiver<Event>>>,
     commands: mpsc::UnboundedSender<Command>,
-    tasks: Vec<JoinHandle<()>>,
+    probes: Vec<ProbeTask>,
+    settings: ProbeSettings,
+    notify: Arc<Notify>,
     aggregator: Option<JoinHandle<Option<Recorder>>>,
 }
 
@@ -181,32 +277,18 @@ impl Engine {
         opts: EngineOptions,
     ) -> Result<Engine, MonitorError> {
         let recorder = opts.record.as_deref().map(Recorder::create).transpose()?;
-        let settings = ProbeSettings {
-            interval: opts.interval,
-            timeout: opts.timeout,
-            window_s: opts.window_s,
-            backoff_max: opts.backoff_max,
-            seed_interval: opts.seed_interval,
-        };
+        let settings = probe_settings(&opts);
         let notify = Arc::new(Notify::new());
         // The first snapshot comes from the initial observations, before any task runs:
         // a probe that finished early must still produce its unknown → status event.
         let initial: Vec<Observation> = targets.iter().map(probe::initial_observation).collect();
         let first = rules::aggregate(unix_now(), &initial, &rules);
-        let mut observations = Vec::with_capacity(targets.len());
-        let mut tasks = Vec::with_capacity(targets.len());
-        for (t, obs) in targets.into_iter().zip(initial) {
-            let shared: SharedObservation = Arc::new(std::sync::Mutex::new(obs));
-            observations.push(Arc::clone(&shared));
-            let n = Arc::clone(&notify);
-            let s = settings.clone();
-            tasks.push(match t.kind {
-                EndpointKind::Seed => tokio::spawn(probe::run_seed(t, s, shared, n)),
-                EndpointKind::Node | EndpointKind::Lb => {
-                    tokio::spawn(probe::run_node(t, s, shared, n))
-                }
-            });
-        }
+        let probes: Vec<ProbeTask> = targets
+            .into_iter()
+            .zip(initial)
+            .map(|(t, obs)| spawn_probe(t, obs, &settings, &notify))
+            .collect();
+        let observations = probes.iter().map(|p| Arc::clone(&p.observation)).collect();
         let (snap_tx, snap_rx) = watch::channel(first);
         let (ev_tx, first_events) = broadcast::channel(EVENT_QUEUE);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -222,7 +304,7 @@ impl Engine {
         }
         let agg = Aggregator {
             observations,
-            notify,
+            notify: Arc::clone(&notify),
             rules,
             book: AlertBook::default(),
             hysteresis: Hysteresis::new((opts.interval * DWELL_PROBES).as_secs_f64()),
@@ -238,9 +320,116 @@ impl Engine {
             events: ev_tx,
             first_events: std::sync::Mutex::new(Some(first_events)),
             commands: cmd_tx,
-            tasks,
+            probes,
+            settings,
+            notify,
             aggregator: Some(aggregator),
         })
+    }
+
+    /// Moves the engine to a new config without starting over: endpoints whose
+    /// target and probe timing are unchanged keep their probe, its latency and
+    /// availability window, their status and their alerts; changed ones are probed
+    /// afresh; removed ones stop; new ones start. The recording, if any, goes on. Each
+    /// added, changed or removed endpoint gets an event saying so.
+    pub fn reconfigure(&mut self, config: &Config, opts: &EngineOptions) -> Reconfigured {
+        let mut rules = rules(config);
+        rules.clock_warn_s = opts.clock_warn_s;
+        let settings = probe_settings(opts);
+        // New timing changes what every probe measures: all start afresh.
+        let same_timing = settings == self.settings;
+        let mut old: Vec<Option<ProbeTask>> = std::mem::take(&mut self.probes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let prev = self.snapshot();
+        let status_of = |name: &str| {
+            prev.endpoint(name)
+                .map_or(super::model::Status::Unknown, |e| e.status)
+        };
+        let now = unix_now();
+        let mut done = Reconfigured::default();
+        let mut events = Vec::new();
+        let mut forget = Vec::new();
+        for t in targets(config) {
+            let slot = old
+                .iter_mut()
+                .find(|p| p.as_ref().is_some_and(|p| p.target.name == t.name));
+            let kept = match slot {
+                Some(slot) => match slot.take() {
+                    Some(p) if same_timing && p.target == t => Some(p),
+                    Some(p) => {
+                        p.task.abort();
+                        events.push(Event {
+                            time: now,
+                            endpoint: t.name.clone(),
+                            network: t.network.clone(),
+                            from: status_of(&t.name),
+                            to: super::model::Status::Unknown,
+                            reason: format!(
+                                "config changed ({}): probed afresh",
+                                what_changed(&p.target, &t, same_timing)
+                            ),
+                        });
+                        forget.push(t.name.clone());
+                        done.changed.push(t.name.clone());
+                        None
+                    }
+                    None => None,
+                },
+                None => {
+                    events.push(Event {
+                        time: now,
+                        endpoint: t.name.clone(),
+                        network: t.network.clone(),
+                        from: super::model::Status::Unknown,
+                        to: super::model::Status::Unknown,
+                        reason: "added to the config".into(),
+                    });
+                    done.added.push(t.name.clone());
+                    None
+                }
+            };
+            match kept {
+                Some(p) => {
+                    done.kept += 1;
+                    self.probes.push(p);
+                }
+                None => {
+                    let obs = probe::initial_observation(&t);
+                    self.probes
+                        .push(spawn_probe(t, obs, &settings, &self.notify));
+                }
+            }
+        }
+        for p in old.into_iter().flatten() {
+            p.task.abort();
+            events.push(Event {
+                time: now,
+                endpoint: p.target.name.clone(),
+                network: p.target.network.clone(),
+                from: status_of(&p.target.name),
+                to: super::model::Status::Unknown,
+                reason: "removed from the config".into(),
+            });
+            forget.push(p.target.name.clone());
+            done.removed.push(p.target.name);
+        }
+        self.settings = settings;
+        let reconfig = Reconfig {
+            observations: self
+                .probes
+                .iter()
+                .map(|p| Arc::clone(&p.observation))
+                .collect(),
+            rules,
+            interval: opts.interval,
+            forget,
+            removed: done.removed.clone(),
+            events,
+        };
+        let _ = self.commands.send(Command::Reconfigure(Box::new(reconfig)));
+        done
     }
 
     /// The snapshot channel: `borrow()` for the latest, `changed().await` to wait.
@@ -314,8 +503,8 @@ impl Engine {
     /// Stops every task and flushes the recording; an error when the recording lost
     /// lines (a full disk), with how many.
     pub async fn finish(mut self) -> Result<(), RecordError> {
-        for t in &self.tasks {
-            t.abort();
+        for p in &self.probes {
+            p.task.abort();
         }
         let Some(a) = self.aggregator.take() else {
             return Ok(());
@@ -340,8 +529,8 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
+        for p in &self.probes {
+            p.task.abort();
         }
         if let Some(a) = &self.aggregator {
             a.abort();
@@ -365,15 +554,16 @@ struct Aggregator {
 
 impl Aggregator {
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) -> Option<Recorder> {
-        // Coalesce bursts of probe reports: a 1,000-endpoint fleet reports ~2,000 times a
-        // second. A small fleet gets a snapshot every quarter interval; a big one, whose
-        // snapshot costs more to build, proportionally fewer (one per interval at 1,000).
-        let scale = self.observations.len().div_ceil(250).max(1) as u32;
-        let gap = (self.interval / 4 * scale).clamp(
-            Duration::from_millis(20),
-            self.interval.max(Duration::from_millis(20)),
-        );
         loop {
+            // Coalesce bursts of probe reports: a 1,000-endpoint fleet reports ~2,000
+            // times a second. A small fleet gets a snapshot every quarter interval; a big
+            // one, whose snapshot costs more to build, proportionally fewer (one per
+            // interval at 1,000). Computed each time: a reconfigure changes both.
+            let scale = self.observations.len().div_ceil(250).max(1) as u32;
+            let gap = (self.interval / 4 * scale).clamp(
+                Duration::from_millis(20),
+                self.interval.max(Duration::from_millis(20)),
+            );
             tokio::select! {
                 _ = self.notify.notified() => {
                     tokio::time::sleep(gap).await;
@@ -385,6 +575,7 @@ impl Aggregator {
                     Some(Command::Ack(id)) => { self.book.ack(&id); }
                     Some(Command::Snooze(id, until)) => { self.book.snooze(&id, until); }
                     Some(Command::Unsnooze(id)) => { self.book.unsnooze(&id); }
+                    Some(Command::Reconfigure(r)) => { self.reconfigure(*r); }
                     None => {
                         self.step(true);
                         return self.recorder.take();
@@ -392,6 +583,35 @@ impl Aggregator {
                 },
             }
             self.step(false);
+        }
+    }
+
+    fn reconfigure(&mut self, r: Reconfig) {
+        self.observations = r.observations;
+        self.rules = r.rules;
+        if r.interval != self.interval {
+            self.interval = r.interval;
+            self.hysteresis = Hysteresis::new((r.interval * DWELL_PROBES).as_secs_f64());
+        }
+        for name in &r.forget {
+            self.hysteresis.forget(name);
+        }
+        // The events below say what happened to these endpoints; the snapshot they
+        // are compared with must not say it again as a status change.
+        self.snap_tx.send_if_modified(|prev| {
+            prev.endpoints.retain(|e| !r.removed.contains(&e.name));
+            for e in &mut prev.endpoints {
+                if r.forget.contains(&e.name) {
+                    e.status = super::model::Status::Unknown;
+                }
+            }
+            false
+        });
+        for e in r.events {
+            if let Some(rec) = &self.recorder {
+                rec.write(e.time, &Record::Event(e.clone()));
+            }
+            let _ = self.ev_tx.send(e);
         }
     }
 

@@ -40,6 +40,12 @@ impl Hysteresis {
         }
     }
 
+    /// Forgets an endpoint: after a config change it is probed afresh, and its old
+    /// status must not hold the new one back.
+    pub fn forget(&mut self, name: &str) {
+        self.held.remove(name);
+    }
+
     /// Replaces the raw statuses of `snap` (built at `now`) by the held ones where a
     /// better status has not held long enough, and recounts the networks.
     pub fn apply(&mut self, now: f64, snap: &mut FleetSnapshot) {

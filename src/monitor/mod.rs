@@ -23,7 +23,9 @@ pub mod seed_rules;
 pub mod version;
 pub mod window;
 
-pub use engine::{Engine, EngineOptions, MonitorError, rules as rules_of, runtime, targets};
+pub use engine::{
+    Engine, EngineOptions, MonitorError, Reconfigured, rules as rules_of, runtime, targets,
+};
 pub use model::{
     Alert, AlertKind, ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event,
     FleetSnapshot, LastError, Latency, NetworkSummary, SeedHello, SeedLevel, Status, StatusCounts,

@@ -219,7 +219,13 @@ impl LagClock {
 /// Status and reasons of one endpoint whose aggregate fields are filled in.
 pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Status, Vec<String>) {
     if e.probes == 0 {
-        return (Status::Unknown, vec!["not probed yet".into()]);
+        // A first probe under way (a slow connect, TLS, login) is not "not probed".
+        let why = if e.state == ConnState::Connecting {
+            "connecting…"
+        } else {
+            "not probed yet"
+        };
+        return (Status::Unknown, vec![why.into()]);
     }
     // A certificate that does not cover the host is refused, so the endpoint does not
     // connect; but it answered, and every client of it fails the same way: crit, with
@@ -284,19 +290,27 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Crit,
                 format!(
-                    "head time {:.0} s in the future (tolerance {} s)",
-                    -lag, clock.future_tolerance_s
+                    "head time {} s in the future (tolerance {} s)",
+                    beyond(-lag, clock.future_tolerance_s, Side::Above, 0),
+                    clock.future_tolerance_s
                 ),
             );
         } else if lag > th.lag_crit_s {
             flag(
                 Status::Crit,
-                format!("head {lag:.0} s old (crit > {} s)", th.lag_crit_s),
+                format!(
+                    "head {} s old (crit > {} s)",
+                    beyond(lag, th.lag_crit_s, Side::Above, 0),
+                    th.lag_crit_s
+                ),
             );
         } else if lag > warn {
             flag(
                 Status::Warn,
-                format!("head {lag:.0} s old (warn > {warn} s)"),
+                format!(
+                    "head {} s old (warn > {warn} s)",
+                    beyond(lag, warn, Side::Above, 0)
+                ),
             );
         }
     }
@@ -317,12 +331,20 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
         if p99 > th.latency_crit_ms {
             flag(
                 Status::Crit,
-                format!("latency p99 {p99:.0} ms (crit > {} ms)", th.latency_crit_ms),
+                format!(
+                    "latency p99 {} ms (crit > {} ms)",
+                    beyond(p99, th.latency_crit_ms, Side::Above, 0),
+                    th.latency_crit_ms
+                ),
             );
         } else if p99 > th.latency_warn_ms {
             flag(
                 Status::Warn,
-                format!("latency p99 {p99:.0} ms (warn > {} ms)", th.latency_warn_ms),
+                format!(
+                    "latency p99 {} ms (warn > {} ms)",
+                    beyond(p99, th.latency_warn_ms, Side::Above, 0),
+                    th.latency_warn_ms
+                ),
             );
         }
     }
@@ -331,7 +353,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Crit,
                 format!(
-                    "availability {a:.1}% (crit < {}%)",
+                    "availability {}% (crit < {}%)",
+                    beyond(a, th.availability_crit_pct, Side::Below, 1),
                     th.availability_crit_pct
                 ),
             );
@@ -339,7 +362,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Warn,
                 format!(
-                    "availability {a:.1}% (warn < {}%)",
+                    "availability {}% (warn < {}%)",
+                    beyond(a, th.availability_warn_pct, Side::Below, 1),
                     th.availability_warn_pct
                 ),
             );
@@ -350,7 +374,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Crit,
                 format!(
-                    "participation {p:.0}% (crit < {}%)",
+                    "participation {}% (crit < {}%)",
+                    beyond(p, th.participation_crit_pct, Side::Below, 0),
                     th.participation_crit_pct
                 ),
             );
@@ -358,7 +383,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Warn,
                 format!(
-                    "participation {p:.0}% (warn < {}%)",
+                    "participation {}% (warn < {}%)",
+                    beyond(p, th.participation_warn_pct, Side::Below, 0),
                     th.participation_warn_pct
                 ),
             );
@@ -378,7 +404,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Crit,
                 format!(
-                    "certificate expires in {d:.1} days (crit < {})",
+                    "certificate expires in {} days (crit < {})",
+                    beyond(d, th.cert_crit_days as f64, Side::Below, 1),
                     th.cert_crit_days
                 ),
             );
@@ -386,7 +413,8 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
             flag(
                 Status::Warn,
                 format!(
-                    "certificate expires in {d:.1} days (warn < {})",
+                    "certificate expires in {} days (warn < {})",
+                    beyond(d, th.cert_warn_days as f64, Side::Below, 1),
                     th.cert_warn_days
                 ),
             );
@@ -397,6 +425,40 @@ pub fn evaluate(e: &EndpointSnapshot, th: &Thresholds, clock: LagClock) -> (Stat
     // (`Status` orders worst first.)
     flagged.sort_by_key(|(s, _)| *s);
     (status, flagged.into_iter().map(|(_, why)| why).collect())
+}
+
+/// Which side of its threshold a flagged value lies on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Above,
+    Below,
+}
+
+/// Most decimals a reason shows to tell a value from its threshold.
+const MAX_DECIMALS: usize = 3;
+
+/// `value` for a reason that says it is beyond `limit`: with `decimals`, or as many
+/// more (up to [`MAX_DECIMALS`]) as it takes for the number shown to lie on the same
+/// side as the value, so `head 4.4 s old (warn > 4 s)` never reads `head 4 s old`.
+/// A value closer than that is rounded away from the limit at the last decimal.
+pub fn beyond(value: f64, limit: f64, side: Side, decimals: usize) -> String {
+    let agrees = |shown: f64| match side {
+        Side::Above => shown > limit,
+        Side::Below => shown < limit,
+    };
+    for d in decimals..=MAX_DECIMALS.max(decimals) {
+        let text = format!("{value:.d$}");
+        if text.parse::<f64>().is_ok_and(agrees) {
+            return text;
+        }
+    }
+    let d = MAX_DECIMALS.max(decimals);
+    let scale = 10f64.powi(d as i32);
+    let away = match side {
+        Side::Above => (value * scale).ceil() / scale,
+        Side::Below => (value * scale).floor() / scale,
+    };
+    format!("{away:.d$}")
 }
 
 fn short(id: &str) -> &str {
@@ -689,6 +751,38 @@ mod tests {
     use crate::monitor::model::LastError;
 
     const CHAIN: &str = "aa";
+
+    #[test]
+    fn numbers_in_reasons_agree_with_their_thresholds() {
+        // 4.4 s against a 4 s threshold: one decimal tells them apart.
+        assert_eq!(beyond(4.4, 4.0, Side::Above, 0), "4.4");
+        assert_eq!(beyond(10.0, 6.0, Side::Above, 0), "10");
+        assert_eq!(beyond(4.0001, 4.0, Side::Above, 0), "4.001");
+        assert_eq!(beyond(99.86, 99.9, Side::Below, 1), "99.86");
+        assert_eq!(beyond(29.9999, 30.0, Side::Below, 1), "29.999");
+        assert_eq!(beyond(97.0, 99.0, Side::Below, 1), "97.0");
+        // Through the rules: the number shown is above the threshold it names.
+        let mut e = EndpointSnapshot::new(EndpointKind::Node, "net", "n", "ws://x");
+        e.state = ConnState::Connected;
+        e.probes = 3;
+        e.lag_s = Some(6.3);
+        e.latency.p99_ms = Some(1000.4);
+        let th = Thresholds {
+            latency_crit_ms: 1000.0,
+            ..Thresholds::default()
+        };
+        let (_, reasons) = evaluate(&e, &th, LagClock::exact(2.0));
+        let head = reasons.iter().find(|r| r.starts_with("head ")).unwrap();
+        assert_eq!(
+            head,
+            &format!("head 6.3 s old (warn > {} s)", th.lag_warn_s)
+        );
+        let p99 = reasons.iter().find(|r| r.starts_with("latency")).unwrap();
+        assert_eq!(
+            p99,
+            &format!("latency p99 1000.4 ms (crit > {} ms)", th.latency_crit_ms)
+        );
+    }
 
     fn node(name: &str, head: u32, head_time: i64) -> Observation {
         let mut s = EndpointSnapshot::new(EndpointKind::Node, "net", name, "ws://x");

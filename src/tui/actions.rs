@@ -6,7 +6,7 @@ use super::columns;
 use super::commands::{self, CommandId};
 use super::msg::{Effect, ReplayCmd};
 use super::overlay::Overlay;
-use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SNOOZE_S};
+use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SEEK_S, SNOOZE_S};
 use crate::lb;
 use crate::monitor::Alert;
 
@@ -119,13 +119,16 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
                 open_detail(app, name);
             }
         }
+        // Shows the raw reply, or fetches it again while it shows: a reply is a
+        // moment's state, and an old head in it misleads. Back hides it.
         C::Raw => {
             if let Some(name) = app.detail.node.clone() {
-                app.detail.show_raw = !app.detail.show_raw;
-                app.detail.scroll = 0;
-                if app.detail.show_raw {
-                    return vec![Effect::FetchRaw(name)];
+                if !app.detail.show_raw {
+                    app.detail.show_raw = true;
+                    app.detail.scroll = 0;
                 }
+                app.detail.fetching = true;
+                return vec![Effect::FetchRaw(name)];
             }
         }
         C::Copy => {
@@ -215,16 +218,38 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             }
             Some(n) => app.notify(format!("no network {n:?}"), true),
         },
-        C::Pause | C::Faster | C::Slower | C::Step => {
+        C::Pause
+        | C::Faster
+        | C::Slower
+        | C::Step
+        | C::SeekBack
+        | C::SeekForward
+        | C::ReplayStart
+        | C::ReplayEnd => {
+            let now = app.now;
             let Some(r) = &mut app.replay else {
                 app.notify("nothing is replaying", true);
                 return Vec::new();
             };
+            let (first, last) = r.span;
             let cmd = match id {
+                // At the end, play starts again from the beginning.
+                C::Pause if r.ended => {
+                    r.paused = false;
+                    r.ended = false;
+                    return vec![
+                        Effect::Replay(ReplayCmd::Pause(false)),
+                        Effect::Replay(ReplayCmd::Seek(first)),
+                    ];
+                }
                 C::Pause => {
                     r.paused = !r.paused;
                     ReplayCmd::Pause(r.paused)
                 }
+                C::SeekBack => ReplayCmd::Seek((now - SEEK_S).max(first)),
+                C::SeekForward => ReplayCmd::Seek((now + SEEK_S).min(last)),
+                C::ReplayStart => ReplayCmd::Seek(first),
+                C::ReplayEnd => ReplayCmd::Seek(last),
                 C::Faster => {
                     r.speed = (r.speed * 2.0).min(MAX_SPEED);
                     ReplayCmd::Speed(r.speed)
@@ -276,6 +301,7 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
 fn open_detail(app: &mut App, name: String) {
     if app.detail.node.as_ref() != Some(&name) {
         app.detail.show_raw = false;
+        app.detail.fetching = false;
         app.detail.scroll = 0;
     }
     app.detail.node = Some(name);
@@ -285,6 +311,11 @@ fn open_detail(app: &mut App, name: String) {
 fn back(app: &mut App) {
     if app.pane == Pane::Overview && !app.overview.filter.is_empty() {
         app.overview.filter.clear();
+        return;
+    }
+    if app.pane == Pane::Detail && app.detail.show_raw {
+        app.detail.show_raw = false;
+        app.detail.scroll = 0;
         return;
     }
     app.pane = app.back.pop().unwrap_or(Pane::Overview);

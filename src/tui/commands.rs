@@ -30,9 +30,17 @@ impl Scope {
     }
 
     /// Two scopes conflict when one key in both would be ambiguous somewhere.
-    /// Replay keys work in every pane, so they clash with everything too.
+    /// Replay keys work in every pane, so they clash with every pane's. Against global
+    /// keys they are not ambiguous: while a recording plays they come first (`g` goes
+    /// to the recording's start, Home still to the first row), and live they are off.
     pub fn overlaps(self, other: Scope) -> bool {
         let everywhere = |s: Scope| matches!(s, Scope::Global | Scope::Replay);
+        if matches!(
+            (self, other),
+            (Scope::Replay, Scope::Global) | (Scope::Global, Scope::Replay)
+        ) {
+            return false;
+        }
         self == other || everywhere(self) || everywhere(other)
     }
 }
@@ -83,6 +91,10 @@ pub enum CommandId {
     TakeOut,
     PutBack,
     Arm,
+    SeekBack,
+    SeekForward,
+    ReplayStart,
+    ReplayEnd,
 }
 
 /// One row of the registry.
@@ -221,7 +233,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "back",
         &["Esc", "Backspace"],
         S::Global,
-        "Back: close help, clear the filter, or leave a pane",
+        "Back: close help, clear the filter, hide the raw reply, or leave a pane",
     ),
     cmd(
         C::Filter,
@@ -260,7 +272,7 @@ pub const COMMANDS: &[CommandSpec] = &[
         "raw",
         &["r"],
         S::Detail,
-        "Show or hide the node's raw last RPC reply",
+        "Show the node's raw RPC reply, or fetch it again (Esc hides it)",
     ),
     cmd(
         C::Copy,
@@ -346,6 +358,34 @@ pub const COMMANDS: &[CommandSpec] = &[
         &["."],
         S::Replay,
         "Paused: play up to the next snapshot",
+    ),
+    cmd(
+        C::SeekBack,
+        "seek-back",
+        &["Left"],
+        S::Replay,
+        "Back 10 seconds in the recording",
+    ),
+    cmd(
+        C::SeekForward,
+        "seek-forward",
+        &["Right"],
+        S::Replay,
+        "Forward 10 seconds in the recording",
+    ),
+    cmd(
+        C::ReplayStart,
+        "seek-start",
+        &["g"],
+        S::Replay,
+        "To the start of the recording (Home: the first row)",
+    ),
+    cmd(
+        C::ReplayEnd,
+        "seek-end",
+        &["G"],
+        S::Replay,
+        "To the end of the recording (End: the last row)",
     ),
     mutating(
         C::Drain,

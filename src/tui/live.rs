@@ -54,8 +54,11 @@ pub async fn run_with_feed(
         terminal::run(app, rx, etx, opts),
         drive(engine, config, tx, erx)
     );
-    engine.shutdown().await;
-    result
+    // Flushed, and a recording that lost lines (a full disk) is said, not dropped.
+    let recorded = engine.finish().await;
+    let app = result?;
+    recorded.map_err(|e| TuiError::Engine(format!("--record: {e}")))?;
+    Ok(app)
 }
 
 /// Carries out the console's effects until it closes its effect channel; returns
@@ -66,7 +69,7 @@ async fn drive(
     tx: mpsc::Sender<Msg>,
     mut effects: mpsc::UnboundedReceiver<Effect>,
 ) -> Engine {
-    let mut forwards = forward(&engine, tx.clone());
+    let forwards = forward(&engine, tx.clone());
     let mut lbs = LbTasks::start(&config, tx.clone());
     // One dispatcher for the session, so the rate limit spans config reloads.
     let (alerts, dispatcher) =
@@ -84,30 +87,16 @@ async fn drive(
                     tx.clone(),
                 ));
             }
+            // The engine moves to the new config in place: unchanged endpoints keep
+            // their probes, history, statuses and alerts (and the recording goes on);
+            // the console forgets the history of the others.
             Effect::ApplyConfig(c) => {
-                // A recording is written by the first engine only: a restarted one
-                // would truncate it.
                 let opts = EngineOptions::from_config(&c.monitor);
-                match Engine::start(&c, opts) {
-                    Ok(new) => {
-                        for f in forwards.drain(..) {
-                            f.abort();
-                        }
-                        std::mem::replace(&mut engine, new).shutdown().await;
-                        forwards = forward(&engine, tx.clone());
-                        config = *c;
-                        lbs.stop();
-                        lbs = LbTasks::start(&config, tx.clone());
-                    }
-                    Err(e) => {
-                        let _ = tx
-                            .send(Msg::Notice {
-                                text: format!("monitor restart failed, old fleet kept: {e}"),
-                                error: true,
-                            })
-                            .await;
-                    }
-                }
+                let done = engine.reconfigure(&c, &opts);
+                config = *c;
+                lbs.stop();
+                lbs = LbTasks::start(&config, tx.clone());
+                let _ = tx.send(Msg::Reconfigured(Box::new(done))).await;
             }
             Effect::AlertRaised(a) => {
                 if !config.ui.alert_command.is_empty() {

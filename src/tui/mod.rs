@@ -9,6 +9,7 @@ pub mod alert_command;
 pub mod app;
 pub mod columns;
 pub mod commands;
+pub mod complete;
 pub mod keymap;
 pub mod lb_pane;
 pub mod live;

@@ -28,6 +28,8 @@ pub enum Msg {
     },
     /// Result of `Effect::Reload`.
     Reloaded(Result<Box<Reloaded>, String>),
+    /// The engine took the reloaded config (`Effect::ApplyConfig`): what it kept.
+    Reconfigured(Box<crate::monitor::Reconfigured>),
     /// Bytes per second written to the terminal, shown in the status bar.
     TermRate(u64),
     /// Something the integrator wants the operator to read (e.g. a failed restart).
@@ -37,6 +39,9 @@ pub enum Msg {
     },
     /// The replayed recording has no more records.
     ReplayEnded,
+    /// The replay goes back in time: forget what the recording showed so far (its
+    /// records up to the new position follow).
+    ReplayRewound,
     /// One poll of a load balancer (`ops_task::spawn_pollers`).
     Lb {
         name: String,
@@ -68,6 +73,8 @@ pub enum ReplayCmd {
     Pause(bool),
     Speed(f64),
     Step,
+    /// Go to this recording time (unix seconds): back or forward.
+    Seek(f64),
 }
 
 /// What a successful `:reload` produced.

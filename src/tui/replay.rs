@@ -7,6 +7,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant};
 
 use super::app::{App, Effect, Msg, Replay, ReplayCmd};
+use super::overlay::Overlay;
 use super::terminal::{self, Options, TuiError};
 use crate::monitor::{Record, RecordError, Recording};
 
@@ -48,6 +49,25 @@ pub fn playable(path: &Path) -> Result<Playable, RecordError> {
     })
 }
 
+/// Puts what the operator should know about the recording on the screen the replay
+/// opens with, until a key: the lines skipped, and that it has no snapshot when so
+/// (the overview then stays empty, which would look like a console still waiting).
+pub fn show_notes(app: &mut App, path: &Path, warnings: &[String], records: &[(f64, Msg)]) {
+    let mut notes = warnings.to_vec();
+    if !records.iter().any(|(_, m)| matches!(m, Msg::Snapshot(_))) {
+        notes.push(format!(
+            "{}: this recording has no snapshot, only {} events: the overview stays empty; \
+             the events pane ({}) lists them",
+            path.display(),
+            records.len(),
+            app.keymap.hint(super::commands::CommandId::Events)
+        ));
+    }
+    if !notes.is_empty() {
+        app.overlays.push(Overlay::Error(notes.join("\n")));
+    }
+}
+
 fn to_messages(records: Vec<(f64, Record)>) -> Vec<(f64, Msg)> {
     records
         .into_iter()
@@ -83,23 +103,22 @@ pub async fn drive(
     mut paused: bool,
     mut speed: f64,
 ) {
-    let mut records = records.into_iter().peekable();
+    // The next record to send.
+    let mut next = 0;
     // The recording's clock: where playback stands, in recording seconds.
-    let mut now = records.peek().map(|(t, _)| *t).unwrap_or(0.0);
+    let mut now = records.first().map(|(t, _)| *t).unwrap_or(0.0);
     let mut step = false;
     let mut ended = false;
     loop {
         // Deliver everything due; a step delivers up to and including one snapshot.
-        while let Some((t, _)) = records.peek() {
+        while let Some((t, msg)) = records.get(next) {
             if *t > now && !step {
                 break;
             }
-            let Some((t, msg)) = records.next() else {
-                break;
-            };
-            now = now.max(t);
+            next += 1;
+            now = now.max(*t);
             let was_snapshot = matches!(msg, Msg::Snapshot(_));
-            if tx.send(Msg::Tick(t)).await.is_err() || tx.send(msg).await.is_err() {
+            if tx.send(Msg::Tick(*t)).await.is_err() || tx.send(msg.clone()).await.is_err() {
                 return;
             }
             if step && was_snapshot {
@@ -107,13 +126,13 @@ pub async fn drive(
             }
         }
         step = false;
-        if records.peek().is_none() && !ended {
+        if next >= records.len() && !ended {
             ended = true;
             if tx.send(Msg::ReplayEnded).await.is_err() {
                 return;
             }
         }
-        let wait = match records.peek() {
+        let wait = match records.get(next) {
             Some((t, _)) if !paused => Some(Duration::from_secs_f64(((t - now) / speed).max(0.0))),
             _ => None,
         };
@@ -134,7 +153,7 @@ pub async fn drive(
         match order {
             // The wait ran out: the next record is due.
             None => {
-                if let Some((t, _)) = records.peek() {
+                if let Some((t, _)) = records.get(next) {
                     now = now.max(*t);
                 }
             }
@@ -143,6 +162,22 @@ pub async fn drive(
             Some(Effect::Replay(ReplayCmd::Step)) => {
                 paused = true;
                 step = true;
+            }
+            Some(Effect::Replay(ReplayCmd::Seek(to))) => {
+                // Back: the console forgets, and the records up to `to` come again,
+                // at once (the loop above sends everything due).
+                if to < now {
+                    if tx.send(Msg::ReplayRewound).await.is_err() {
+                        return;
+                    }
+                    next = 0;
+                }
+                now = to;
+                ended = false;
+                // The clock shows the position even where no record falls on it.
+                if tx.send(Msg::Tick(to)).await.is_err() {
+                    return;
+                }
             }
             // `update` refuses actions while replaying; one that got here anyway is
             // said out loud, never dropped in silence.

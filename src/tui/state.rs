@@ -27,6 +27,8 @@ pub const SNOOZE_S: f64 = 3600.0;
 /// Replay speed bounds.
 pub const MIN_SPEED: f64 = 0.25;
 pub const MAX_SPEED: f64 = 64.0;
+/// How far ←/→ move a replay, recording seconds.
+pub const SEEK_S: f64 = 10.0;
 /// How long a notice stays in the status bar.
 const NOTICE_S: f64 = 6.0;
 
@@ -106,6 +108,8 @@ pub struct DetailPane {
     pub scroll: u16,
     /// The raw last reply shows instead of the last errors.
     pub show_raw: bool,
+    /// A raw reply was asked for and has not come yet.
+    pub fetching: bool,
 }
 
 /// The overview pane's state: which row is selected, the filter, the sort and the
@@ -162,6 +166,9 @@ pub struct App {
     /// The last `ERRORS_KEPT` distinct errors of each endpoint, oldest first: the
     /// engine publishes only the latest, the detail pane shows a few.
     pub errors: HashMap<String, VecDeque<LastError>>,
+    /// When each endpoint first showed in a snapshot: how long a first probe has been
+    /// connecting.
+    pub first_seen: HashMap<String, f64>,
     pub pane: Pane,
     pub(super) back: Vec<Pane>,
     /// `None`: every network.
@@ -171,6 +178,8 @@ pub struct App {
     /// The node detail pane.
     pub detail: DetailPane,
     pub input: Input,
+    /// What Tab on the command line matched, when more than one word did.
+    pub completions: Vec<String>,
     pub events_pane: EventsPane,
     pub alerts_pane: AlertsPane,
     /// Alerts acknowledged here, by id, with the `raised` time of the episode that was
@@ -207,7 +216,9 @@ pub struct App {
     pub arming: Arming,
     /// The title of the action the ops task is running.
     pub running: Option<String>,
+    /// The raw last reply of each endpoint asked for, with when it came (`now`).
     pub raw: HashMap<String, String>,
+    pub raw_fetched: HashMap<String, f64>,
     pub notice: Option<Notice>,
     pub term_rate: u64,
     /// Rows a page moves; set from the terminal height.
@@ -222,9 +233,10 @@ pub struct App {
     /// episode rings once, and the engine keeps an alert that clears and returns
     /// quickly in the same episode.
     pub(super) announced: HashMap<String, f64>,
-    /// Alerts active when the config was reloaded: the new engine raises them anew, but
-    /// for the operator they are the same incidents, so they neither ring nor run
-    /// `alert_command` again when they show up within the re-fire grace.
+    /// Alerts active when the config was reloaded. The engine keeps those of unchanged
+    /// endpoints; one whose settings changed is probed afresh and may raise its alert
+    /// anew, but for the operator that is the same incident, so it neither rings nor
+    /// runs `alert_command` again when it shows up within the re-fire grace.
     pub(super) carried_over: std::collections::HashSet<String>,
 }
 
@@ -239,12 +251,14 @@ impl App {
             events: VecDeque::new(),
             lag_history: HashMap::new(),
             errors: HashMap::new(),
+            first_seen: HashMap::new(),
             pane: Pane::Overview,
             back: Vec::new(),
             tab: None,
             overview: OverviewPane::default(),
             detail: DetailPane::default(),
             input: Input::None,
+            completions: Vec::new(),
             events_pane: EventsPane::default(),
             alerts_pane: AlertsPane::default(),
             acked: HashMap::new(),
@@ -262,6 +276,7 @@ impl App {
             arming: Arming::default(),
             running: None,
             raw: HashMap::new(),
+            raw_fetched: HashMap::new(),
             notice: None,
             term_rate: 0,
             page: 10,
@@ -475,6 +490,27 @@ impl App {
         }
         let until = self.now + NOTICE_S;
         self.notice = Some(Notice { text, error, until });
+    }
+
+    /// Forgets what a replay showed, for a seek back: the records up to the new
+    /// position are fed again. What the operator set (pane, selection, sort, filter,
+    /// the replay's speed) stays.
+    pub(super) fn rewind(&mut self) {
+        self.now = 0.0;
+        self.fleet = FleetSnapshot::empty();
+        self.events.clear();
+        self.events_pane.scroll = 0;
+        self.lag_history.clear();
+        self.errors.clear();
+        self.first_seen.clear();
+        self.raw.clear();
+        self.raw_fetched.clear();
+        self.announced.clear();
+        // Its end is a time later in the recording: it would stay that long.
+        self.notice = None;
+        if let Some(r) = &mut self.replay {
+            r.ended = false;
+        }
     }
 
     pub(super) fn go(&mut self, pane: Pane) {

@@ -79,6 +79,10 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::RawReply { endpoint, text } => {
+            if app.detail.node.as_ref() == Some(&endpoint) {
+                app.detail.fetching = false;
+            }
+            app.raw_fetched.insert(endpoint.clone(), app.now);
             app.raw.insert(endpoint, text);
             Vec::new()
         }
@@ -90,6 +94,10 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.configure(&r.config);
             app.notify(format!("reloaded {}", r.config.source.display()), false);
             vec![Effect::ApplyConfig(Box::new(r.config))]
+        }
+        Msg::Reconfigured(r) => {
+            reconfigured(app, &r);
+            Vec::new()
         }
         Msg::Reloaded(Err(e)) => {
             app.notify(format!("reload failed, old config kept: {e}"), true);
@@ -115,6 +123,10 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(r) = &mut app.replay {
                 r.ended = true;
             }
+            Vec::new()
+        }
+        Msg::ReplayRewound => {
+            app.rewind();
             Vec::new()
         }
     }
@@ -157,6 +169,7 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     });
     app.now = app.now.max(s.time.floor());
     for e in &s.endpoints {
+        app.first_seen.entry(e.name.clone()).or_insert(s.time);
         if let Some(err) = &e.last_error {
             let h = app.errors.entry(e.name.clone()).or_default();
             if h.back() != Some(err) {
@@ -190,11 +203,38 @@ fn snapshot(app: &mut App, s: FleetSnapshot) -> Vec<Effect> {
     effects
 }
 
-/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
-/// that are active as this console starts (see [`App::restore_marks`]).
-/// A reload starts a new engine, which raises the alerts still active as new episodes:
-/// keep them announced, and acknowledged where they were, through the same path as
-/// acknowledgements saved by a previous run.
+/// The engine applied a reloaded config: endpoints changed or removed lose the
+/// history kept here (they start afresh), and the status bar says what happened.
+fn reconfigured(app: &mut App, r: &crate::monitor::Reconfigured) {
+    for name in r.changed.iter().chain(&r.removed) {
+        app.lag_history.remove(name);
+        app.errors.remove(name);
+        app.first_seen.remove(name);
+        app.raw.remove(name);
+        app.raw_fetched.remove(name);
+    }
+    let mut parts = vec![format!("{} kept", r.kept)];
+    for (what, names) in [
+        ("added", &r.added),
+        ("changed", &r.changed),
+        ("removed", &r.removed),
+    ] {
+        if !names.is_empty() {
+            parts.push(format!("{what} {}", names.join(", ")));
+        }
+    }
+    let path = app
+        .config_path
+        .as_ref()
+        .map(|p| format!(" {}", p.display()))
+        .unwrap_or_default();
+    app.notify(format!("reloaded{path}: {}", parts.join("; ")), false);
+}
+
+/// On a reload, endpoints whose settings changed are probed afresh and may raise
+/// their still-active alerts as new episodes: keep them announced, and acknowledged
+/// where they were, through the same path as acknowledgements saved by a previous run.
+/// (Unchanged endpoints keep their alerts in the engine; for them this is a no-op.)
 fn carry_over_alerts(app: &mut App) {
     let active: Vec<(String, bool)> = app
         .fleet
@@ -212,6 +252,8 @@ fn carry_over_alerts(app: &mut App) {
     app.watching_since = None;
 }
 
+/// Acknowledges again, here and in the engine, the alerts a previous run acknowledged
+/// that are active as this console starts (see [`App::restore_marks`]).
 fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
     let since = *app.watching_since.get_or_insert(s.time);
     if s.time - since > REFIRE_GRACE_S {
@@ -240,6 +282,8 @@ fn restore_acks(app: &mut App, s: &FleetSnapshot) -> Vec<Effect> {
 fn key(app: &mut App, k: Key) -> Vec<Effect> {
     // Typed text goes to the input line first, so `q` in a filter is a letter.
     let is_filter = matches!(app.input, Input::Filter(_));
+    // The choices a Tab listed last hold only until the next key.
+    app.completions.clear();
     match &mut app.input {
         Input::None => {}
         Input::Filter(s) | Input::Command(s) => {
@@ -269,6 +313,13 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
                         app.overview.filter = s.clone();
                     }
                 }
+                Code::Tab if !is_filter => {
+                    let typed = s.clone();
+                    let done = super::complete::complete(app, &typed);
+                    app.input = Input::Command(done.line);
+                    app.completions = done.choices;
+                    return Vec::new();
+                }
                 _ => {}
             }
             return Vec::new();
@@ -280,23 +331,35 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
     let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
         return Vec::new();
     };
-    if let Some(Overlay::Help { scroll }) = app.overlays.last_mut() {
-        return match id {
-            CommandId::Help | CommandId::Back => {
-                app.overlays.pop();
-                Vec::new()
-            }
-            CommandId::Up => {
-                *scroll = scroll.saturating_sub(1);
-                Vec::new()
-            }
-            CommandId::Down => {
-                *scroll = scroll.saturating_add(1);
-                Vec::new()
-            }
-            CommandId::Quit | CommandId::Redraw => actions::run(app, id, None),
-            _ => Vec::new(),
-        };
+    if matches!(app.overlays.last(), Some(Overlay::Help { .. })) {
+        return help_key(app, id, k);
     }
     actions::run(app, id, None)
+}
+
+/// Keys while the help is on top: it scrolls like a pager (lines, pages, ends) and
+/// `q`, Esc or `?` close it; Ctrl-C still quits.
+fn help_key(app: &mut App, id: CommandId, k: Key) -> Vec<Effect> {
+    let max = super::view::help::max_scroll(app);
+    let page = u16::try_from(app.page).unwrap_or(u16::MAX);
+    let Some(Overlay::Help { scroll }) = app.overlays.last_mut() else {
+        return Vec::new();
+    };
+    // The view clamps too; clamped here, `k` after `G` moves at once.
+    let s = (*scroll).min(max);
+    match id {
+        CommandId::Quit if k.ctrl => return actions::run(app, id, None),
+        CommandId::Help | CommandId::Back | CommandId::Quit => {
+            app.overlays.pop();
+        }
+        CommandId::Up => *scroll = s.saturating_sub(1),
+        CommandId::Down => *scroll = s.saturating_add(1).min(max),
+        CommandId::PageUp => *scroll = s.saturating_sub(page),
+        CommandId::PageDown => *scroll = s.saturating_add(page).min(max),
+        CommandId::Top => *scroll = 0,
+        CommandId::Bottom => *scroll = max,
+        CommandId::Redraw => return actions::run(app, id, None),
+        _ => {}
+    }
+    Vec::new()
 }

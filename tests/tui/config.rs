@@ -224,3 +224,50 @@ fn replay_without_a_terminal_points_to_check() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a terminal"));
 }
+
+#[test]
+fn the_console_usage_names_its_options() {
+    let out = without_terminal(&["--help"]);
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    let usage = help
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .unwrap_or_else(|| panic!("no usage line: {help}"));
+    for option in ["--config FILE", "--read-only", "--record FILE"] {
+        assert!(usage.contains(option), "{usage}");
+    }
+    assert!(help.contains("--record <FILE>"), "{help}");
+}
+
+#[test]
+fn record_before_a_subcommand_is_refused_with_where_it_goes() {
+    let out = without_terminal(&["--record", "x.jsonl", "check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("btsops check --record FILE"), "{err}");
+}
+
+/// The recording is read before the terminal is asked for: a missing or empty file
+/// says so, wherever the command runs.
+#[test]
+fn replay_checks_the_file_before_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let out = without_terminal(&["replay", missing.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("missing.jsonl") && !err.contains("needs a terminal"),
+        "{err}"
+    );
+    let junk = dir.path().join("junk.jsonl");
+    std::fs::write(&junk, "not json\n").unwrap();
+    let out = without_terminal(&["replay", junk.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no snapshots or events to replay") && !err.contains("needs a terminal"),
+        "{err}"
+    );
+}

@@ -220,7 +220,7 @@ fn refused_when_read_only_protected_unarmed_or_replaying() {
     // Read-only: refused even where the network is not protected.
     let mut app = lb_app(Theme::mono(), 80, 24);
     app.read_only = true;
-    let e = press(&mut app, "4 G d");
+    let e = press(&mut app, "4 End d");
     assert!(e.is_empty() && !confirming(&app));
     assert!(notice(&app).contains("read-only"), "{}", notice(&app));
     // Protected and not armed (mainnet's LB, first row).
@@ -236,7 +236,7 @@ fn refused_when_read_only_protected_unarmed_or_replaying() {
         ended: false,
         span: (T0, T0),
     });
-    let e = press(&mut app, "4 G d");
+    let e = press(&mut app, "4 End d");
     assert!(e.is_empty() && !confirming(&app));
     assert!(notice(&app).contains("replaying"), "{}", notice(&app));
     // The refusal is on screen.

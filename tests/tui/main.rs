@@ -6,9 +6,12 @@ mod bytes;
 mod config;
 mod failover;
 mod fleet;
+mod help;
 mod keys;
 mod lb;
 mod pty;
+mod reasons;
+mod reload;
 mod replay;
 mod screens;
 #[path = "../support/mod.rs"]

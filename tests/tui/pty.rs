@@ -65,7 +65,8 @@ fn q_quits_and_restores_the_terminal() {
     }
     let (code, out) = on_pty(
         "BTSOPS replay tests/fixtures/monitor_faults.jsonl --paused",
-        b"?q",
+        // The first `q` closes the help, the second quits.
+        b"?qq",
     );
     assert_eq!(code, Some(0), "{}", String::from_utf8_lossy(&out));
     assert!(contains(&out, b"\x1b[?1049h"), "no alternate screen");
@@ -345,10 +346,13 @@ fn live_console_on_simnet(test: &str, check_after_reload: bool) {
     let cfg = dir.path().join("QZXJ.toml");
     std::fs::write(&cfg, config).expect("write the config");
     let state = dir.path().join("state");
+    // The console records what it sees, across the reload too.
+    let recording = dir.path().join("console.jsonl");
     let mut pty = Pty::start_with(
         &format!(
-            "timeout --foreground -s KILL 60 BTSOPS --config {}",
-            cfg.display()
+            "timeout --foreground -s KILL 60 BTSOPS --config {} --record {}",
+            cfg.display(),
+            recording.display()
         ),
         &[("BTSOPS_STATE_DIR", &state)],
     );
@@ -374,6 +378,10 @@ fn live_console_on_simnet(test: &str, check_after_reload: bool) {
     std::thread::sleep(Duration::from_secs(3));
     let mut before_reload = alert_lines();
     let bells_before_reload = pty.output().iter().filter(|b| **b == 0x07).count();
+    let reloaded_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs_f64();
     pty.send(b":reload\r");
     pty.wait_for(b"QZXJ", "the reload notice naming the config");
     // Several more probe rounds of the same fault: still one alert, one bell, one run.
@@ -383,6 +391,25 @@ fn live_console_on_simnet(test: &str, check_after_reload: bool) {
     let text = String::from_utf8_lossy(&out);
     assert_eq!(code, Some(0), "{text}");
     assert_screen_restored(&out, "live console");
+    let records =
+        btsops::monitor::Recording::read_all(&recording).expect("the console's recording");
+    let snapshots: Vec<&btsops::monitor::FleetSnapshot> = records
+        .iter()
+        .filter_map(|(_, r)| match r {
+            btsops::monitor::Record::Snapshot(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let last = snapshots.last().expect("snapshots recorded");
+    assert!(
+        last.time > reloaded_at + 1.0,
+        "the recording stopped at the reload"
+    );
+    assert!(
+        last.endpoint("victim")
+            .is_some_and(|e| e.status == btsops::monitor::Status::Crit),
+        "the fault is in the recording"
+    );
     let runs = alert_lines();
     assert_eq!(
         bells_before_reload,

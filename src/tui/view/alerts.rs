@@ -61,13 +61,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     let kind_column = app.alerts_pane.snoozed_view || area.width >= KIND_COLUMN_FROM;
     for (i, a) in list.iter().enumerate().skip(offset).take(rows) {
         let y = area.y + 1 + (i - offset) as u16;
-        // Words, not only colour: active/cleared, acked and severity are spelled out.
-        let (state, style) = match (a.active, app.is_acked(a)) {
-            (true, false) => ("● ACTIVE", t.crit),
-            (true, true) => ("● acked ", t.warn),
-            (false, false) => ("○ cleared", t.ok),
-            (false, true) => ("○ acked ", t.dim),
-        };
+        let (state, style) = state_mark(app, a);
         let severity = match a.severity {
             Status::Unknown => "-",
             s => s.as_str(),
@@ -111,6 +105,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 t.selected,
             );
         }
+    }
+}
+
+/// An alert's state in words, not only colour: active or cleared, and acknowledged.
+pub fn state_mark(app: &App, a: &Alert) -> (&'static str, ratatui::style::Style) {
+    let t = &app.theme;
+    match (a.active, app.is_acked(a)) {
+        (true, false) => ("● ACTIVE", t.crit),
+        (true, true) => ("● acked ", t.warn),
+        (false, false) => ("○ cleared", t.ok),
+        (false, true) => ("○ acked ", t.dim),
     }
 }
 

@@ -51,11 +51,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             .scroll((app.detail.scroll, 0))
             .block(titled(
                 app,
-                &format!(
-                    "raw last reply ({} hides){}",
-                    app.keymap.hint(CommandId::Raw),
-                    scrolled(app)
-                ),
+                &format!("{}{}", raw_title(app, &e.name, right.width), scrolled(app)),
             ))
             .render(right, buf);
     } else {
@@ -89,6 +85,31 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 ),
             ))
             .render(right, buf);
+    }
+}
+
+/// The raw reply's title: when it was fetched, and how to fetch it again or hide it;
+/// the clock time only where `width` has room for it.
+fn raw_title(app: &App, name: &str, width: u16) -> String {
+    let km = &app.keymap;
+    let keys = format!(
+        "{} again, {} hides",
+        km.hint(CommandId::Raw),
+        km.hint(CommandId::Back)
+    );
+    match (app.detail.fetching, app.raw_fetched.get(name)) {
+        (true, _) => format!("raw reply, fetching… ({keys})"),
+        (false, Some(at)) => {
+            let age = fmt::age(app.now, *at);
+            let full = format!("raw reply of {}Z, {age} ago ({keys})", fmt::hms(*at));
+            // The block's corners and a space each side.
+            if full.chars().count() + 4 <= usize::from(width) {
+                full
+            } else {
+                format!("raw reply, {age} old ({keys})")
+            }
+        }
+        (false, None) => format!("raw reply ({keys})"),
     }
 }
 
@@ -196,9 +217,8 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         ),
         Line::styled(
             format!(
-                "version {} {}  cert {}  peers {}",
-                e.version.label(),
-                e.version.evidence.join(", "),
+                "version {}  cert {}  peers {}",
+                version_sentence(&e.version),
                 e.cert_days
                     .map(|d| format!("{d:.0} days"))
                     .unwrap_or("-".into()),
@@ -349,10 +369,50 @@ fn draw_events(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         .render(area, buf);
 }
 
+/// The version bracket as a sentence: `≥ 7.0.0 (has 6.1.0's API methods, 78 operation
+/// types)`.
+pub fn version_sentence(v: &crate::monitor::VersionBracket) -> String {
+    let bracket = match (&v.at_least, &v.below) {
+        (Some(a), Some(b)) => format!("≥ {a} and < {b}"),
+        (Some(a), None) => format!("≥ {a}"),
+        (None, Some(b)) => format!("< {b}"),
+        (None, None) => "unknown".into(),
+    };
+    if v.evidence.is_empty() {
+        return bracket;
+    }
+    let evidence: Vec<String> = v
+        .evidence
+        .iter()
+        .map(|e| match e.strip_prefix("API methods of ") {
+            // Recordings say it the older way round.
+            Some(release) => format!("has {release}'s API methods"),
+            None => e.clone(),
+        })
+        .collect();
+    format!("{bracket} ({})", evidence.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::monitor::SeedHello;
+
+    #[test]
+    fn version_reads_as_a_sentence() {
+        let mut v = crate::monitor::VersionBracket {
+            at_least: Some("7.0.0".into()),
+            below: None,
+            evidence: vec!["API methods of 6.1.0".into(), "78 operation types".into()],
+        };
+        assert_eq!(
+            version_sentence(&v),
+            "≥ 7.0.0 (has 6.1.0's API methods, 78 operation types)"
+        );
+        v.below = Some("8.0.0".into());
+        v.evidence.clear();
+        assert_eq!(version_sentence(&v), "≥ 7.0.0 and < 8.0.0");
+    }
 
     #[test]
     fn seed_line_says_the_level_and_the_hello() {

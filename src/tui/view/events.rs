@@ -4,6 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
 use super::fmt;
+use crate::monitor::Event;
 use crate::tui::app::App;
 use crate::tui::columns::status_label;
 
@@ -31,14 +32,29 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         }
         return;
     }
-    let rows = area.height.saturating_sub(1) as usize;
-    for (i, ev) in app
-        .events_of(None)
-        .skip(app.events_pane.scroll)
-        .take(rows)
-        .enumerate()
-    {
-        let y = area.y + 1 + i as u16;
+    let rows = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    draw_rows(
+        app,
+        app.events_of(None).skip(app.events_pane.scroll),
+        rows,
+        buf,
+    );
+}
+
+/// One line per event, from the top of `area` down, as many as fit.
+pub fn draw_rows<'a>(
+    app: &App,
+    events: impl Iterator<Item = &'a Event>,
+    area: Rect,
+    buf: &mut Buffer,
+) {
+    let t = &app.theme;
+    for (i, ev) in events.take(usize::from(area.height)).enumerate() {
+        let y = area.y + i as u16;
         let mut x = area.x;
         let right = area.right();
         for (text, style) in [

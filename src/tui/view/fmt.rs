@@ -106,9 +106,72 @@ pub fn without_url<'a>(text: &'a str, url: &str) -> &'a str {
     text
 }
 
+/// `text` in `width` cells, most telling words first: whole when it fits, else without
+/// its parenthesised asides (a threshold, a hint), else cut with `…`.
+pub fn fit_words(text: &str, width: usize) -> String {
+    reasons_in(&[text], width)
+}
+
+/// Reasons joined with `; ` in `width` cells: whole when they fit; else each without
+/// its parenthesised threshold (`8 blocks behind best (warn ≥ 2)` keeps
+/// `8 blocks behind best`), so a second reason shows before the first's details;
+/// else cut with `…`.
+pub fn reasons_in(reasons: &[&str], width: usize) -> String {
+    let whole = reasons.join("; ");
+    if whole.chars().count() <= width {
+        return whole;
+    }
+    let short: Vec<String> = reasons.iter().map(|r| without_asides(r)).collect();
+    let short = short.join("; ");
+    if short.chars().count() <= width {
+        return short;
+    }
+    let mut cut: String = short.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
+/// Drops ` (…)` groups from a reason.
+fn without_asides(text: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in text.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    // The space before each dropped group, doubled or trailing.
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reasons_keep_their_telling_words_first() {
+        let r = [
+            "8 blocks behind best (warn ≥ 2)",
+            "latency p99 900 ms (warn > 500 ms)",
+        ];
+        assert_eq!(
+            reasons_in(&r, 80),
+            "8 blocks behind best (warn ≥ 2); latency p99 900 ms (warn > 500 ms)"
+        );
+        assert_eq!(
+            reasons_in(&r, 50),
+            "8 blocks behind best; latency p99 900 ms"
+        );
+        assert_eq!(reasons_in(&r, 12), "8 blocks be…");
+        assert_eq!(fit_words("short", 5), "short");
+        assert_eq!(
+            fit_words("5s ago: refused (os error 111)", 20),
+            "5s ago: refused"
+        );
+    }
 
     #[test]
     fn durations_read_as_clock_positions() {

@@ -1,4 +1,5 @@
-//! The `?` overlay, generated from the command registry and the active keymap.
+//! The `?` overlay, generated from the command registry and the active keymap, and
+//! a legend of every symbol the screens draw.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -62,11 +63,113 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
             }
         }
     }
+    out.push(Line::styled("symbols on screen".to_string(), t.header));
+    for (symbol, meaning) in LEGEND {
+        let mut words = wrap(meaning, width.saturating_sub(LEGEND_COLUMN).max(20)).into_iter();
+        out.push(Line::from(vec![
+            Span::styled(
+                format!("  {symbol:<width$}", width = LEGEND_COLUMN - 2),
+                t.accent,
+            ),
+            Span::styled(words.next().unwrap_or_default(), t.text),
+        ]));
+        for more in words {
+            out.push(Line::from(vec![
+                Span::raw(" ".repeat(LEGEND_COLUMN)),
+                Span::styled(more, t.text),
+            ]));
+        }
+    }
     out
 }
 
+/// Columns before a legend entry's meaning.
+const LEGEND_COLUMN: usize = 2 + 20;
+
+/// Every mark the console draws and what it means (`every_drawn_symbol_is_explained`
+/// checks the screens against it).
+pub const LEGEND: &[(&str, &str)] = &[
+    (
+        "✓ ok  ▲ warn",
+        "Status: answers and keeps up; something to watch",
+    ),
+    (
+        "✗ crit  ▼ down",
+        "Status: act now (wrong chain, far behind, ...); no answer at all",
+    ),
+    (
+        "? ---",
+        "Not probed yet; `connecting… 5s` says a first probe is under way and for how long",
+    ),
+    (
+        "net!  net~",
+        "Network tab: a node of it is down or crit; one warns",
+    ),
+    ("▼n ✗n ▲n ✓n", "How many endpoints are down, crit, warn, ok"),
+    (
+        "lag b/s",
+        "Blocks behind the network's best head / seconds its head is behind the clock",
+    ),
+    (
+        "p50/p99 ms",
+        "Median and 99th-percentile RPC latency over the window",
+    ),
+    (
+        "▁▂▃▅▇█  ×",
+        "Latency sparkline, scaled to its highest; × a failed probe",
+    ),
+    (
+        "avail  part",
+        "Probes answered over the window; witness participation",
+    ),
+    (
+        "LIB lag",
+        "Blocks from the head back to the last irreversible block",
+    ),
+    ("cert", "Days until the endpoint's TLS certificate expires"),
+    (
+        "title↓  title↑",
+        "The rows are sorted by this column, worst first; reversed",
+    ),
+    ("•name", "A pinned row: it stays on top"),
+    (
+        "● ACTIVE  ● acked",
+        "Alert: active, not acknowledged; acknowledged, still active",
+    ),
+    ("○ cleared", "Alert whose condition has cleared"),
+    (
+        "ARMED net m:ss",
+        "Protected network armed: actions need only their confirmation",
+    ),
+    ("n↑  n↓", "LB sessions: more, fewer than at the last poll"),
+    (
+        "↓n",
+        "Node detail: its lower panes are scrolled down n lines",
+    ),
+    (
+        "out 1.2KB/s",
+        "Bytes per second this console writes to the terminal",
+    ),
+    (
+        "REPLAY ▶ x1",
+        "Replaying a recording: playing (PAUSED, END), speed, position",
+    ),
+];
+
+/// How far the help scrolls at the app's terminal size: to its last line.
+pub fn max_scroll(app: &App) -> u16 {
+    let (w, h) = app.size;
+    let width = usize::from(w.min(MAX_WIDTH).saturating_sub(2));
+    let body = h.saturating_sub(2);
+    let n = u16::try_from(lines(app, width).len()).unwrap_or(u16::MAX);
+    n.saturating_sub(body.saturating_sub(2))
+}
+
+/// The help is at most this wide, centred.
+const MAX_WIDTH: u16 = 100;
+
 pub fn draw(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
-    let w = area.width.min(100);
+    let w = area.width.min(MAX_WIDTH);
     let h = area.height;
     let r = Rect {
         x: area.x + (area.width - w) / 2,
@@ -77,17 +180,28 @@ pub fn draw(app: &App, scroll: u16, area: Rect, buf: &mut Buffer) {
     Clear.render(r, buf);
     let lines = lines(app, usize::from(w.saturating_sub(2)));
     let km = &app.keymap;
+    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
+    let at = scroll.min(max_scroll);
+    let more = if max_scroll == 0 {
+        String::new()
+    } else {
+        format!(" {}/{}", at, max_scroll)
+    };
     let title = format!(
-        " help: {}/{} scroll, {} or {} closes ",
+        " help{more}: {}/{} {}/{} {}/{} scroll, {} {} {} close ",
         km.hint(CommandId::Down),
         km.hint(CommandId::Up),
+        km.hint(CommandId::PageDown),
+        km.hint(CommandId::PageUp),
+        km.hint(CommandId::Top),
+        km.hint(CommandId::Bottom),
+        km.hint(CommandId::Quit),
         km.hint(CommandId::Back),
         km.hint(CommandId::Help)
     );
-    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
     Paragraph::new(lines)
         .style(app.theme.text)
-        .scroll((scroll.min(max_scroll), 0))
+        .scroll((at, 0))
         .block(
             Block::default()
                 .borders(Borders::ALL)

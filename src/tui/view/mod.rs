@@ -50,9 +50,11 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     let header = Rect { height: 1, ..area };
+    // A replay gets its timeline above the status bar.
+    let timeline = u16::from(app.replay.is_some() && area.height >= 6);
     let body = Rect {
         y: area.y + 1,
-        height: area.height - 2,
+        height: area.height - 2 - timeline,
         ..area
     };
     let footer = Rect {
@@ -69,6 +71,14 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Pane::Lb => lb::draw(app, body, buf),
     }
     status::bar(app, footer, buf);
+    if timeline > 0 {
+        let row = Rect {
+            y: footer.y - 1,
+            ..footer
+        };
+        status::timeline(app, row, buf);
+    }
+    status::long_notice(app, body, buf);
     for o in &app.overlays {
         match o {
             Overlay::Help { scroll } => help::draw(app, *scroll, body, buf),
@@ -77,6 +87,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Overlay::Error(text) => status::long_error(app, text, body, buf),
         }
     }
+    status::completions(app, body, buf);
 }
 
 /// Where the terminal cursor goes: after the text of an open input line.

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 
 use super::fmt;
-use crate::monitor::{EndpointKind, EndpointSnapshot};
+use crate::monitor::{ConnState, EndpointKind, EndpointSnapshot, Status};
 use crate::tui::app::App;
 use crate::tui::columns::{self, Column, status_label};
 
@@ -69,31 +69,103 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
     if y >= bottom {
         return;
     }
-    let table = Rect {
+    let rest = Rect {
         y,
         height: bottom - y,
         ..area
     };
+    let (table, strip) = split_for_strip(rest, app.rows().len());
     draw_table(app, table, buf);
+    if let Some(strip) = strip {
+        draw_strip(app, strip, buf);
+    }
+}
+
+/// From this height the overview has room under its table for the active alerts and
+/// the latest events (a 200x50 terminal showed 13 rows of table and 37 blank).
+const STRIP_FROM_HEIGHT: u16 = 30;
+/// The fewest rows the strip is drawn with.
+const STRIP_MIN: u16 = 6;
+
+/// The table's area, and under it, on a tall terminal, the strip's: the table keeps a
+/// row per endpoint (and a blank line after) as far as it can.
+fn split_for_strip(area: Rect, rows: usize) -> (Rect, Option<Rect>) {
+    if area.height < STRIP_FROM_HEIGHT {
+        return (area, None);
+    }
+    let wanted = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
+    let table_h = wanted.min(area.height - STRIP_MIN);
+    let table = Rect {
+        height: table_h,
+        ..area
+    };
+    let strip = Rect {
+        y: area.y + table_h,
+        height: area.height - table_h,
+        ..area
+    };
+    (table, Some(strip))
+}
+
+/// Active alerts, then the newest events, under the table.
+fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    let mut y = area.y;
+    let active: Vec<_> = app.alerts().into_iter().filter(|a| a.active).collect();
+    if !active.is_empty() {
+        let title = format!("active alerts ({})", active.len());
+        buf.set_stringn(area.x, y, &title, area.width as usize, t.header);
+        y += 1;
+        // At most a third of the strip: the events below say how it came to this.
+        let most = usize::from(area.height / 3).max(1);
+        for a in active.iter().take(most) {
+            let (mark, style) = super::alerts::state_mark(app, a);
+            let mut x = area.x;
+            for (text, st) in [
+                (format!("{mark} "), style),
+                (
+                    format!("{:<5} ", a.severity.as_str()),
+                    fmt::status_style(t, a.severity),
+                ),
+                (a.message.clone(), t.text),
+            ] {
+                if x < area.right() {
+                    let (nx, _) = buf.set_stringn(x, y, &text, (area.right() - x) as usize, st);
+                    x = nx;
+                }
+            }
+            y += 1;
+        }
+    }
+    if y + 1 >= area.bottom() {
+        return;
+    }
+    let title = format!("latest events ({}), newest first", app.events.len());
+    buf.set_stringn(area.x, y, &title, area.width as usize, t.header);
+    let rows = Rect {
+        y: y + 1,
+        height: area.bottom() - y - 1,
+        ..area
+    };
+    if app.events.is_empty() {
+        buf.set_stringn(
+            rows.x,
+            rows.y,
+            "no status changes yet",
+            area.width as usize,
+            t.dim,
+        );
+        return;
+    }
+    super::events::draw_rows(app, app.events_of(None), rows, buf);
 }
 
 fn draw_table(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let cols = columns::fit(area.width, app.tab.is_some());
-    let fixed: u16 = cols
-        .iter()
-        .filter(|c| **c != Column::Error)
-        .map(|c| c.width() + 1)
-        .sum();
-    let width = |c: Column| -> u16 {
-        if c == Column::Error {
-            area.width.saturating_sub(fixed).max(c.width())
-        } else {
-            c.width()
-        }
-    };
+    let rows = app.rows();
+    let cols = table_columns(app, &rows, area.width);
     let mut x = area.x;
-    for c in &cols {
+    for (c, w) in &cols {
         let mut title = c.title().to_string();
         if *c == app.overview.sort {
             title.push(if app.overview.sort_reversed {
@@ -107,22 +179,22 @@ fn draw_table(app: &App, area: Rect, buf: &mut Buffer) {
                 x,
                 area.y,
                 &title,
-                width(*c).min(area.right() - x) as usize,
+                (*w).min(area.right() - x) as usize,
                 t.header,
             );
         }
-        x = x.saturating_add(width(*c) + 1);
+        x = x.saturating_add(w + 1);
     }
-    let rows = app.rows();
     let body = area.height.saturating_sub(1) as usize;
     if rows.is_empty() {
-        let text = if app.fleet.endpoints.is_empty() {
-            "waiting for the first probe results…"
-        } else {
-            "no endpoint matches the filter (Esc clears it)"
-        };
         if area.height > 1 {
-            buf.set_stringn(area.x, area.y + 1, text, area.width as usize, t.dim);
+            buf.set_stringn(
+                area.x,
+                area.y + 1,
+                empty_text(app),
+                area.width as usize,
+                t.dim,
+            );
         }
         return;
     }
@@ -136,19 +208,51 @@ fn draw_table(app: &App, area: Rect, buf: &mut Buffer) {
             ..area
         };
         let mut x = area.x;
-        for c in &cols {
-            let w = width(*c);
+        for (c, w) in &cols {
             if x >= area.right() {
                 break;
             }
-            let (text, style) = cell(app, e, *c, w as usize);
-            buf.set_stringn(x, y, &text, w.min(area.right() - x) as usize, style);
+            let (text, style) = cell(app, e, *c, usize::from(*w));
+            buf.set_stringn(x, y, &text, (*w).min(area.right() - x) as usize, style);
             x = x.saturating_add(w + 1);
         }
         if i == sel {
             buf.set_style(row, t.selected);
         }
     }
+}
+
+/// What the table says when it has no rows.
+fn empty_text(app: &App) -> &'static str {
+    if !app.fleet.endpoints.is_empty() {
+        "no endpoint matches the filter (Esc clears it)"
+    } else if app.replay.is_some() {
+        "no snapshot in the recording yet: nothing to show until one plays"
+    } else {
+        "waiting for the first probe results…"
+    }
+}
+
+/// The columns at this width, each as wide as its title and the values of every row
+/// (not only those on screen, so widths hold still while scrolling) need; the reason
+/// takes the rest. One network needs no network column: its tab names it.
+pub fn table_columns(app: &App, rows: &[&EndpointSnapshot], width: u16) -> Vec<(Column, u16)> {
+    let skip_network = app.tab.is_some() || app.networks().len() <= 1;
+    let natural = |c: Column| -> u16 {
+        // The title, and the sort arrow after it.
+        let title = c.title().chars().count() + usize::from(c == app.overview.sort);
+        let values = match c {
+            // A sparkline is as long as it is given room for.
+            Column::Trend | Column::Error => usize::from(c.width()),
+            _ => rows
+                .iter()
+                .map(|e| cell(app, e, c, usize::from(c.width())).0.chars().count())
+                .max()
+                .unwrap_or(0),
+        };
+        title.max(values).min(usize::from(u16::MAX)) as u16
+    };
+    columns::layout(width, skip_network, Some(app.overview.sort), natural)
 }
 
 fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, Style) {
@@ -199,17 +303,28 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
         Column::Version if e.kind == EndpointKind::Seed => e.kind_label(),
         Column::Version => e.version.label(),
         // Why it is not ok comes first; an old error of a healthy node still shows, aged.
-        Column::Error if !e.reasons.is_empty() => e
-            .reasons
-            .iter()
-            .map(|r| fmt::without_url(r, &e.url))
-            .collect::<Vec<_>>()
-            .join("; "),
+        Column::Error if e.status == Status::Unknown && e.state == ConnState::Connecting => {
+            match app.first_seen.get(&e.name) {
+                Some(since) => format!("connecting… {}", fmt::age(app.now, *since)),
+                None => "connecting…".into(),
+            }
+        }
+        Column::Error if !e.reasons.is_empty() => {
+            let reasons: Vec<&str> = e
+                .reasons
+                .iter()
+                .map(|r| fmt::without_url(r, &e.url))
+                .collect();
+            fmt::reasons_in(&reasons, width)
+        }
         Column::Error => match &e.last_error {
-            Some(x) => format!(
-                "{} ago: {}",
-                fmt::age(app.now, x.time),
-                fmt::without_url(fmt::first_line(&x.message), &e.url)
+            Some(x) => fmt::fit_words(
+                &format!(
+                    "{} ago: {}",
+                    fmt::age(app.now, x.time),
+                    fmt::without_url(fmt::first_line(&x.message), &e.url)
+                ),
+                width,
             ),
             None => String::new(),
         },

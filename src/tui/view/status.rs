@@ -96,7 +96,7 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(r) => {
             let (first, last) = r.span;
             let state = if r.ended {
-                "END".to_string()
+                format!("END ({} restarts)", app.keymap.hint(CommandId::Pause))
             } else {
                 format!("{} x{}", if r.paused { "PAUSED" } else { "▶" }, r.speed)
             };
@@ -135,12 +135,127 @@ pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
         Some(n) if n.error => t.banner,
         _ => t.bar,
     };
-    let rw = right.chars().count() as u16;
+    let mut rw = right.chars().count() as u16;
+    // A notice longer than the room beside the clock takes the whole line; one longer
+    // than the line is also drawn in full above it (`long_notice`).
+    if app.notice.is_some() && left.chars().count() + usize::from(rw) > usize::from(area.width) {
+        rw = 0;
+    }
     let lw = area.width.saturating_sub(rw) as usize;
     buf.set_stringn(area.x, area.y, &left, lw, style);
-    if rw <= area.width {
+    if rw > 0 && rw <= area.width {
         buf.set_stringn(area.right() - rw, area.y, &right, rw as usize, t.bar);
     }
+}
+
+/// Where a replay stands in its recording: the part played, the position, the rest;
+/// with the keys that move it.
+pub fn timeline(app: &App, area: Rect, buf: &mut Buffer) {
+    let Some(r) = &app.replay else {
+        return;
+    };
+    let t = &app.theme;
+    let km = &app.keymap;
+    let (first, last) = r.span;
+    let left = format!(
+        " {} -{}s ",
+        km.hint(CommandId::SeekBack),
+        crate::tui::app::SEEK_S
+    );
+    let right = format!(
+        " +{}s {}  {} start {} end{} ",
+        crate::tui::app::SEEK_S,
+        km.hint(CommandId::SeekForward),
+        km.hint(CommandId::ReplayStart),
+        km.hint(CommandId::ReplayEnd),
+        if r.ended {
+            format!("  {} again", km.hint(CommandId::Pause))
+        } else {
+            String::new()
+        }
+    );
+    let bar_w = usize::from(area.width)
+        .saturating_sub(left.chars().count() + right.chars().count())
+        .max(3);
+    let frac = if last > first {
+        ((app.now - first) / (last - first)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let at = ((bar_w - 1) as f64 * frac).round() as usize;
+    let bar: String = (0..bar_w)
+        .map(|i| match i.cmp(&at) {
+            std::cmp::Ordering::Less => '━',
+            std::cmp::Ordering::Equal => '●',
+            std::cmp::Ordering::Greater => '─',
+        })
+        .collect();
+    let mut x = area.x;
+    for (text, style) in [(left, t.dim), (bar, t.accent), (right, t.dim)] {
+        if x < area.right() {
+            let (nx, _) = buf.set_stringn(x, area.y, &text, (area.right() - x) as usize, style);
+            x = nx;
+        }
+    }
+}
+
+/// The words Tab matched on the command line, wrapped, just above it.
+pub fn completions(app: &App, body: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+    if app.completions.is_empty() || !matches!(app.input, Input::Command(_)) {
+        return;
+    }
+    let text = app.completions.join("  ");
+    let width = usize::from(body.width.max(1));
+    let height = (text.chars().count().div_ceil(width) as u16 + 1).min(body.height);
+    let area = Rect {
+        y: body.bottom() - height,
+        height,
+        ..body
+    };
+    Clear.render(area, buf);
+    Paragraph::new(text)
+        .style(app.theme.input)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
+}
+
+/// A notice too long for the bar, in full, wrapped, just above it. Long errors have
+/// their own overlay that stays until a key (`Overlay::Error`); this is for the rest,
+/// which leave with the notice.
+pub fn long_notice(app: &App, body: Rect, buf: &mut Buffer) {
+    use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
+    let Some(n) = &app.notice else {
+        return;
+    };
+    if !matches!(app.input, Input::None) || n.text.chars().count() < usize::from(body.width) {
+        return;
+    }
+    if app
+        .overlays
+        .iter()
+        .any(|o| matches!(o, crate::tui::overlay::Overlay::Error(e) if *e == n.text))
+    {
+        return;
+    }
+    let width = usize::from(body.width.max(1));
+    let lines = (n.text.chars().count() + 1).div_ceil(width) + 1;
+    let height = (lines as u16).min(body.height);
+    let area = Rect {
+        y: body.bottom() - height,
+        height,
+        ..body
+    };
+    let style = if n.error {
+        app.theme.banner
+    } else {
+        app.theme.bar
+    };
+    Clear.render(area, buf);
+    Paragraph::new(format!(" {}", n.text))
+        .style(style)
+        .wrap(Wrap { trim: false })
+        .render(area, buf);
 }
 
 /// A sticky error notice (one too long for the bar) in full, wrapped, at the bottom of
@@ -149,7 +264,11 @@ pub fn long_error(app: &App, text: &str, body: Rect, buf: &mut Buffer) {
     use ratatui::widgets::{Clear, Paragraph, Widget, Wrap};
     let width = usize::from(body.width.max(1));
     // Word wrapping can take a line more than the characters need.
-    let lines = text.chars().count().div_ceil(width) + 2;
+    let lines: usize = text
+        .lines()
+        .map(|l| l.chars().count().div_ceil(width).max(1))
+        .sum::<usize>()
+        + 2;
     let height = (lines as u16).min(body.height);
     let area = Rect {
         y: body.bottom() - height,
