@@ -64,27 +64,30 @@ fn rounding(who: &str) -> f64 {
 }
 
 /// The samples a loaded test host may spoil: on two shared cores a thread can wait tens
-/// of ms for the CPU, which only ever adds time. Up to a fifth of the samples (at least
-/// one) may be too slow; the slowest of them is returned, as p99 may equal it. A sample
-/// that waited behind another call is off by a whole delay, and that happens to every
-/// other sample, so this allowance cannot hide it; a sample too fast is never excused.
-fn stalled_sample(samples: &[f64], delay: f64, base: f64) -> Option<f64> {
+/// of ms for the CPU, which only ever adds time. Up to a third of the samples (at least
+/// one) may be too slow, and are returned (p99 may equal the slowest). A sample that
+/// waited behind another call is off by a whole delay, and that happens to every other
+/// sample (half of them), so this allowance cannot hide it; a sample too fast is never
+/// excused.
+fn stalled_samples(samples: &[f64], delay: f64, base: f64) -> Vec<f64> {
     let off: Vec<f64> = samples
         .iter()
         .copied()
         .filter(|ms| !agrees(*ms, delay, base, 0.0))
         .collect();
-    let allowed = (samples.len() / 5).max(1);
+    let allowed = (samples.len() / 3).max(1);
     let too_slow = off.iter().all(|ms| *ms > delay + base);
-    if off.is_empty() || off.len() > allowed || !too_slow {
-        return None;
+    if off.len() > allowed || !too_slow {
+        return Vec::new();
     }
-    off.into_iter().reduce(f64::max)
+    off
 }
 
-/// p99 agrees, or is the slowest stalled sample (the histogram keeps two significant digits).
-fn assert_p99(who: &str, node: &str, p99: f64, delay: f64, base: f64, stalled: Option<f64>) {
-    let is_stalled = stalled.is_some_and(|s| (p99 - s).abs() <= s * 0.01 + rounding(who));
+/// p99 agrees, or is a stalled sample (the histogram keeps two significant digits).
+fn assert_p99(who: &str, node: &str, p99: f64, delay: f64, base: f64, stalled: &[f64]) {
+    let is_stalled = stalled
+        .iter()
+        .any(|s| (p99 - s).abs() <= s * 0.01 + rounding(who));
     if !is_stalled {
         assert_agrees(who, node, "p99", p99, delay, base);
     }
@@ -111,9 +114,9 @@ fn assert_snapshot_agrees(who: &str, s: &FleetSnapshot, min_samples: u64) {
             l.history
         );
         assert_agrees(who, &name, "p50", p50, delay, base);
-        let stalled = stalled_sample(&samples, delay, base);
-        assert_p99(who, &name, p99, delay, base, stalled);
-        for ms in samples.into_iter().filter(|ms| Some(*ms) != stalled) {
+        let stalled = stalled_samples(&samples, delay, base);
+        assert_p99(who, &name, p99, delay, base, &stalled);
+        for ms in samples.into_iter().filter(|ms| !stalled.contains(ms)) {
             assert_agrees(who, &name, "sample", ms, delay, base);
         }
     }
@@ -260,8 +263,8 @@ async fn check_watch_and_console_agree_with_the_injected_delay() {
             .flatten()
             .copied()
             .collect();
-        let stalled = stalled_sample(&samples, delay, state_base);
-        assert_p99("console", &name, p99, delay, base, stalled);
+        let stalled = stalled_samples(&samples, delay, state_base);
+        assert_p99("console", &name, p99, delay, base, &stalled);
     }
 
     // `check`'s endpoints are the monitor's snapshots, as JSON: at least the one sample
