@@ -101,6 +101,37 @@ impl Reply {
     pub fn class(&self) -> Class {
         self.verdict.class
     }
+
+    /// The audit line of this registration attempt: the public keys and the result,
+    /// never a password (the request holds none).
+    pub fn audit_entry(
+        &self,
+        network: &str,
+        endpoint: &url::Url,
+        req: &Request,
+    ) -> crate::audit::Entry {
+        let mut entry =
+            crate::audit::Entry::now(network, endpoint.as_str(), &format!("register {}", req.name));
+        entry.after = json!({
+            "name": req.name,
+            "owner_key": req.keys.owner,
+            "active_key": req.keys.active,
+            "memo_key": req.keys.memo,
+            "referrer": req.referrer,
+            "http_status": self.status,
+            "class": self.class(),
+        });
+        entry.result = if self.class() == Class::Registered {
+            "registered".into()
+        } else {
+            format!(
+                "failed: {}: {}",
+                self.class().label(),
+                self.verdict.texts.join("; ")
+            )
+        };
+        entry
+    }
 }
 
 /// A faucet at `url` (its base; `/api/v1/accounts` is appended).
