@@ -43,6 +43,10 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| eyre!("starting the runtime: {e}"))
 }
 
+fn cache_dir() -> Option<std::path::PathBuf> {
+    crate::faucet::cache::cache_dir()
+}
+
 fn faucet_config(cfg: &Config) -> Result<(&Faucet, &Network)> {
     collect::faucet_config(cfg).map_err(|e| eyre!("{e}"))
 }
@@ -92,7 +96,13 @@ pub fn register(cfg: &Config, req: RegisterRequest, out: &mut impl Write) -> Res
     // On disk before the operator sees the result.
     audit::append_default(&entry).wrap_err("writing the audit log")?;
     if !registered
-        && let Err(e) = collect::remember_failure(f, &request.name, &reply, collect::unix_now())
+        && let Err(e) = collect::remember_failure(
+            f,
+            cache_dir().as_deref(),
+            &request.name,
+            &reply,
+            collect::unix_now(),
+        )
     {
         super::print_stderr(&format!("btsops: warning: {e}"));
     }
@@ -133,7 +143,7 @@ fn write_reply(req: &Request, reply: &Reply, as_json: bool, out: &mut impl Write
 
 /// Reads the chain (past what the cache holds), updates the cache, computes the KPIs.
 pub async fn collect(cfg: &Config) -> Result<Stats> {
-    let (stats, warnings) = collect::collect(cfg, &mut |_| {})
+    let (stats, warnings) = collect::collect(cfg, cache_dir().as_deref(), &mut |_| {})
         .await
         .map_err(|e| eyre!("{e}"))?;
     for w in warnings {
@@ -167,11 +177,7 @@ pub fn stats(cfg: &Config, as_json: bool, out: &mut impl Write) -> Result<u8> {
     Ok(0)
 }
 
-fn coins(sat: i64) -> String {
-    crate::chain::to_pretty_string(sat, 5, "")
-        .trim_end()
-        .to_string()
-}
+use crate::faucet::kpi::coins;
 
 fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
     let k = &s.kpis;

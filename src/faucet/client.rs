@@ -142,9 +142,7 @@ pub struct FaucetClient {
 
 impl FaucetClient {
     pub fn new(url: &url::Url, ca_file: Option<&Path>, timeout: Duration) -> Result<Self, String> {
-        let base = url.as_str().trim_end_matches('/');
-        let endpoint = url::Url::parse(&format!("{base}/api/v1/accounts"))
-            .map_err(|e| format!("faucet url {url}: {e}"))?;
+        let endpoint = endpoint_of(url)?;
         let tls = crate::rpc::tls::client_config(ca_file)?;
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -231,6 +229,12 @@ impl FaucetClient {
             detail: r.body,
         }
     }
+}
+
+/// Where registrations go for a faucet at `url`: `{url}/api/v1/accounts`.
+pub fn endpoint_of(url: &url::Url) -> Result<url::Url, String> {
+    let base = url.as_str().trim_end_matches('/');
+    url::Url::parse(&format!("{base}/api/v1/accounts")).map_err(|e| format!("faucet url {url}: {e}"))
 }
 
 /// The result of [`FaucetClient::probe`].

@@ -3,7 +3,7 @@
 //! fees of its accounts (only what changed, when the cache knows them), its balance and the
 //! fee, probe the faucet, compute. Errors are text naming the endpoint and call.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::cache::{self, Cache};
@@ -51,15 +51,21 @@ pub fn faucet_config(cfg: &Config) -> Result<(&Faucet, &Network), String> {
     Ok((f, n))
 }
 
-/// The cache file of this faucet's registrar, if there is a cache dir.
-pub fn cache_path(f: &Faucet) -> Option<PathBuf> {
-    cache::cache_dir().map(|d| cache::file_for(&d, &f.network, &f.registrar))
+/// The cache file of this faucet's registrar in `dir`, if there is a cache dir.
+pub fn cache_path(f: &Faucet, dir: Option<&Path>) -> Option<PathBuf> {
+    dir.map(|d| cache::file_for(d, &f.network, &f.registrar))
 }
 
 /// Failures are known only to whoever sent the request: kept with the KPI cache. An
 /// error is returned as text to show (the registration itself is unaffected).
-pub fn remember_failure(f: &Faucet, name: &str, reply: &Reply, now: i64) -> Result<(), String> {
-    let Some(path) = cache_path(f) else {
+pub fn remember_failure(
+    f: &Faucet,
+    cache_dir: Option<&Path>,
+    name: &str,
+    reply: &Reply,
+    now: i64,
+) -> Result<(), String> {
+    let Some(path) = cache_path(f, cache_dir) else {
         return Ok(());
     };
     let mut c = cache::load(&path).unwrap_or_default();
@@ -109,14 +115,16 @@ pub fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// Reads the chain (past what the cache holds), updates the cache, computes the KPIs.
+/// Reads the chain (past what the cache in `cache_dir` holds), updates the cache,
+/// computes the KPIs. Also returns warnings to show (a cache that could not be written).
 pub async fn collect(
     cfg: &Config,
+    cache_dir: Option<&Path>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Stats, Vec<String>), String> {
     let (f, net) = faucet_config(cfg)?;
     let c = connect(net).await?;
-    let result = read(&c, f, progress).await;
+    let result = read(&c, f, cache_dir, progress).await;
     c.close().await;
     let (mut stats, warnings) = result?;
     stats.probe = FaucetClient::new(&f.url, f.ca_file.as_deref(), TIMEOUT)?
@@ -128,6 +136,7 @@ pub async fn collect(
 async fn read(
     c: &RpcClient,
     f: &Faucet,
+    cache_dir: Option<&Path>,
     progress: &mut (dyn FnMut(Progress) + Send),
 ) -> Result<(Stats, Vec<String>), String> {
     let err = |e: history::HistoryError| e.to_string();
@@ -138,7 +147,7 @@ async fn read(
         .map_err(|e| e.to_string())?
         .head_block_number;
     let r = history::registrar(c, &f.registrar).await.map_err(err)?;
-    let path = cache_path(f);
+    let path = cache_path(f, cache_dir);
     let loaded = path.as_deref().and_then(cache::load);
     let mut fresh_cache = false;
     let mut cached = match loaded {

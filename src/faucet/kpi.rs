@@ -126,6 +126,13 @@ pub struct Kpis {
     pub daily: Vec<u64>,
 }
 
+/// Core-asset satoshis as coins (precision 5), e.g. `1234.56789`.
+pub fn coins(sat: i64) -> String {
+    crate::chain::to_pretty_string(sat, 5, "")
+        .trim_end()
+        .to_string()
+}
+
 /// Days in [`Kpis::daily`].
 pub const DAILY_DAYS: usize = 30;
 

@@ -5,10 +5,14 @@
 
 mod act;
 mod actions;
+mod faucet_act;
 pub mod alert_command;
 pub mod app;
 pub mod columns;
 pub mod commands;
+pub mod faucet_form;
+pub mod faucet_pane;
+pub mod faucet_task;
 pub mod keymap;
 pub mod lb_pane;
 pub mod live;

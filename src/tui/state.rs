@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::columns::Column;
 use super::commands::Scope;
 use super::keymap::Keymap;
+use super::faucet_pane::FaucetPane;
 use super::lb_pane::LbPane;
 use super::marks::AlertMarks;
 use super::ops::Arming;
@@ -37,6 +38,7 @@ pub enum Pane {
     Events,
     Alerts,
     Lb,
+    Faucet,
 }
 
 impl Pane {
@@ -47,6 +49,7 @@ impl Pane {
             Pane::Events => Scope::Events,
             Pane::Alerts => Scope::Alerts,
             Pane::Lb => Scope::Lb,
+            Pane::Faucet => Scope::Faucet,
         }
     }
 
@@ -57,6 +60,7 @@ impl Pane {
             Pane::Events => "events",
             Pane::Alerts => "alerts",
             Pane::Lb => "load balancers",
+            Pane::Faucet => "faucet",
         }
     }
 }
@@ -198,6 +202,8 @@ pub struct App {
     pub overlays: Vec<Overlay>,
     /// The load-balancer pane.
     pub lb: LbPane,
+    /// The faucet pane.
+    pub faucet: FaucetPane,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -256,6 +262,7 @@ impl App {
             saved_marks: AlertMarks::default(),
             overlays: Vec::new(),
             lb: LbPane::default(),
+            faucet: FaucetPane::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -285,6 +292,7 @@ impl App {
             .map(|n| n.name.clone())
             .collect();
         self.lb.configure(config);
+        self.faucet.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).
