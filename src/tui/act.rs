@@ -214,8 +214,16 @@ pub(super) fn undo(app: &mut App) -> Vec<Effect> {
 
 /// Opens the confirmation that arms a protected network.
 pub(super) fn arm(app: &mut App, arg: Option<&str>) {
+    // In the faucet pane, the faucet's network.
+    let faucet_network = app
+        .faucet
+        .conf
+        .as_ref()
+        .filter(|_| app.pane == super::state::Pane::Faucet)
+        .map(|c| c.network.clone());
     let network = arg
         .map(str::to_string)
+        .or(faucet_network)
         .or_else(|| app.tab.clone())
         .or_else(|| app.focused_node().map(|n| n.network.clone()));
     let Some(network) = network else {

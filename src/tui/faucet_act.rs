@@ -95,8 +95,8 @@ fn plan(app: &mut App, f: Filled) -> Option<Plan> {
     })
 }
 
-/// A registration's result: on screen (the reply verbatim and its class), in the pane,
-/// and a fresh read of the numbers when the faucet registered it.
+/// A registration's result: on screen (the reply verbatim and its class) and in the pane
+/// (the numbers are read again once the chain has the account).
 pub(super) fn done(app: &mut App, r: ActionReport) -> Vec<Effect> {
     let Some(f) = r.faucet else {
         return Vec::new();
@@ -112,18 +112,13 @@ pub(super) fn done(app: &mut App, r: ActionReport) -> Vec<Effect> {
         format!("{}: {} ({status}): {} ({audit})", r.title, f.class, f.body),
         !f.registered || r.audit.is_err(),
     );
-    let registered = f.registered;
     app.faucet.last = Some(Registered {
         name: f.name,
         class: f.class,
-        registered,
+        registered: f.registered,
         status: f.status,
         reply: f.body,
         account: None,
     });
-    if registered {
-        vec![Effect::FaucetRefresh]
-    } else {
-        Vec::new()
-    }
+    Vec::new()
 }

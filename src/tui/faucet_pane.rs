@@ -102,9 +102,14 @@ impl FaucetPane {
         }
     }
 
-    pub fn fold(&mut self, msg: FaucetMsg) {
+    /// Folds a message in; true when the chain now has an account registered from here
+    /// (time to read the numbers again).
+    pub fn fold(&mut self, msg: FaucetMsg) -> bool {
         match msg {
-            FaucetMsg::Progress(p) => self.progress = Some(p),
+            FaucetMsg::Progress(p) => {
+                self.progress = Some(p);
+                false
+            }
             FaucetMsg::Read {
                 time,
                 result,
@@ -119,10 +124,16 @@ impl FaucetPane {
                     }
                     Err(e) => self.error = Some(e),
                 }
+                false
             }
             FaucetMsg::Account { name, result } => {
-                if let Some(l) = self.last.as_mut().filter(|l| l.name == name) {
-                    l.account = Some(result);
+                let on_chain = result.is_ok();
+                match self.last.as_mut().filter(|l| l.name == name) {
+                    Some(l) => {
+                        l.account = Some(result);
+                        on_chain
+                    }
+                    None => false,
                 }
             }
         }
@@ -161,10 +172,10 @@ mod tests {
             result: Ok("1.2.9".into()),
         });
         assert_eq!(p.last.as_ref().and_then(|l| l.account.clone()), None);
-        p.fold(FaucetMsg::Account {
+        assert!(p.fold(FaucetMsg::Account {
             name: "a-1".into(),
             result: Ok("1.2.10".into()),
-        });
+        }));
         assert_eq!(
             p.last.as_ref().and_then(|l| l.account.clone()),
             Some(Ok("1.2.10".into()))

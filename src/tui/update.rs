@@ -114,8 +114,11 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone(report) => act::done(app, *report),
         Msg::Faucet(m) => {
-            app.faucet.fold(m);
-            Vec::new()
+            if app.faucet.fold(m) {
+                vec![Effect::FaucetRefresh]
+            } else {
+                Vec::new()
+            }
         }
         Msg::ReplayEnded => {
             if let Some(r) = &mut app.replay {

@@ -14,7 +14,7 @@ pub fn draw(app: &App, form: &FaucetForm, area: Rect, buf: &mut Buffer) {
     let w = area.width.min(96);
     let mut lines = vec![Line::styled(
         format!(
-            "on {}: a password (keys derived as `keys derive` does, then it is dropped) or the three public keys",
+            "on {}: a password (the keys are derived from it, then it is dropped), or three public keys",
             form.network
         ),
         t.dim,
@@ -42,7 +42,10 @@ pub fn draw(app: &App, form: &FaucetForm, area: Rect, buf: &mut Buffer) {
         "Tab/↓ next  S-Tab/↑ previous  Enter check and confirm  Esc cancel",
         t.title,
     ));
-    let h = (lines.len() as u16 + 4).min(area.height);
+    // Rows once wrapped inside the borders, so the last line (the keys) always shows.
+    let inner = usize::from(w.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let h = (rows as u16 + 2).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
