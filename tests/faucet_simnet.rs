@@ -443,12 +443,34 @@ async fn each_error_class_is_produced_by_the_faucet_and_classified() {
     assert!(p.reachable && p.status == Some(400), "{p:?}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(count(&c).await, before, "the probe registered nothing");
+    let quick = p.latency_ms.expect("a latency with a reply");
     fleet.faults(f::NET, "faucet").unwrap().refuse_connections();
     let r = main
         .register(&request("class-8", keys("class-8"), None))
         .await;
     assert_eq!(r.class(), Class::FaucetDown, "{}", r.body);
     assert!(!main.probe().await.reachable);
+
+    // Back up but slow: the probe's latency shows it (the listener comes back on its own
+    // time, so a few tries).
+    let faults = fleet.faults(f::NET, "faucet").unwrap();
+    faults.recover();
+    faults.set_slow_processing(Duration::from_millis(400), Duration::ZERO);
+    let mut slow = None;
+    for _ in 0..50 {
+        let p = f::client(&fleet, "faucet").probe().await;
+        if p.reachable {
+            slow = Some(p);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let slow = slow.expect("the faucet answers again");
+    let slow_ms = slow.latency_ms.expect("a latency with a reply");
+    assert!(
+        slow_ms >= 400.0 && slow_ms > quick,
+        "probe took {slow_ms} ms with a 400 ms faucet ({quick} ms before)"
+    );
     fleet.shutdown().await;
 }
 
@@ -620,7 +642,11 @@ async fn a_warm_read_asks_only_for_what_changed_and_counts_the_same() {
     assert_eq!(stat_u64(&after, &["read", "accounts"]), 1, "{after}");
     let gained = stat_i64(&after, &["kpis", "rewards", "total"])
         - stat_i64(&cold, &["kpis", "rewards", "total"]);
-    assert_eq!(gained, fee - fee * 2000 / 10_000, "all but the network's 20%");
+    assert_eq!(
+        gained,
+        fee - fee * 2000 / 10_000,
+        "all but the network's 20%"
+    );
     // And the same numbers with no cache at all.
     std::fs::remove_dir_all(dir.path().join("cache")).unwrap();
     let again = stats(dir.path(), &config).await;

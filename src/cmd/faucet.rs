@@ -160,7 +160,12 @@ pub fn stats(cfg: &Config, as_json: bool, out: &mut impl Write) -> Result<u8> {
         let doc = json!({
             "network": f.network,
             "registrar": s.registrar,
-            "faucet": {"url": f.url.as_str(), "reachable": s.probe.reachable, "http_status": s.probe.status},
+            "faucet": {
+                "url": f.url.as_str(),
+                "reachable": s.probe.reachable,
+                "http_status": s.probe.status,
+                "latency_ms": s.probe.latency_ms,
+            },
             "kpis": s.kpis,
             "read": {
                 "pages": s.read.pages,
@@ -190,7 +195,10 @@ fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
         f.url, f.network, s.registrar
     )?;
     let reach = match s.probe.status {
-        Some(st) if s.probe.reachable => format!("reachable (HTTP {st} to a malformed probe)"),
+        Some(st) if s.probe.reachable => format!(
+            "reachable in {:.0} ms (HTTP {st} to a malformed probe)",
+            s.probe.latency_ms.unwrap_or(0.0)
+        ),
         _ => format!("DOWN: {}", s.probe.detail),
     };
     writeln!(out, "  faucet:        {reach}")?;

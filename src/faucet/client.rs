@@ -110,8 +110,11 @@ impl Reply {
         endpoint: &url::Url,
         req: &Request,
     ) -> crate::audit::Entry {
-        let mut entry =
-            crate::audit::Entry::now(network, endpoint.as_str(), &format!("register {}", req.name));
+        let mut entry = crate::audit::Entry::now(
+            network,
+            endpoint.as_str(),
+            &format!("register {}", req.name),
+        );
         entry.after = json!({
             "name": req.name,
             "owner_key": req.keys.owner,
@@ -221,11 +224,14 @@ impl FaucetClient {
     /// Reachability without side effects: a body with no `account`, which every faucet
     /// refuses as malformed (tapin: 400). Any HTTP answer below 500 means reachable.
     pub async fn probe(&self) -> Probe {
+        let started = std::time::Instant::now();
         let r = self.post(&json!({ "probe": "btsops" })).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let reachable = matches!(r.status, Some(s) if s < 500);
         Probe {
             reachable,
             status: r.status,
+            latency_ms: r.status.map(|_| elapsed),
             detail: r.body,
         }
     }
@@ -234,14 +240,17 @@ impl FaucetClient {
 /// Where registrations go for a faucet at `url`: `{url}/api/v1/accounts`.
 pub fn endpoint_of(url: &url::Url) -> Result<url::Url, String> {
     let base = url.as_str().trim_end_matches('/');
-    url::Url::parse(&format!("{base}/api/v1/accounts")).map_err(|e| format!("faucet url {url}: {e}"))
+    url::Url::parse(&format!("{base}/api/v1/accounts"))
+        .map_err(|e| format!("faucet url {url}: {e}"))
 }
 
 /// The result of [`FaucetClient::probe`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
     pub reachable: bool,
     pub status: Option<u16>,
+    /// From sending the request to the whole reply, when one came.
+    pub latency_ms: Option<f64>,
     pub detail: String,
 }
 

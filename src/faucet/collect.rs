@@ -164,10 +164,9 @@ async fn read(
     })
     .await
     .map_err(err)?;
-    let (fees, fee_reads) =
-        history::account_fees(c, &cached.registrations, &mut cached.fees, head)
-            .await
-            .map_err(err)?;
+    let (fees, fee_reads) = history::account_fees(c, &cached.registrations, &mut cached.fees, head)
+        .await
+        .map_err(err)?;
     let mut warnings = Vec::new();
     // Written only when something was read: a warm run with nothing new writes nothing.
     if let Some(p) = &path
@@ -201,6 +200,7 @@ async fn read(
             probe: Probe {
                 reachable: false,
                 status: None,
+                latency_ms: None,
                 detail: "not probed yet".into(),
             },
         },

@@ -3,8 +3,8 @@
 
 use super::act;
 use super::columns;
-use super::faucet_act;
 use super::commands::{self, CommandId};
+use super::faucet_act;
 use super::msg::{Effect, ReplayCmd};
 use super::overlay::Overlay;
 use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SNOOZE_S};

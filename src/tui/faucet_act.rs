@@ -26,7 +26,9 @@ pub(super) fn open_form(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     }
     app.overlays
-        .push(Overlay::FaucetForm(Box::new(FaucetForm::new(&network, &prefix))));
+        .push(Overlay::FaucetForm(Box::new(FaucetForm::new(
+            &network, &prefix,
+        ))));
     Vec::new()
 }
 
@@ -53,7 +55,7 @@ pub(super) fn form_key(app: &mut App, k: Key) -> Vec<Effect> {
             Vec::new()
         }
         FormKey::Submit => {
-            let Ok(filled) = form.submit() else {
+            let Some(filled) = form.submit() else {
                 // The errors show next to their fields.
                 return Vec::new();
             };
@@ -76,7 +78,12 @@ fn plan(app: &mut App, f: Filled) -> Option<Plan> {
         .faucet
         .stats
         .as_ref()
-        .map(|s| format!(" ({} at the last read)", crate::faucet::kpi::coins(s.kpis.fee)))
+        .map(|s| {
+            format!(
+                " ({} at the last read)",
+                crate::faucet::kpi::coins(s.kpis.fee)
+            )
+        })
         .unwrap_or_default();
     Some(Plan {
         title: format!("register {}", f.name),

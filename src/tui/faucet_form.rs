@@ -9,9 +9,19 @@ use super::keymap::{Code, Key};
 use crate::chain::{PublicKey, account_name_problem};
 use crate::faucet::Keys;
 
+/// Longest secret taken, in bytes: its buffer is allocated once at this size, so typing
+/// never moves it (a moved buffer would leave an unwiped copy behind).
+pub const MAX_SECRET_BYTES: usize = 256;
+
 /// Text that must not be shown, logged or kept: wiped on drop, `Debug` prints no content.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
+
+impl Default for Secret {
+    fn default() -> Secret {
+        Secret(Zeroizing::new(String::with_capacity(MAX_SECRET_BYTES)))
+    }
+}
 
 impl Secret {
     pub fn is_empty(&self) -> bool {
@@ -23,8 +33,11 @@ impl Secret {
         self.0.chars().count()
     }
 
+    /// Typed characters past `MAX_SECRET_BYTES` are dropped rather than grow the buffer.
     fn push(&mut self, c: char) {
-        self.0.push(c);
+        if self.0.len() + c.len_utf8() <= MAX_SECRET_BYTES {
+            self.0.push(c);
+        }
     }
 
     fn pop(&mut self) {
@@ -209,11 +222,11 @@ impl FaucetForm {
     }
 
     /// Checks every field; on success the public keys (derived from the password, if one
-    /// was given). On failure the errors stay on the form, next to their fields.
-    pub fn submit(&mut self) -> Result<Filled, ()> {
+    /// was given). `None`: the errors stay on the form, next to their fields.
+    pub fn submit(&mut self) -> Option<Filled> {
         self.errors = self.problems();
         if !self.errors.is_empty() {
-            return Err(());
+            return None;
         }
         let keys = if self.password.is_empty() {
             Keys::from_public(&self.owner, &self.active, &self.memo, &self.prefix)
@@ -221,14 +234,14 @@ impl FaucetForm {
             Keys::from_password(&self.name, self.password.expose(), &self.prefix)
         };
         match keys {
-            Ok(keys) => Ok(Filled {
+            Ok(keys) => Some(Filled {
                 name: self.name.clone(),
                 keys,
                 referrer: Some(self.referrer.trim().to_string()).filter(|r| !r.is_empty()),
             }),
             Err(e) => {
                 self.errors = vec![(Field::Password, e)];
-                Err(())
+                None
             }
         }
     }
@@ -305,14 +318,14 @@ mod tests {
     fn each_field_gets_its_own_error() {
         let mut f = FaucetForm::new("testnet", "TEST");
         typed(&mut f, "Bad_Name");
-        assert_eq!(f.submit(), Err(()));
+        assert!(f.submit().is_none());
         assert!(f.error(Field::Name).is_some());
         assert!(f.error(Field::Password).is_some(), "no password, no keys");
         f.focus = Field::Owner;
         typed(&mut f, "TEST-not-a-key");
         f.focus = Field::Referrer;
         typed(&mut f, "Nobody!");
-        assert_eq!(f.submit(), Err(()));
+        assert!(f.submit().is_none());
         assert!(f.error(Field::Owner).is_some());
         assert_eq!(
             f.error(Field::Active),

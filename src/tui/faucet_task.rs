@@ -113,11 +113,11 @@ pub async fn register(
     let Some(setup) = setup else {
         return failed("no [faucet] in the config".into());
     };
-    let client = match FaucetClient::new(&setup.faucet.url, setup.faucet.ca_file.as_deref(), TIMEOUT)
-    {
-        Ok(c) => c,
-        Err(e) => return failed(e),
-    };
+    let client =
+        match FaucetClient::new(&setup.faucet.url, setup.faucet.ca_file.as_deref(), TIMEOUT) {
+            Ok(c) => c,
+            Err(e) => return failed(e),
+        };
     let reply = client.register(&request).await;
     let entry = reply.audit_entry(network, client.endpoint(), &request);
     let registered = reply.class() == Class::Registered;

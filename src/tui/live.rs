@@ -6,8 +6,8 @@ use tokio::task::JoinHandle;
 
 use super::alert_command::{self, ALERT_COMMAND_TIMEOUT, ALERT_LIMITS, AlertJob};
 use super::app::{App, Effect, Msg};
-use super::{faucet_task, ops_task};
 use super::terminal::{self, Options, TuiError};
+use super::{faucet_task, ops_task};
 use crate::config::Config;
 use crate::monitor::engine::{Engine, EngineOptions};
 use crate::monitor::{EndpointKind, FleetSnapshot};

@@ -5,11 +5,11 @@
 
 mod act;
 mod actions;
-mod faucet_act;
 pub mod alert_command;
 pub mod app;
 pub mod columns;
 pub mod commands;
+mod faucet_act;
 pub mod faucet_form;
 pub mod faucet_pane;
 pub mod faucet_task;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use super::columns::Column;
 use super::commands::Scope;
-use super::keymap::Keymap;
 use super::faucet_pane::FaucetPane;
+use super::keymap::Keymap;
 use super::lb_pane::LbPane;
 use super::marks::AlertMarks;
 use super::ops::Arming;

@@ -4,8 +4,8 @@
 
 use super::act;
 use super::actions;
-use super::faucet_act;
 use super::commands::CommandId;
+use super::faucet_act;
 use super::keymap::{Code, Key};
 use super::msg::{Effect, Msg};
 use super::overlay::Overlay;

@@ -97,6 +97,7 @@ fn stats() -> Stats {
         probe: Probe {
             reachable: true,
             status: Some(400),
+            latency_ms: Some(48.0),
             detail: String::new(),
         },
     }
@@ -134,7 +135,7 @@ fn the_pane_reads_its_numbers_and_says_how_far_a_read_got() {
     press(&mut app, "5");
     let s = render(&app);
     for needle in [
-        "reachable (HTTP 400 to a malformed probe)",
+        "reachable in 48 ms (HTTP 400 to a malformed probe)",
         "read 12s ago",
         "runway 19753 registrations",
         "today 4  7 days 31  30 days 150  since 2025-11-01: 160",
@@ -184,7 +185,10 @@ fn faucet_form_screens_show_errors_next_to_their_fields() {
         press(&mut app, "5 n");
         assert!(matches!(app.overlays.last(), Some(Overlay::FaucetForm(_))));
         // A bad name, no password, one bad key, a bad referrer.
-        press(&mut app, "Bad_Name Tab Tab TEST-nokey Tab Tab Tab Bob! Enter");
+        press(
+            &mut app,
+            "Bad_Name Tab Tab TEST-nokey Tab Tab Tab Bob! Enter",
+        );
         let Some(Overlay::FaucetForm(form)) = app.overlays.last() else {
             panic!("the form closed:\n{}", render(&app));
         };
@@ -217,7 +221,10 @@ fn the_password_shows_as_dots_and_never_reaches_the_confirmation() {
             referrer: None,
         }]
     );
-    assert!(!format!("{app:?}").contains(PASSWORD), "gone from the state");
+    assert!(
+        !format!("{app:?}").contains(PASSWORD),
+        "gone from the state"
+    );
     let s = render(&app);
     for needle in [
         "POST https://faucet.example.org/api/v1/accounts",
@@ -359,9 +366,14 @@ async fn a_registration_from_the_keyboard_against_simnet() {
         tx,
     )
     .expect("a reader for [faucet]");
-    pump(&mut app, &mut rx, &wake, "the first read", |_| {}, |a| {
-        a.faucet.stats.is_some()
-    })
+    pump(
+        &mut app,
+        &mut rx,
+        &wake,
+        "the first read",
+        |_| {},
+        |a| a.faucet.stats.is_some(),
+    )
     .await;
     let before = app.faucet.stats.as_ref().map_or(0, |s| s.kpis.today);
 
@@ -403,10 +415,20 @@ async fn a_registration_from_the_keyboard_against_simnet() {
     assert!(render(&app).contains("registered"), "{}", render(&app));
 
     // The id, once the chain has the account, and the numbers read again.
-    pump(&mut app, &mut rx, &wake, "the account's id", |_| {}, |a| {
-        a.faucet.last.as_ref().is_some_and(|l| l.account.is_some())
-            && a.faucet.stats.as_ref().is_some_and(|s| s.kpis.today > before)
-    })
+    pump(
+        &mut app,
+        &mut rx,
+        &wake,
+        "the account's id",
+        |_| {},
+        |a| {
+            a.faucet.last.as_ref().is_some_and(|l| l.account.is_some())
+                && a.faucet
+                    .stats
+                    .as_ref()
+                    .is_some_and(|s| s.kpis.today > before)
+        },
+    )
     .await;
     let c = f::connect(&fleet).await;
     let id = f::wait_account(&c, name).await;

@@ -113,8 +113,17 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|at| format!("read {} ago", fmt::age(app.now, at)))
         .unwrap_or_default();
     let (reach, style) = match s.probe.status {
-        Some(st) if s.probe.reachable => (format!("reachable (HTTP {st} to a malformed probe)"), t.ok),
-        _ => (format!("DOWN: {}", fmt::first_line(&s.probe.detail)), t.down),
+        Some(st) if s.probe.reachable => (
+            format!(
+                "reachable in {} ms (HTTP {st} to a malformed probe)",
+                fmt::ms(s.probe.latency_ms)
+            ),
+            t.ok,
+        ),
+        _ => (
+            format!("DOWN: {}", fmt::first_line(&s.probe.detail)),
+            t.down,
+        ),
     };
     out.line(&format!("faucet      {reach}   {read}"), style);
     numbers(app, conf, s, &mut out);
@@ -135,10 +144,9 @@ fn numbers(app: &App, conf: &FaucetConf, s: &Stats, out: &mut Lines<'_>) {
         ),
         if k.runway < 10 { t.crit } else { t.text },
     );
-    let since = k
-        .since
-        .as_ref()
-        .map_or(String::new(), |d| format!("  (history trimmed: counts since {d})"));
+    let since = k.since.as_ref().map_or(String::new(), |d| {
+        format!("  (history trimmed: counts since {d})")
+    });
     out.line(
         &format!(
             "registered  today {}  7 days {}  30 days {}  since {}: {}{since}",
@@ -199,7 +207,14 @@ fn chart(app: &App, s: &Stats, out: &mut Lines<'_>) {
         .flat_map(|v| std::iter::repeat_n(*v, per_day))
         .collect();
     let needed = k.pace.needed_per_day;
-    let top = k.daily.iter().copied().max().unwrap_or(0).max(needed.ceil() as u64).max(1);
+    let top = k
+        .daily
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(needed.ceil() as u64)
+        .max(1);
     let r = Rect {
         x: out.area.x,
         y: out.y,
@@ -228,7 +243,8 @@ fn chart(app: &App, s: &Stats, out: &mut Lines<'_>) {
 fn lists(app: &App, s: &Stats, out: &mut Lines<'_>) {
     let t = &app.theme;
     let k = &s.kpis;
-    let when = |unix: i64| ChainTime::from_unix_timestamp(unix).map_or(String::new(), |c| c.to_string());
+    let when =
+        |unix: i64| ChainTime::from_unix_timestamp(unix).map_or(String::new(), |c| c.to_string());
     out.line("last registrations", t.header);
     if k.last_registrations.is_empty() {
         out.line("  none", t.dim);
@@ -239,7 +255,10 @@ fn lists(app: &App, s: &Stats, out: &mut Lines<'_>) {
             t.text,
         );
     }
-    out.line("last failures (sent from here or `faucet register`)", t.header);
+    out.line(
+        "last failures (sent from here or `faucet register`)",
+        t.header,
+    );
     if k.last_failures.is_empty() {
         out.line("  none", t.dim);
     }

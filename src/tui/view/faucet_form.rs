@@ -24,9 +24,16 @@ pub fn draw(app: &App, form: &FaucetForm, area: Rect, buf: &mut Buffer) {
         let value = form.shown(f);
         let mark = if focused { "▸" } else { " " };
         let mut spans = vec![
-            Span::styled(format!("{mark} {:<11}", f.label()), if focused { t.accent } else { t.dim }),
             Span::styled(
-                if focused { format!("{value}▏") } else { value },
+                format!("{mark} {:<11}", f.label()),
+                if focused { t.accent } else { t.dim },
+            ),
+            Span::styled(
+                if focused {
+                    format!("{value}▏")
+                } else {
+                    value
+                },
                 if focused { t.input } else { t.text },
             ),
         ];
