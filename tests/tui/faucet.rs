@@ -458,6 +458,63 @@ async fn a_registration_from_the_keyboard_against_simnet() {
     assert_eq!(l["after"]["active_key"], keys.active.as_str());
     assert_eq!(l["after"]["memo_key"], keys.memo.as_str());
     assert_eq!(l["after"]["http_status"], 200);
+
+    // The same name again: the faucet's refusal verbatim, with its class, audited, and
+    // among the pane's last failures once the numbers are read again (`r`).
+    press(&mut app, "n");
+    type_text(&mut app, name);
+    press(&mut app, "Tab");
+    type_text(&mut app, PASSWORD);
+    press(&mut app, "Enter");
+    let plan = sent(press(&mut app, "y"));
+    ops.send(plan).expect("ops task runs");
+    pump(
+        &mut app,
+        &mut rx,
+        &wake,
+        "the refusal",
+        |_| {},
+        |a| a.faucet.last.as_ref().is_some_and(|l| !l.registered),
+    )
+    .await;
+    let last = app.faucet.last.clone().expect("a result");
+    assert_eq!(last.class, "name taken", "{last:?}");
+    assert!(last.reply.contains("Account exists"), "{}", last.reply);
+    assert!(render(&app).contains("Account exists"), "{}", render(&app));
+    let lines = audit_lines(&state);
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines[1]["result"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("failed: name taken")),
+        "{}",
+        lines[1]
+    );
+    for e in press(&mut app, "r") {
+        if e == Effect::FaucetRefresh {
+            wake.notify_one();
+        }
+    }
+    pump(
+        &mut app,
+        &mut rx,
+        &wake,
+        "the failure listed",
+        |_| {},
+        |a| {
+            a.faucet
+                .stats
+                .as_ref()
+                .is_some_and(|s| !s.kpis.last_failures.is_empty())
+        },
+    )
+    .await;
+    assert!(
+        render(&app).contains("name taken: Account exists"),
+        "{}",
+        render(&app)
+    );
+
     for entry in walk(tmp.path()) {
         let text = String::from_utf8_lossy(&std::fs::read(&entry).expect("read")).into_owned();
         assert!(!text.contains(PASSWORD), "password in {}", entry.display());

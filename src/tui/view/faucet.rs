@@ -272,6 +272,9 @@ fn lists(app: &App, s: &Stats, out: &mut Lines<'_>) {
 
 fn last_from_here(app: &App, out: &mut Lines<'_>) {
     let t = &app.theme;
+    if let Some(r) = app.running.as_ref().filter(|r| r.starts_with("register ")) {
+        out.line(&format!("running: {r}"), t.warn);
+    }
     let Some(l) = &app.faucet.last else {
         return;
     };
