@@ -147,7 +147,28 @@ fn config_text(fleet: &FleetHandle, lbs: &[LbEndpoint]) -> String {
     for l in lbs {
         lb_section(&mut t, l, &l.name);
     }
+    faucet_section(&mut t, fleet);
     t
+}
+
+/// `[faucet]` for the testnet's faucet, so the console's faucet pane (`5`) has one: a
+/// target of 100 accounts over the month around today.
+fn faucet_section(t: &mut String, fleet: &FleetHandle) {
+    let Some(f) = fleet
+        .endpoints()
+        .iter()
+        .find(|e| e.kind == crate::simnet::EndpointKind::Faucet && e.network == "testnet")
+    else {
+        return;
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    t.push_str(&format!(
+        "\n[faucet]\nnetwork = \"testnet\"\nurl = \"{}\"\nregistrar = \"faucet\"\n\
+         target_accounts = 100\nstart_date = \"{}\"\ntarget_date = \"{}\"\n",
+        f.url,
+        today - time::Duration::days(7),
+        today + time::Duration::days(23)
+    ));
 }
 
 /// Which load balancers the demo puts in front of its nodes.

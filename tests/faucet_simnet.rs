@@ -443,12 +443,34 @@ async fn each_error_class_is_produced_by_the_faucet_and_classified() {
     assert!(p.reachable && p.status == Some(400), "{p:?}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(count(&c).await, before, "the probe registered nothing");
+    let quick = p.latency_ms.expect("a latency with a reply");
     fleet.faults(f::NET, "faucet").unwrap().refuse_connections();
     let r = main
         .register(&request("class-8", keys("class-8"), None))
         .await;
     assert_eq!(r.class(), Class::FaucetDown, "{}", r.body);
     assert!(!main.probe().await.reachable);
+
+    // Back up but slow: the probe's latency shows it (the listener comes back on its own
+    // time, so a few tries).
+    let faults = fleet.faults(f::NET, "faucet").unwrap();
+    faults.recover();
+    faults.set_slow_processing(Duration::from_millis(400), Duration::ZERO);
+    let mut slow = None;
+    for _ in 0..50 {
+        let p = f::client(&fleet, "faucet").probe().await;
+        if p.reachable {
+            slow = Some(p);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let slow = slow.expect("the faucet answers again");
+    let slow_ms = slow.latency_ms.expect("a latency with a reply");
+    assert!(
+        slow_ms >= 400.0 && slow_ms > quick,
+        "probe took {slow_ms} ms with a 400 ms faucet ({quick} ms before)"
+    );
     fleet.shutdown().await;
 }
 
@@ -549,5 +571,86 @@ async fn counts_and_rewards_come_from_the_chain_with_or_without_the_cache() {
         again["kpis"]["last_registrations"],
         inc["kpis"]["last_registrations"]
     );
+    fleet.shutdown().await;
+}
+
+/// JSON-RPC requests the simnet node has answered so far.
+fn node_requests(fleet: &btsops::simnet::FleetHandle) -> u64 {
+    fleet
+        .node(f::NET, "a")
+        .expect("node a")
+        .requests
+        .load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_warm_read_asks_only_for_what_changed_and_counts_the_same() {
+    let fleet = f::start().await;
+    let c = f::connect(&fleet).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = f::write_config(dir.path(), &fleet, ConfigOpts::default());
+    let main = f::client(&fleet, "faucet");
+    // More than one page of history and of objects (100 each).
+    let n = 150;
+    let pubkey = keys("warm-x");
+    for i in 0..n {
+        let name = format!("warm-{i}");
+        let r = main.register(&request(&name, pubkey.clone(), None)).await;
+        assert_eq!(r.class(), Class::Registered, "{name}: {}", r.body);
+    }
+    let last = f::wait_account(&c, &format!("warm-{}", n - 1)).await;
+
+    let before = node_requests(&fleet);
+    let cold = stats(dir.path(), &config).await;
+    let cold_requests = node_requests(&fleet) - before;
+    assert_eq!(stat_u64(&cold, &["kpis", "today"]), n);
+    assert_eq!(stat_u64(&cold, &["read", "accounts"]), n);
+
+    let before = node_requests(&fleet);
+    let warm = stats(dir.path(), &config).await;
+    let warm_requests = node_requests(&fleet) - before;
+    // Warm: no history page, no account object; one statistics call per 100 accounts.
+    assert_eq!(stat_u64(&warm, &["read", "ops"]), 0, "{warm}");
+    assert_eq!(stat_u64(&warm, &["read", "accounts"]), 0, "{warm}");
+    assert_eq!(stat_u64(&warm, &["read", "fee_calls"]), 2, "{warm}");
+    // Cold read those pages and two calls of account objects more (both read the
+    // statistics).
+    let saved = stat_u64(&cold, &["read", "pages"]) + 2;
+    assert!(
+        warm_requests + saved <= cold_requests,
+        "the node answered {cold_requests} requests cold and {warm_requests} warm"
+    );
+    assert_eq!(warm["kpis"], cold["kpis"], "same KPIs from the cache");
+
+    // One account pays a fee: only it is read again, and its fees count.
+    let chain_id = ChainId::from_hex(f::CHAIN_ID).unwrap();
+    let dev = PrivateKey::from_wif(support::simnet::DEV_WIF).unwrap();
+    let user = PrivateKey::from_password("warm-x", "active", PASSWORD).unwrap();
+    let user_id: u64 = last.trim_start_matches("1.2.").parse().unwrap();
+    let fee = 2_000_000;
+    let tx = head_tx(&c, vec![transfer(7, user_id, 100_000_000, fee)], 60).await;
+    c.broadcast_transaction(&tx.sign(&dev, &chain_id))
+        .await
+        .unwrap();
+    f::wait_head(&fleet, fleet.head(f::NET).unwrap() + 2).await;
+    let tx = head_tx(&c, vec![transfer(user_id, 7, 1_000, fee)], 60).await;
+    c.broadcast_transaction(&tx.sign(&user, &chain_id))
+        .await
+        .unwrap();
+    f::wait_head(&fleet, fleet.head(f::NET).unwrap() + 2).await;
+    let after = stats(dir.path(), &config).await;
+    assert_eq!(stat_u64(&after, &["read", "accounts"]), 1, "{after}");
+    let gained = stat_i64(&after, &["kpis", "rewards", "total"])
+        - stat_i64(&cold, &["kpis", "rewards", "total"]);
+    assert_eq!(
+        gained,
+        fee - fee * 2000 / 10_000,
+        "all but the network's 20%"
+    );
+    // And the same numbers with no cache at all.
+    std::fs::remove_dir_all(dir.path().join("cache")).unwrap();
+    let again = stats(dir.path(), &config).await;
+    assert_eq!(again["kpis"]["rewards"], after["kpis"]["rewards"]);
+    assert_eq!(again["kpis"]["since_start"], after["kpis"]["since_start"]);
     fleet.shutdown().await;
 }

@@ -414,20 +414,25 @@ async fn account_create_signed_by_btsops_is_accepted_and_reads_back() {
         ),
     )
     .unwrap();
-    let cfg = config.display().to_string();
-    let d = dir.path().to_path_buf();
-    let run = tokio::task::spawn_blocking(move || {
-        support::faucet::btsops(
-            &d,
-            &["faucet", "stats", "--json", "--config", &cfg],
-            "",
-            &[],
-        )
-    })
-    .await
-    .unwrap();
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let v: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    let stats = || {
+        let cfg = config.display().to_string();
+        let d = dir.path().to_path_buf();
+        async move {
+            let run = tokio::task::spawn_blocking(move || {
+                support::faucet::btsops(
+                    &d,
+                    &["faucet", "stats", "--json", "--config", &cfg],
+                    "",
+                    &[],
+                )
+            })
+            .await
+            .unwrap();
+            assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+            serde_json::from_str::<serde_json::Value>(run.stdout.trim()).unwrap()
+        }
+    };
+    let v = stats().await;
     let k = &v["kpis"];
     assert_eq!(k["today"], 1, "{v}");
     assert_eq!(k["since_start"], 1);
@@ -444,4 +449,13 @@ async fn account_create_signed_by_btsops_is_accepted_and_reads_back() {
         v["faucet"]["reachable"], false,
         "nothing listens on the discard port"
     );
+    assert_eq!(v["read"]["accounts"], 1, "{v}");
+    // From the cache: the node's statistics object of the account is read again, and it
+    // is unchanged, so its account object is not; the same numbers.
+    let warm = stats().await;
+    assert_eq!(warm["read"]["ops"], 0, "{warm}");
+    assert_eq!(warm["read"]["statistics"], 1, "{warm}");
+    assert_eq!(warm["read"]["accounts"], 0, "{warm}");
+    assert_eq!(warm["kpis"]["rewards"], v["kpis"]["rewards"]);
+    assert_eq!(warm["kpis"]["since_start"], v["kpis"]["since_start"]);
 }

@@ -482,6 +482,25 @@ async fn demo_lbs_answer(choice: LbChoice) {
         .expect("connect through the demo's load balancer");
     let id = c.get_chain_id().await.expect("chain id");
     assert_eq!(id, support::simnet::MAINNET_ID);
+    // The faucet pane has the testnet's faucet, and its numbers read from the chain.
+    let f = demo
+        .config
+        .faucet
+        .as_ref()
+        .expect("[faucet] in the demo's config");
+    assert_eq!(
+        (f.network.as_str(), f.registrar.as_str()),
+        ("testnet", "faucet")
+    );
+    let (stats, _) = btsops::faucet::collect::collect(
+        &demo.config,
+        Some(&dir.path().join("cache")),
+        &mut |_| {},
+    )
+    .await
+    .expect("the demo's faucet numbers");
+    assert!(stats.probe.reachable, "{:?}", stats.probe);
+    assert_eq!(stats.registrar, "faucet (1.2.6)");
     demo.shutdown().await;
 }
 

@@ -3,7 +3,6 @@
 //! KPIs read from the chain.
 
 use std::io::Write;
-use std::time::Duration;
 
 use color_eyre::eyre::{Result, WrapErr, eyre};
 use serde_json::json;
@@ -12,14 +11,9 @@ use zeroize::Zeroizing;
 use crate::audit;
 use crate::cli::{EXIT_FAILURE, EXIT_REFUSED};
 use crate::config::{Config, Faucet, Network};
-use crate::faucet::cache::{self, Cache};
-use crate::faucet::kpi::{self, Failure, Kpis, Targets};
-use crate::faucet::{Class, FaucetClient, Keys, Reply, Request, history};
-use crate::rpc::{ConnectOptions, RpcClient};
+use crate::faucet::collect::{self, Stats, TIMEOUT};
+use crate::faucet::{Class, FaucetClient, Keys, Reply, Request};
 use crate::safety::{self, Gate};
-
-/// Timeout of one faucet request or RPC call.
-const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where the new account's keys come from.
 pub enum KeySource {
@@ -49,24 +43,12 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| eyre!("starting the runtime: {e}"))
 }
 
-fn faucet_config(cfg: &Config) -> Result<(&Faucet, &Network)> {
-    let f = cfg
-        .faucet
-        .as_ref()
-        .ok_or_else(|| eyre!("{}: no [faucet] section", cfg.source.display()))?;
-    // config.rs checked that the network exists.
-    let n = cfg.network(&f.network).ok_or_else(|| {
-        eyre!(
-            "{}: faucet.network {:?} is not a configured network",
-            cfg.source.display(),
-            f.network
-        )
-    })?;
-    Ok((f, n))
+fn cache_dir() -> Option<std::path::PathBuf> {
+    crate::faucet::cache::cache_dir()
 }
 
-fn cache_path(f: &Faucet) -> Option<std::path::PathBuf> {
-    cache::cache_dir().map(|d| cache::file_for(&d, &f.network, &f.registrar))
+fn faucet_config(cfg: &Config) -> Result<(&Faucet, &Network)> {
+    collect::faucet_config(cfg).map_err(|e| eyre!("{e}"))
 }
 
 /// `faucet register`: exit 0 when the faucet registered the account, 1 when it did not
@@ -109,54 +91,23 @@ pub fn register(cfg: &Config, req: RegisterRequest, out: &mut impl Write) -> Res
         FaucetClient::new(&f.url, f.ca_file.as_deref(), TIMEOUT).map_err(|e| eyre!("{e}"))?;
     let reply = runtime()?.block_on(client.register(&request));
 
-    let mut entry = audit::Entry::now(
-        &net.name,
-        client.endpoint().as_str(),
-        &format!("register {}", req.name),
-    );
-    entry.after = json!({
-        "name": request.name,
-        "owner_key": request.keys.owner,
-        "active_key": request.keys.active,
-        "memo_key": request.keys.memo,
-        "referrer": request.referrer,
-        "http_status": reply.status,
-        "class": reply.class(),
-    });
+    let entry = reply.audit_entry(&net.name, client.endpoint(), &request);
     let registered = reply.class() == Class::Registered;
-    entry.result = if registered {
-        "registered".into()
-    } else {
-        format!(
-            "failed: {}: {}",
-            reply.class().label(),
-            reply.verdict.texts.join("; ")
-        )
-    };
     // On disk before the operator sees the result.
     audit::append_default(&entry).wrap_err("writing the audit log")?;
-    if !registered {
-        remember_failure(f, &request.name, &reply);
+    if !registered
+        && let Err(e) = collect::remember_failure(
+            f,
+            cache_dir().as_deref(),
+            &request.name,
+            &reply,
+            collect::unix_now(),
+        )
+    {
+        super::print_stderr(&format!("btsops: warning: {e}"));
     }
     write_reply(&request, &reply, req.json, out)?;
     Ok(if registered { 0 } else { EXIT_FAILURE as u8 })
-}
-
-/// Failures are known only to whoever sent the request: kept with the KPI cache.
-fn remember_failure(f: &Faucet, name: &str, reply: &Reply) {
-    let Some(path) = cache_path(f) else {
-        return;
-    };
-    let mut c = cache::load(&path).unwrap_or_default();
-    c.push_failure(Failure {
-        time: unix_now(),
-        name: name.into(),
-        class: reply.class().label().into(),
-        text: reply.verdict.texts.join("; "),
-    });
-    if let Err(e) = cache::save(&path, &c) {
-        super::print_stderr(&format!("btsops: warning: {}: {e}", path.display()));
-    }
 }
 
 fn write_reply(req: &Request, reply: &Reply, as_json: bool, out: &mut impl Write) -> Result<()> {
@@ -190,100 +141,15 @@ fn write_reply(req: &Request, reply: &Reply, as_json: bool, out: &mut impl Write
     Ok(())
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// What `faucet stats` computed, and how much it read.
-pub struct Stats {
-    pub kpis: Kpis,
-    pub registrar: String,
-    pub read: history::ReadStats,
-    pub probe: crate::faucet::Probe,
-}
-
-async fn connect(net: &Network) -> Result<RpcClient> {
-    let mut last = None;
-    for node in &net.nodes {
-        let credentials = match &node.credentials {
-            Some(c) => Some(crate::rpc::Credentials::new(
-                c.user.clone(),
-                c.password().map_err(|e| eyre!("{e}"))?,
-            )),
-            None => None,
-        };
-        let opts = ConnectOptions {
-            timeout: TIMEOUT,
-            credentials,
-            ca_file: node.ca_file.clone(),
-            ..ConnectOptions::default()
-        };
-        match RpcClient::connect(node.url.as_str(), opts).await {
-            Ok(c) => return Ok(c),
-            Err(e) => last = Some(e),
-        }
-    }
-    Err(match last {
-        Some(e) => eyre!("no node of network {:?} answered; last: {e}", net.name),
-        None => eyre!(
-            "network {:?} has no [[network.node]] to read the chain from",
-            net.name
-        ),
-    })
-}
-
 /// Reads the chain (past what the cache holds), updates the cache, computes the KPIs.
 pub async fn collect(cfg: &Config) -> Result<Stats> {
-    let (f, net) = faucet_config(cfg)?;
-    let c = connect(net).await?;
-    let chain_id = c.get_chain_id().await?;
-    let r = history::registrar(&c, &f.registrar).await?;
-    let path = cache_path(f);
-    let loaded = path.as_deref().and_then(cache::load);
-    let mut cached = match loaded {
-        Some(c) if c.matches(&chain_id, &r.id, r.total_ops) => c,
-        other => {
-            let mut fresh = Cache::fresh(&chain_id, &r.id);
-            fresh.failures = other.map(|o| o.failures).unwrap_or_default();
-            fresh
-        }
-    };
-    let read = history::refresh(&c, &r, &mut cached).await?;
-    if let Some(p) = &path
-        && let Err(e) = cache::save(p, &cached)
-    {
-        super::print_stderr(&format!("btsops: warning: KPI cache {}: {e}", p.display()));
+    let (stats, warnings) = collect::collect(cfg, cache_dir().as_deref(), &mut |_| {})
+        .await
+        .map_err(|e| eyre!("{e}"))?;
+    for w in warnings {
+        super::print_stderr(&format!("btsops: warning: {w}"));
     }
-    let fees = history::account_fees(&c, &cached.registrations).await?;
-    let (balance, fee) = history::balance_and_fee(&c, &r).await?;
-    c.close().await;
-    let probe = FaucetClient::new(&f.url, f.ca_file.as_deref(), TIMEOUT)
-        .map_err(|e| eyre!("{e}"))?
-        .probe()
-        .await;
-    let kpis = kpi::compute(&kpi::Input {
-        registrations: &cached.registrations,
-        failures: &cached.failures,
-        fees: &fees,
-        registrar_id: &r.id,
-        trimmed_since: cached.trimmed_since,
-        balance,
-        fee,
-        targets: Targets {
-            accounts: f.target_accounts,
-            start: f.start_date,
-            end: f.target_date,
-        },
-        now: unix_now(),
-    });
-    Ok(Stats {
-        kpis,
-        registrar: format!("{} ({})", f.registrar, r.id),
-        read,
-        probe,
-    })
+    Ok(stats)
 }
 
 /// `faucet stats`: exit 0 when the chain was read.
@@ -294,9 +160,20 @@ pub fn stats(cfg: &Config, as_json: bool, out: &mut impl Write) -> Result<u8> {
         let doc = json!({
             "network": f.network,
             "registrar": s.registrar,
-            "faucet": {"url": f.url.as_str(), "reachable": s.probe.reachable, "http_status": s.probe.status},
+            "faucet": {
+                "url": f.url.as_str(),
+                "reachable": s.probe.reachable,
+                "http_status": s.probe.status,
+                "latency_ms": s.probe.latency_ms,
+            },
             "kpis": s.kpis,
-            "read": {"pages": s.read.pages, "ops": s.read.ops},
+            "read": {
+                "pages": s.read.pages,
+                "ops": s.read.ops,
+                "fee_calls": s.fee_reads.calls,
+                "statistics": s.fee_reads.stats,
+                "accounts": s.fee_reads.accounts,
+            },
         });
         writeln!(out, "{doc}")?;
         return Ok(0);
@@ -305,11 +182,7 @@ pub fn stats(cfg: &Config, as_json: bool, out: &mut impl Write) -> Result<u8> {
     Ok(0)
 }
 
-fn coins(sat: i64) -> String {
-    crate::chain::to_pretty_string(sat, 5, "")
-        .trim_end()
-        .to_string()
-}
+use crate::faucet::kpi::coins;
 
 fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
     let k = &s.kpis;
@@ -322,7 +195,10 @@ fn write_stats_text(f: &Faucet, s: &Stats, out: &mut impl Write) -> Result<()> {
         f.url, f.network, s.registrar
     )?;
     let reach = match s.probe.status {
-        Some(st) if s.probe.reachable => format!("reachable (HTTP {st} to a malformed probe)"),
+        Some(st) if s.probe.reachable => format!(
+            "reachable in {:.0} ms (HTTP {st} to a malformed probe)",
+            s.probe.latency_ms.unwrap_or(0.0)
+        ),
         _ => format!("DOWN: {}", s.probe.detail),
     };
     writeln!(out, "  faucet:        {reach}")?;

@@ -2,11 +2,12 @@
 //! the ops added since (`$BTSOPS_CACHE_DIR`, else the XDG cache dir). Holds chain data and
 //! failure texts only: never a password or a key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::kpi::{Failure, Registration};
+use super::kpi::{AccountFees, Failure, Registration};
 
 /// Overrides the cache directory (tests).
 pub const CACHE_DIR_ENV: &str = "BTSOPS_CACHE_DIR";
@@ -26,6 +27,35 @@ pub struct Cache {
     pub trimmed_since: Option<i64>,
     pub registrations: Vec<Registration>,
     pub failures: Vec<Failure>,
+    /// The fees each registered account had paid when last read, by account id, with
+    /// what its statistics object said then: a warm run reads the statistics objects only
+    /// and the accounts again only where they changed. (Absent from caches written
+    /// before it: then every account is read once.)
+    #[serde(default)]
+    pub fees: BTreeMap<String, CachedFees>,
+}
+
+/// One registered account's fees as last read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CachedFees {
+    /// `2.6.N` of its statistics object.
+    pub stats_id: String,
+    pub mark: StatsMark,
+    pub fees: AccountFees,
+    /// Head block when the statistics were read.
+    pub head_block: u32,
+}
+
+/// What of an account's statistics object changes whenever its fees or fee shares can:
+/// every fee it pays (and the upgrade that changes its shares) is one of its operations,
+/// and moves its fee total; the maintenance that moves pending fees to lifetime fees
+/// keeps the total.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatsMark {
+    pub total_ops: i64,
+    pub most_recent_op: String,
+    /// lifetime_fees_paid + pending_fees + pending_vested_fees.
+    pub fees_total: i64,
 }
 
 impl Cache {

@@ -101,6 +101,40 @@ impl Reply {
     pub fn class(&self) -> Class {
         self.verdict.class
     }
+
+    /// The audit line of this registration attempt: the public keys and the result,
+    /// never a password (the request holds none).
+    pub fn audit_entry(
+        &self,
+        network: &str,
+        endpoint: &url::Url,
+        req: &Request,
+    ) -> crate::audit::Entry {
+        let mut entry = crate::audit::Entry::now(
+            network,
+            endpoint.as_str(),
+            &format!("register {}", req.name),
+        );
+        entry.after = json!({
+            "name": req.name,
+            "owner_key": req.keys.owner,
+            "active_key": req.keys.active,
+            "memo_key": req.keys.memo,
+            "referrer": req.referrer,
+            "http_status": self.status,
+            "class": self.class(),
+        });
+        entry.result = if self.class() == Class::Registered {
+            "registered".into()
+        } else {
+            format!(
+                "failed: {}: {}",
+                self.class().label(),
+                self.verdict.texts.join("; ")
+            )
+        };
+        entry
+    }
 }
 
 /// A faucet at `url` (its base; `/api/v1/accounts` is appended).
@@ -111,9 +145,7 @@ pub struct FaucetClient {
 
 impl FaucetClient {
     pub fn new(url: &url::Url, ca_file: Option<&Path>, timeout: Duration) -> Result<Self, String> {
-        let base = url.as_str().trim_end_matches('/');
-        let endpoint = url::Url::parse(&format!("{base}/api/v1/accounts"))
-            .map_err(|e| format!("faucet url {url}: {e}"))?;
+        let endpoint = endpoint_of(url)?;
         let tls = crate::rpc::tls::client_config(ca_file)?;
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -192,21 +224,33 @@ impl FaucetClient {
     /// Reachability without side effects: a body with no `account`, which every faucet
     /// refuses as malformed (tapin: 400). Any HTTP answer below 500 means reachable.
     pub async fn probe(&self) -> Probe {
+        let started = std::time::Instant::now();
         let r = self.post(&json!({ "probe": "btsops" })).await;
+        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
         let reachable = matches!(r.status, Some(s) if s < 500);
         Probe {
             reachable,
             status: r.status,
+            latency_ms: r.status.map(|_| elapsed),
             detail: r.body,
         }
     }
 }
 
+/// Where registrations go for a faucet at `url`: `{url}/api/v1/accounts`.
+pub fn endpoint_of(url: &url::Url) -> Result<url::Url, String> {
+    let base = url.as_str().trim_end_matches('/');
+    url::Url::parse(&format!("{base}/api/v1/accounts"))
+        .map_err(|e| format!("faucet url {url}: {e}"))
+}
+
 /// The result of [`FaucetClient::probe`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Probe {
     pub reachable: bool,
     pub status: Option<u16>,
+    /// From sending the request to the whole reply, when one came.
+    pub latency_ms: Option<f64>,
     pub detail: String,
 }
 

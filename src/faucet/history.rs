@@ -2,7 +2,7 @@
 //! account history, paged by its own sequence numbers and only past what the cache has
 //! already counted; the fees its accounts paid; its balance and the current fee.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 
@@ -11,7 +11,7 @@ use crate::chain::{
 };
 use crate::rpc::{Api, RpcClient, RpcError};
 
-use super::cache::Cache;
+use super::cache::{Cache, CachedFees, StatsMark};
 use super::kpi::{AccountFees, Registration};
 
 /// `api-limit-get-relative-account-history` and `api-limit-get-objects` of a default node.
@@ -115,6 +115,17 @@ pub async fn refresh(
     r: &Registrar,
     cache: &mut Cache,
 ) -> Result<ReadStats, HistoryError> {
+    refresh_with_progress(c, r, cache, &mut |_, _| {}).await
+}
+
+/// As [`refresh`], telling `progress` after each page how many ops were read so far and
+/// how many there are to read.
+pub async fn refresh_with_progress(
+    c: &RpcClient,
+    r: &Registrar,
+    cache: &mut Cache,
+    progress: &mut (dyn FnMut(u64, u64) + Send),
+) -> Result<ReadStats, HistoryError> {
     let call = "history.get_relative_account_history";
     let mut stats = ReadStats::default();
     let fresh = cache.seen_seq == 0;
@@ -150,6 +161,7 @@ pub async fn refresh(
             }
         }
         stats.ops += page.len() as u64;
+        progress(stats.ops, r.total_ops.saturating_sub(low - 1));
         start = start.saturating_sub(page.len() as u64);
     }
     if fresh && r.removed_ops > 0 {
@@ -213,36 +225,151 @@ fn registration(entry: &Value, registrar_id: &str, seq: u64, time: i64) -> Optio
     })
 }
 
+/// How much [`account_fees`] read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeeReads {
+    /// `get_objects` calls.
+    pub calls: u64,
+    /// Statistics objects read.
+    pub stats: u64,
+    /// Account objects read: the new accounts and those whose statistics changed.
+    pub accounts: u64,
+}
+
+/// What in a statistics object tells that the account's fees may have changed.
+fn mark_of(stats: &Value) -> StatsMark {
+    let amount = |k: &str| stats.get(k).and_then(int).unwrap_or(0);
+    StatsMark {
+        total_ops: amount("total_ops"),
+        most_recent_op: text(stats, "most_recent_op"),
+        fees_total: amount("lifetime_fees_paid")
+            + amount("pending_fees")
+            + amount("pending_vested_fees"),
+    }
+}
+
+fn fees_of(account: &Value, mark: &StatsMark) -> AccountFees {
+    let pct = |k: &str| {
+        account
+            .get(k)
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(10_000) as u16
+    };
+    AccountFees {
+        total: mark.fees_total,
+        network_pct: pct("network_fee_percentage"),
+        lifetime_pct: pct("lifetime_referrer_fee_percentage"),
+        referrer_pct: pct("referrer_rewards_percentage"),
+        registrar: text(account, "registrar"),
+        referrer: text(account, "referrer"),
+        lifetime_referrer: text(account, "lifetime_referrer"),
+    }
+}
+
 /// Fees paid by each registered account and who shares them, `PAGE` objects per call.
+/// `known` holds what an earlier run read: for those accounts only the statistics objects
+/// are read, and the account objects again only where the statistics changed; new
+/// accounts are read whole. `known` is brought up to date; the result follows
+/// `registrations`' order (accounts the node does not have are left out).
 pub async fn account_fees(
     c: &RpcClient,
     registrations: &[Registration],
-) -> Result<Vec<AccountFees>, HistoryError> {
-    let mut out = Vec::with_capacity(registrations.len());
-    for chunk in registrations.chunks(PAGE as usize) {
-        let ids: Vec<&str> = chunk.iter().map(|r| r.account.as_str()).collect();
-        let accounts: Vec<Value> = c.get_objects(&ids).await?.into_iter().flatten().collect();
-        let stat_ids: Vec<String> = accounts.iter().map(|a| text(a, "statistics")).collect();
-        let stat_refs: Vec<&str> = stat_ids.iter().map(String::as_str).collect();
-        let stats = c.get_objects(&stat_refs).await?;
-        for (a, s) in accounts.iter().zip(stats) {
-            let s = s.unwrap_or(Value::Null);
-            let amount = |k: &str| s.get(k).and_then(int).unwrap_or(0);
-            let pct = |k: &str| a.get(k).and_then(Value::as_u64).unwrap_or(0).min(10_000) as u16;
-            out.push(AccountFees {
-                total: amount("lifetime_fees_paid")
-                    + amount("pending_fees")
-                    + amount("pending_vested_fees"),
-                network_pct: pct("network_fee_percentage"),
-                lifetime_pct: pct("lifetime_referrer_fee_percentage"),
-                referrer_pct: pct("referrer_rewards_percentage"),
-                registrar: text(a, "registrar"),
-                referrer: text(a, "referrer"),
-                lifetime_referrer: text(a, "lifetime_referrer"),
-            });
+    known: &mut BTreeMap<String, CachedFees>,
+    head_block: u32,
+) -> Result<(Vec<AccountFees>, FeeReads), HistoryError> {
+    let mut reads = FeeReads::default();
+    // Statistics of the accounts read before, already read again here.
+    let mut fresh_stats: HashMap<String, (String, Value)> = HashMap::new();
+    let mut to_read: Vec<&str> = Vec::new();
+    let cached: Vec<(&str, String)> = registrations
+        .iter()
+        .filter_map(|r| {
+            known
+                .get(&r.account)
+                .map(|k| (r.account.as_str(), k.stats_id.clone()))
+        })
+        .collect();
+    for chunk in cached.chunks(PAGE as usize) {
+        let ids: Vec<&str> = chunk.iter().map(|(_, s)| s.as_str()).collect();
+        let stats = c.get_objects(&ids).await?;
+        reads.calls += 1;
+        reads.stats += stats.len() as u64;
+        for ((account, stats_id), s) in chunk.iter().zip(stats) {
+            let Some(s) = s else {
+                to_read.push(account);
+                continue;
+            };
+            match known.get_mut(*account) {
+                Some(k) if k.mark == mark_of(&s) => k.head_block = head_block,
+                _ => {
+                    to_read.push(account);
+                    fresh_stats.insert(account.to_string(), (stats_id.clone(), s));
+                }
+            }
         }
     }
-    Ok(out)
+    to_read.extend(
+        registrations
+            .iter()
+            .filter(|r| !known.contains_key(&r.account))
+            .map(|r| r.account.as_str()),
+    );
+    for chunk in to_read.chunks(PAGE as usize) {
+        let accounts = c.get_objects(chunk).await?;
+        reads.calls += 1;
+        reads.accounts += accounts.len() as u64;
+        let mut found: Vec<(&str, Value)> = Vec::with_capacity(chunk.len());
+        for (id, a) in chunk.iter().zip(accounts) {
+            match a {
+                Some(a) => found.push((id, a)),
+                // Gone from the node: its fees no longer count.
+                None => {
+                    known.remove(*id);
+                }
+            }
+        }
+        let missing: Vec<String> = found
+            .iter()
+            .filter(|(id, _)| !fresh_stats.contains_key(*id))
+            .map(|(_, a)| text(a, "statistics"))
+            .collect();
+        let mut missing_stats = HashMap::new();
+        if !missing.is_empty() {
+            let refs: Vec<&str> = missing.iter().map(String::as_str).collect();
+            let stats = c.get_objects(&refs).await?;
+            reads.calls += 1;
+            reads.stats += stats.len() as u64;
+            for (id, s) in missing.iter().zip(stats) {
+                missing_stats.insert(id.clone(), s.unwrap_or(Value::Null));
+            }
+        }
+        for (id, a) in found {
+            let (stats_id, stats) = match fresh_stats.remove(id) {
+                Some(x) => x,
+                None => {
+                    let sid = text(&a, "statistics");
+                    let s = missing_stats.remove(&sid).unwrap_or(Value::Null);
+                    (sid, s)
+                }
+            };
+            let mark = mark_of(&stats);
+            known.insert(
+                id.to_string(),
+                CachedFees {
+                    stats_id,
+                    fees: fees_of(&a, &mark),
+                    mark,
+                    head_block,
+                },
+            );
+        }
+    }
+    let out = registrations
+        .iter()
+        .filter_map(|r| known.get(&r.account).map(|k| k.fees.clone()))
+        .collect();
+    Ok((out, reads))
 }
 
 /// The registrar's core balance and the node's fee for registering a cheap name now.

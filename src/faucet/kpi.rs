@@ -36,7 +36,7 @@ pub struct Failure {
 
 /// What a registered account has paid in fees, and who shares them (its stored
 /// percentages, basis points).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountFees {
     /// lifetime_fees_paid + pending_fees + pending_vested_fees.
     pub total: i64,
@@ -121,6 +121,34 @@ pub struct Kpis {
     /// Newest first.
     pub last_registrations: Vec<Registration>,
     pub last_failures: Vec<Failure>,
+    /// Registrations per UTC day over the last `DAILY_DAYS` days, oldest first, today
+    /// last (the console's chart).
+    pub daily: Vec<u64>,
+}
+
+/// Core-asset satoshis as coins (precision 5), e.g. `1234.56789`.
+pub fn coins(sat: i64) -> String {
+    crate::chain::to_pretty_string(sat, 5, "")
+        .trim_end()
+        .to_string()
+}
+
+/// Days in [`Kpis::daily`].
+pub const DAILY_DAYS: usize = 30;
+
+/// Registrations per UTC day of the `days` days ending with `today`, oldest first.
+pub fn per_day(registrations: &[Registration], today: Date, days: usize) -> Vec<u64> {
+    let mut out = vec![0u64; days];
+    let today_start = day_start(today);
+    for r in registrations {
+        let back = today_start.div_euclid(DAY) - r.time.div_euclid(DAY);
+        if let Ok(back) = usize::try_from(back)
+            && back < days
+        {
+            out[days - 1 - back] += 1;
+        }
+    }
+    out
 }
 
 /// Everything the KPIs are computed from.
@@ -180,6 +208,7 @@ pub fn compute(i: &Input<'_>) -> Kpis {
         },
         last_registrations: last,
         last_failures: failures,
+        daily: per_day(i.registrations, today, DAILY_DAYS),
     }
 }
 
@@ -265,6 +294,12 @@ mod tests {
         assert!(!k.pace.on_track);
         assert_eq!(k.pace.remaining, 94);
         assert_eq!(k.pace.days_left, 26);
+        // Per day, today last: 2 today, 1 yesterday, 1 six days ago, 1 twenty days ago.
+        assert_eq!(k.daily.len(), DAILY_DAYS);
+        assert_eq!(&k.daily[DAILY_DAYS - 2..], &[1, 2]);
+        assert_eq!(k.daily[DAILY_DAYS - 7], 1);
+        assert_eq!(k.daily[DAILY_DAYS - 21], 1);
+        assert_eq!(k.daily.iter().sum::<u64>(), 5, "reg 2 is 33 days back");
     }
 
     #[test]

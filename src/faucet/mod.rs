@@ -5,11 +5,13 @@
 //! - `classify`: what a reply means (pure);
 //! - `history`: the registrar's history and its accounts' fees over RPC;
 //! - `cache`: what was counted, kept between runs;
-//! - `kpi`: the numbers (pure).
+//! - `kpi`: the numbers (pure);
+//! - `collect`: one whole read, as `faucet stats` and the console's pane do it.
 
 pub mod cache;
 pub mod classify;
 pub mod client;
+pub mod collect;
 pub mod history;
 pub mod kpi;
 

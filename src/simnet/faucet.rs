@@ -280,6 +280,10 @@ pub async fn serve_faucet_connection(faucet: Arc<FaucetRuntime>, mut stream: Tcp
         }
     }
     let ip = client_ip(&head_text, peer);
+    // `set_slow_processing`: a slow faucet (tests check the probe's latency shows it).
+    if let Some(d) = faucet.faults.state().processing_time() {
+        tokio::time::sleep(d).await;
+    }
     let (status, content_type, text) = faucet.answer(&body, &ip);
     reply(&mut stream, status, content_type, &text).await;
 }

@@ -187,6 +187,8 @@ pub struct NodeRuntime {
     /// Transactions that reached this node's broadcast calls, accepted or not: tests
     /// prove that nothing was broadcast (a stress run on the wrong chain).
     pub broadcasts: AtomicU64,
+    /// JSON-RPC requests answered (websocket and HTTP): tests count what a client asked.
+    pub requests: AtomicU64,
     wrong_chain_id: String,
     node_key: String,
     listening_on: Mutex<String>,
@@ -217,6 +219,7 @@ impl NodeRuntime {
             stalled_at: Mutex::new(None),
             connections: AtomicUsize::new(0),
             broadcasts: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             wrong_chain_id: wrong,
             node_key,
             listening_on: Mutex::new(String::new()),
@@ -306,6 +309,7 @@ impl NodeRuntime {
 
     /// Answers one request text as this node, now.
     pub fn answer(&self, text: &str, session: &mut Session, faults: &FaultState) -> Reply {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let state = self.view();
         let now = fmt_time(unix_now());
         let ctx = self.context(&state, &now, faults);
@@ -523,6 +527,7 @@ async fn serve_websocket<S: AsyncRead + AsyncWrite + Unpin>(
                 if state.frozen {
                     continue;
                 }
+                node.requests.fetch_add(1, Ordering::Relaxed);
                 let had_updates = session.wants_updates();
                 let view = node.view();
                 let now = fmt_time(unix_now());

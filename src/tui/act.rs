@@ -13,7 +13,7 @@ use super::state::App;
 use crate::lb::action::{self as lb_action, Refusal as LbRefusal, undo_plan};
 use crate::lb::{Action, Mode, Target};
 
-fn context(app: &App, network: &str) -> Context {
+pub(super) fn context(app: &App, network: &str) -> Context {
     Context {
         read_only: app.is_read_only(),
         protected: app.protected.contains(network),
@@ -23,7 +23,7 @@ fn context(app: &App, network: &str) -> Context {
 }
 
 /// Gates the plan and opens its confirmation, or says why not.
-fn ask(app: &mut App, plan: Plan) -> Vec<Effect> {
+pub(super) fn ask(app: &mut App, plan: Plan) -> Vec<Effect> {
     if let Err(r) = ops::gate(context(app, &plan.network), &plan.network) {
         app.notify(format!("{}: refused: {r}", plan.title), true);
         return Vec::new();
@@ -214,8 +214,16 @@ pub(super) fn undo(app: &mut App) -> Vec<Effect> {
 
 /// Opens the confirmation that arms a protected network.
 pub(super) fn arm(app: &mut App, arg: Option<&str>) {
+    // In the faucet pane, the faucet's network.
+    let faucet_network = app
+        .faucet
+        .conf
+        .as_ref()
+        .filter(|_| app.pane == super::state::Pane::Faucet)
+        .map(|c| c.network.clone());
     let network = arg
         .map(str::to_string)
+        .or(faucet_network)
         .or_else(|| app.tab.clone())
         .or_else(|| app.focused_node().map(|n| n.network.clone()));
     let Some(network) = network else {
@@ -283,13 +291,21 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
             app.notify(format!("{}: running", plan.title), false);
             Some(vec![Effect::Action(plan)])
         }
+        // Never here: update sends the form its keys first.
+        form @ Overlay::FaucetForm(_) => {
+            app.overlays.push(form);
+            None
+        }
         Overlay::Help { .. } | Overlay::Error(_) => None,
     }
 }
 
 /// Folds a finished action in: its result on screen, and its changes kept for undo.
-pub(super) fn done(app: &mut App, r: ActionReport) {
+pub(super) fn done(app: &mut App, r: ActionReport) -> Vec<Effect> {
     app.running = None;
+    if r.faucet.is_some() {
+        return super::faucet_act::done(app, r);
+    }
     let ok = !r.lines.is_empty() && r.lines.iter().all(|(ok, _)| *ok);
     if r.undo {
         if ok {
@@ -312,4 +328,5 @@ pub(super) fn done(app: &mut App, r: ActionReport) {
         format!("{}: {verdict}: {} ({audit})", r.title, steps.join(" | ")),
         !ok || r.audit.is_err(),
     );
+    Vec::new()
 }

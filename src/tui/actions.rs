@@ -4,6 +4,7 @@
 use super::act;
 use super::columns;
 use super::commands::{self, CommandId};
+use super::faucet_act;
 use super::msg::{Effect, ReplayCmd};
 use super::overlay::Overlay;
 use super::state::{App, Input, MAX_SPEED, MIN_SPEED, Pane, SEEK_S, SNOOZE_S};
@@ -266,6 +267,9 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             return vec![Effect::Replay(cmd)];
         }
         C::LbPane => app.go(Pane::Lb),
+        C::FaucetPane => app.go(Pane::Faucet),
+        C::Register => return faucet_act::open_form(app),
+        C::FaucetRefresh => return faucet_act::refresh(app),
         C::Drain => return act::lb_action(app, lb::Action::Drain),
         C::Maint => return act::lb_action(app, lb::Action::Maint),
         C::Ready => return act::lb_action(app, lb::Action::Ready),
@@ -375,6 +379,8 @@ fn step(app: &mut App, delta: isize) {
             });
             app.lb.selected = next;
         }
+        // One screen of numbers: nothing to move through.
+        Pane::Faucet => {}
         Pane::Detail => {
             let node = app.detail.node.as_deref();
             let events = app.events_of(node).count();

@@ -12,6 +12,8 @@ pub enum Scope {
     Alerts,
     /// The load-balancer pane.
     Lb,
+    /// The faucet pane.
+    Faucet,
     /// Active in every pane while a recording plays.
     Replay,
 }
@@ -25,6 +27,7 @@ impl Scope {
             Scope::Events => "events",
             Scope::Alerts => "alerts",
             Scope::Lb => "load balancers",
+            Scope::Faucet => "faucet",
             Scope::Replay => "replay",
         }
     }
@@ -95,6 +98,9 @@ pub enum CommandId {
     SeekForward,
     ReplayStart,
     ReplayEnd,
+    FaucetPane,
+    Register,
+    FaucetRefresh,
 }
 
 /// One row of the registry.
@@ -228,6 +234,13 @@ pub const COMMANDS: &[CommandSpec] = &[
             "Load balancers: backends, servers, sessions",
         )
     },
+    cmd(
+        C::FaucetPane,
+        "faucet",
+        &["5"],
+        S::Global,
+        "Faucet: registrations, pace, rewards, runway (from the chain)",
+    ),
     cmd(
         C::Back,
         "back",
@@ -446,6 +459,20 @@ pub const COMMANDS: &[CommandSpec] = &[
         S::Global,
         "Put the selected node back in every LB that serves it",
     ),
+    mutating(
+        C::Register,
+        "register",
+        &["n"],
+        S::Faucet,
+        "Register an account through the faucet (a form, then a confirmation)",
+    ),
+    cmd(
+        C::FaucetRefresh,
+        "refresh",
+        &["r"],
+        S::Faucet,
+        "Read the faucet's numbers from the chain now",
+    ),
     CommandSpec {
         arg: Some("[NETWORK]"),
         ..cmd(
@@ -486,6 +513,7 @@ mod tests {
             C::Undo,
             C::TakeOut,
             C::PutBack,
+            C::Register,
         ] {
             assert!(spec(id).mutates, "{} changes the fleet", spec(id).name);
         }

@@ -6,8 +6,8 @@ use tokio::task::JoinHandle;
 
 use super::alert_command::{self, ALERT_COMMAND_TIMEOUT, ALERT_LIMITS, AlertJob};
 use super::app::{App, Effect, Msg};
-use super::ops_task;
 use super::terminal::{self, Options, TuiError};
+use super::{faucet_task, ops_task};
 use crate::config::Config;
 use crate::monitor::engine::{Engine, EngineOptions};
 use crate::monitor::{EndpointKind, FleetSnapshot};
@@ -106,6 +106,17 @@ async fn drive(
                     });
                 }
             }
+            Effect::FaucetRefresh => match &lbs.faucet_read {
+                Some(n) => n.notify_one(),
+                None => {
+                    let _ = tx
+                        .send(Msg::Notice {
+                            text: "no [faucet] in the config: nothing to read".into(),
+                            error: true,
+                        })
+                        .await;
+                }
+            },
             Effect::Action(plan) => {
                 if lbs.ops.send(*plan).is_err() {
                     let _ = tx
@@ -136,9 +147,11 @@ async fn drive(
     engine
 }
 
-/// The LB pollers and the ops task of one config.
+/// The LB pollers, the faucet's reader and the ops task of one config.
 struct LbTasks {
     ops: mpsc::UnboundedSender<super::ops::Plan>,
+    /// Wakes the faucet's reader (`r` in its pane); `None` without `[faucet]`.
+    faucet_read: Option<std::sync::Arc<tokio::sync::Notify>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -147,9 +160,28 @@ impl LbTasks {
         let clients = ops_task::LbClients::new(config);
         let interval = std::time::Duration::from_millis(config.monitor.probe_interval_ms.max(100));
         let mut tasks = ops_task::spawn_pollers(&clients, interval, tx.clone());
-        let (ops, task) = ops_task::spawn_ops(clients, ops_task::OpsOptions::default(), tx);
+        let cache_dir = crate::faucet::cache::cache_dir();
+        let faucet_read = faucet_task::spawn_reader(
+            config.clone(),
+            cache_dir.clone(),
+            faucet_task::READ_PERIOD,
+            tx.clone(),
+        )
+        .map(|(notify, task)| {
+            tasks.push(task);
+            notify
+        });
+        let opts = ops_task::OpsOptions {
+            faucet: faucet_task::FaucetSetup::from_config(config, cache_dir),
+            ..ops_task::OpsOptions::default()
+        };
+        let (ops, task) = ops_task::spawn_ops(clients, opts, tx);
         tasks.push(task);
-        LbTasks { ops, tasks }
+        LbTasks {
+            ops,
+            faucet_read,
+            tasks,
+        }
     }
 
     /// Stops polling; an action under way is cut short (its audit line may be missing

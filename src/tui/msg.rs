@@ -50,6 +50,8 @@ pub enum Msg {
     },
     /// A confirmed action ran (`Effect::Action`); its audit lines are on disk.
     ActionDone(Box<ActionReport>),
+    /// The faucet pane's reader (`faucet_task`).
+    Faucet(super::faucet_pane::FaucetMsg),
 }
 
 /// What the ops task did with a plan.
@@ -65,6 +67,19 @@ pub struct ActionReport {
     pub done: Vec<(String, crate::lb::Done)>,
     /// Where the audit lines went, or why they could not be written.
     pub audit: Result<std::path::PathBuf, String>,
+    /// A faucet registration's reply.
+    pub faucet: Option<FaucetOutcome>,
+}
+
+/// What the faucet answered to a registration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaucetOutcome {
+    pub name: String,
+    pub class: String,
+    pub registered: bool,
+    pub status: Option<u16>,
+    /// Verbatim.
+    pub body: String,
 }
 
 /// Orders to the replay driver.
@@ -113,4 +128,6 @@ pub enum Effect {
     /// A confirmed fleet-changing action for the ops task; answered with
     /// `Msg::ActionDone`.
     Action(Box<super::ops::Plan>),
+    /// Read the faucet's KPIs now (`r` in its pane); answered with `Msg::Faucet`.
+    FaucetRefresh,
 }

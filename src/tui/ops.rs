@@ -1,7 +1,7 @@
 //! Fleet-changing actions as data: what will run where (`Plan`), why one may not run
 //! (`gate`), and what an operator must read before confirming. Pure: `update` builds
-//! plans, the ops task (`ops_task`) runs them. Load-balancer steps today; faucet, stress
-//! and node actions add `Op` variants and reuse the rest.
+//! plans, the ops task (`ops_task`) runs them. Load-balancer steps and faucet
+//! registrations; stress and node actions add `Op` variants and reuse the rest.
 
 use std::collections::BTreeMap;
 
@@ -24,6 +24,15 @@ pub enum Op {
     },
     /// Take a server back to the state an earlier action found (refused when it changed).
     LbUndo { lb: String, done: Done },
+    /// Register an account through the faucet: public keys only (a password was turned
+    /// into them, and dropped, when the form was submitted).
+    FaucetRegister {
+        /// `{faucet url}/api/v1/accounts`, where the request goes.
+        endpoint: String,
+        name: String,
+        keys: crate::faucet::Keys,
+        referrer: Option<String>,
+    },
 }
 
 impl Op {
@@ -32,6 +41,7 @@ impl Op {
         match self {
             Op::Lb { lb, target, .. } => format!("{lb}/{target}"),
             Op::LbUndo { lb, done } => format!("{lb}/{}", done.target),
+            Op::FaucetRegister { endpoint, .. } => endpoint.clone(),
         }
     }
 
@@ -42,6 +52,7 @@ impl Op {
                 format!("{}{}", action.name(), if *force { " (forced)" } else { "" })
             }
             Op::LbUndo { done, .. } => format!("undo {}", done.action.name()),
+            Op::FaucetRegister { name, .. } => format!("register {name}"),
         }
     }
 
@@ -56,6 +67,20 @@ impl Op {
                 mark_text(&done.before),
                 done.before.weight,
                 done.target
+            ),
+            Op::FaucetRegister {
+                endpoint,
+                name,
+                keys,
+                referrer,
+            } => format!(
+                "POST {endpoint}\n  name        {name}\n  owner key   {}\n  active key  {}\n  memo key    {}\n  referrer    {}",
+                keys.owner,
+                keys.active,
+                keys.memo,
+                referrer
+                    .as_deref()
+                    .unwrap_or("(none: the faucet's own default)")
             ),
         }
     }

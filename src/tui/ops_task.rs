@@ -1,6 +1,6 @@
 //! The console's I/O for load balancers: one poller per LB sending `Msg::Lb`, and the
-//! one ops task that runs every confirmed `Plan` (apply, verify, audit line fsync'd)
-//! and then sends `Msg::ActionDone`. Both share one runtime-API client per LB, so an
+//! one ops task that runs every confirmed `Plan` (apply and verify, or a faucet
+//! registration; audit line fsync'd) and then sends `Msg::ActionDone`. Both share one runtime-API client per LB, so an
 //! `exec:` LB keeps one session.
 
 use std::collections::BTreeMap;
@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::faucet_task::{self, FaucetSetup};
 use super::msg::{ActionReport, Msg};
 use super::ops::{Op, Plan};
 use crate::audit;
@@ -85,12 +86,14 @@ pub fn spawn_pollers(
         .collect()
 }
 
-/// Where audit lines go and how actions are verified.
+/// Where audit lines go, how actions are verified, and the faucet to register through.
 #[derive(Debug, Clone)]
 pub struct OpsOptions {
     /// The state dir; `None` when there is none (every action then reports that).
     pub audit_dir: Option<PathBuf>,
     pub verify: VerifyOptions,
+    /// `None` without `[faucet]` (a registration then fails, audited).
+    pub faucet: Option<FaucetSetup>,
 }
 
 impl Default for OpsOptions {
@@ -98,11 +101,14 @@ impl Default for OpsOptions {
         OpsOptions {
             audit_dir: audit::state_dir(),
             verify: VerifyOptions::default(),
+            faucet: None,
         }
     }
 }
 
-/// The ops task: runs plans one at a time, in the order confirmed.
+/// The ops task: runs plans one at a time, in the order confirmed. After a registration
+/// the faucet accepted, the chain is asked for the new account (beside the task, so the
+/// next plan does not wait for it).
 pub fn spawn_ops(
     clients: LbClients,
     opts: OpsOptions,
@@ -112,8 +118,16 @@ pub fn spawn_ops(
     let task = tokio::spawn(async move {
         while let Some(plan) = prx.recv().await {
             let report = run_plan(&clients, &plan, &opts).await;
+            let registered = report
+                .faucet
+                .as_ref()
+                .filter(|f| f.registered)
+                .map(|f| f.name.clone());
             if tx.send(Msg::ActionDone(Box::new(report))).await.is_err() {
                 break;
+            }
+            if let (Some(name), Some(setup)) = (registered, &opts.faucet) {
+                tokio::spawn(faucet_task::poll_account(setup.clone(), name, tx.clone()));
             }
         }
     });
@@ -129,44 +143,30 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
         lines: Vec::new(),
         done: Vec::new(),
         audit: Err("no step ran".into()),
+        faucet: None,
     };
     let mut audit_path: Result<PathBuf, String> = Err("no step ran".into());
     for op in &plan.ops {
-        let mut entry = audit::Entry::now(&plan.network, &op.target(), &op.action_name());
-        let (ok, line) = match run_op(clients, op, opts.verify).await {
-            Ok((lb, outcomes)) => {
-                let ok = !outcomes.is_empty() && outcomes.iter().all(|o| o.verified);
-                if let (Some(first), Some(last)) = (outcomes.first(), outcomes.last()) {
-                    entry.before = first.before.audit_json();
-                    entry.after = last
-                        .after
-                        .as_ref()
-                        .map_or(serde_json::Value::Null, |s| s.audit_json());
-                }
-                entry.result = if ok {
-                    "verified".into()
-                } else if outcomes.is_empty() {
-                    "nothing to do".into()
-                } else {
-                    format!("not verified: {}", summaries(&outcomes))
-                };
-                for o in &outcomes {
-                    if let Some(d) = &o.done
-                        && !matches!(op, Op::LbUndo { .. })
-                    {
-                        report.done.push((lb.clone(), d.clone()));
-                    }
-                }
-                (ok, format!("{lb}: {}", summaries(&outcomes)))
+        let (ok, line, entry) = match op {
+            Op::FaucetRegister {
+                endpoint,
+                name,
+                keys,
+                referrer,
+            } => {
+                let request = faucet_task::request(name, keys, referrer);
+                let (entry, outcome) =
+                    faucet_task::register(opts.faucet.as_ref(), &plan.network, endpoint, request)
+                        .await;
+                let status = outcome
+                    .status
+                    .map_or("no HTTP reply".to_string(), |s| format!("HTTP {s}"));
+                let line = format!("{}: {} ({status})", outcome.class, outcome.body);
+                let ok = outcome.registered;
+                report.faucet = Some(outcome);
+                (ok, line, entry)
             }
-            Err(e) => {
-                entry.result = match &e {
-                    RunError::Apply(ApplyError::Refused(r)) => format!("refused: {r}"),
-                    RunError::Apply(ApplyError::UndoRefused(r)) => format!("refused: {r}"),
-                    other => format!("failed: {other}"),
-                };
-                (false, format!("{}: {}", op.target(), entry.result))
-            }
+            Op::Lb { .. } | Op::LbUndo { .. } => lb_step(clients, op, opts, &mut report).await,
         };
         audit_path = match &opts.audit_dir {
             Some(dir) => audit::append(dir, &entry).map_err(|e| format!("{}: {e}", dir.display())),
@@ -178,10 +178,58 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
     report
 }
 
+/// One LB step: applied, verified, its audit entry filled in.
+async fn lb_step(
+    clients: &LbClients,
+    op: &Op,
+    opts: &OpsOptions,
+    report: &mut ActionReport,
+) -> (bool, String, audit::Entry) {
+    let mut entry = audit::Entry::now(&report.network, &op.target(), &op.action_name());
+    let (ok, line) = match run_op(clients, op, opts.verify).await {
+        Ok((lb, outcomes)) => {
+            let ok = !outcomes.is_empty() && outcomes.iter().all(|o| o.verified);
+            if let (Some(first), Some(last)) = (outcomes.first(), outcomes.last()) {
+                entry.before = first.before.audit_json();
+                entry.after = last
+                    .after
+                    .as_ref()
+                    .map_or(serde_json::Value::Null, |s| s.audit_json());
+            }
+            entry.result = if ok {
+                "verified".into()
+            } else if outcomes.is_empty() {
+                "nothing to do".into()
+            } else {
+                format!("not verified: {}", summaries(&outcomes))
+            };
+            for o in &outcomes {
+                if let Some(d) = &o.done
+                    && !matches!(op, Op::LbUndo { .. })
+                {
+                    report.done.push((lb.clone(), d.clone()));
+                }
+            }
+            (ok, format!("{lb}: {}", summaries(&outcomes)))
+        }
+        Err(e) => {
+            entry.result = match &e {
+                RunError::Apply(ApplyError::Refused(r)) => format!("refused: {r}"),
+                RunError::Apply(ApplyError::UndoRefused(r)) => format!("refused: {r}"),
+                other => format!("failed: {other}"),
+            };
+            (false, format!("{}: {}", op.target(), entry.result))
+        }
+    };
+    (ok, line, entry)
+}
+
 #[derive(Debug, thiserror::Error)]
 enum RunError {
     #[error("no load balancer {0:?} in the config")]
     UnknownLb(String),
+    #[error("{0} is not a load balancer step")]
+    NotLb(String),
     #[error(transparent)]
     Apply(#[from] ApplyError),
 }
@@ -193,6 +241,7 @@ async fn run_op(
 ) -> Result<(String, Vec<Outcome>), RunError> {
     let lb_name = match op {
         Op::Lb { lb, .. } | Op::LbUndo { lb, .. } => lb,
+        Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
     };
     let client = clients
         .0
@@ -206,6 +255,7 @@ async fn run_op(
             ..
         } => vec![lb::apply(client, target, *action, *force, verify).await?],
         Op::LbUndo { done, .. } => lb::undo(client, done, verify).await?,
+        Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
     };
     Ok((lb_name.clone(), outcomes))
 }

@@ -1,5 +1,5 @@
 //! Overlays drawn above the panes, newest on top: the help, a confirmation, a long
-//! error. The top one takes the keys; closing it shows the one below.
+//! error, the faucet's registration form. The top one takes the keys; closing it shows the one below.
 
 use super::ops::Plan;
 
@@ -14,4 +14,6 @@ pub enum Overlay {
     Arm(String),
     /// An error too long for the status bar, in full until the next key.
     Error(String),
+    /// The faucet registration form; takes every key while on top.
+    FaucetForm(Box<super::faucet_form::FaucetForm>),
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::columns::Column;
 use super::commands::Scope;
+use super::faucet_pane::FaucetPane;
 use super::keymap::Keymap;
 use super::lb_pane::LbPane;
 use super::marks::AlertMarks;
@@ -39,6 +40,7 @@ pub enum Pane {
     Events,
     Alerts,
     Lb,
+    Faucet,
 }
 
 impl Pane {
@@ -49,6 +51,7 @@ impl Pane {
             Pane::Events => Scope::Events,
             Pane::Alerts => Scope::Alerts,
             Pane::Lb => Scope::Lb,
+            Pane::Faucet => Scope::Faucet,
         }
     }
 
@@ -59,6 +62,7 @@ impl Pane {
             Pane::Events => "events",
             Pane::Alerts => "alerts",
             Pane::Lb => "load balancers",
+            Pane::Faucet => "faucet",
         }
     }
 }
@@ -207,6 +211,8 @@ pub struct App {
     pub overlays: Vec<Overlay>,
     /// The load-balancer pane.
     pub lb: LbPane,
+    /// The faucet pane.
+    pub faucet: FaucetPane,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -270,6 +276,7 @@ impl App {
             saved_marks: AlertMarks::default(),
             overlays: Vec::new(),
             lb: LbPane::default(),
+            faucet: FaucetPane::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -300,6 +307,7 @@ impl App {
             .map(|n| n.name.clone())
             .collect();
         self.lb.configure(config);
+        self.faucet.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).

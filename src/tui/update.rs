@@ -5,6 +5,7 @@
 use super::act;
 use super::actions;
 use super::commands::CommandId;
+use super::faucet_act;
 use super::keymap::{Code, Key};
 use super::msg::{Effect, Msg};
 use super::overlay::Overlay;
@@ -34,7 +35,7 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                 // as its answer.
                 if matches!(
                     app.overlays.last(),
-                    Some(Overlay::Confirm(_) | Overlay::Arm(_))
+                    Some(Overlay::Confirm(_) | Overlay::Arm(_) | Overlay::FaucetForm(_))
                 ) {
                     return Vec::new();
                 }
@@ -42,6 +43,10 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             key(app, k)
         }
         Msg::Paste(text) => {
+            if let Some(Overlay::FaucetForm(form)) = app.overlays.last_mut() {
+                form.paste(&text);
+                return Vec::new();
+            }
             let line: String = text.chars().filter(|c| !c.is_control()).collect();
             match &mut app.input {
                 Input::Filter(s) => {
@@ -115,9 +120,13 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.lb.polled(&name, time, result.map(|s| *s));
             Vec::new()
         }
-        Msg::ActionDone(report) => {
-            act::done(app, *report);
-            Vec::new()
+        Msg::ActionDone(report) => act::done(app, *report),
+        Msg::Faucet(m) => {
+            if app.faucet.fold(m) {
+                vec![Effect::FaucetRefresh]
+            } else {
+                Vec::new()
+            }
         }
         Msg::ReplayEnded => {
             if let Some(r) = &mut app.replay {
@@ -324,6 +333,9 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
             }
             return Vec::new();
         }
+    }
+    if matches!(app.overlays.last(), Some(Overlay::FaucetForm(_))) {
+        return faucet_act::form_key(app, k);
     }
     if let Some(effects) = act::overlay_key(app, k) {
         return effects;

@@ -5,6 +5,7 @@ mod alerts;
 mod bytes;
 mod config;
 mod failover;
+mod faucet;
 mod fleet;
 mod help;
 mod keys;

@@ -51,7 +51,8 @@ pub fn draw(app: &App, plan: &Plan, area: Rect, buf: &mut Buffer) {
     lines.extend(
         plan.ops
             .iter()
-            .map(|o| Line::styled(format!("  {}", o.describe()), t.text)),
+            .flat_map(|o| o.describe().lines().map(str::to_string).collect::<Vec<_>>())
+            .map(|l| Line::styled(format!("  {l}"), t.text)),
     );
     if !plan.consequences.is_empty() {
         lines.push(Line::styled("consequences:", t.header));

@@ -5,6 +5,8 @@ pub mod alerts;
 pub mod confirm;
 pub mod detail;
 pub mod events;
+pub mod faucet;
+pub mod faucet_form;
 pub mod fmt;
 pub mod help;
 pub mod lb;
@@ -69,6 +71,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Pane::Events => events::draw(app, body, buf),
         Pane::Alerts => alerts::draw(app, body, buf),
         Pane::Lb => lb::draw(app, body, buf),
+        Pane::Faucet => faucet::draw(app, body, buf),
     }
     status::bar(app, footer, buf);
     if timeline > 0 {
@@ -85,6 +88,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Overlay::Confirm(plan) => confirm::draw(app, plan, body, buf),
             Overlay::Arm(network) => confirm::draw_arm(app, network, body, buf),
             Overlay::Error(text) => status::long_error(app, text, body, buf),
+            Overlay::FaucetForm(form) => faucet_form::draw(app, form, body, buf),
         }
     }
     status::completions(app, body, buf);
