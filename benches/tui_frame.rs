@@ -79,6 +79,7 @@ fn fleet(n: usize, shift: usize) -> FleetSnapshot {
             best_node: Some("node-006".into()),
             counts,
             status: Status::Down,
+            versions: Vec::new(),
         });
     }
     snap

@@ -229,6 +229,7 @@ mod tests {
                 thresholds: th(),
             }],
             clock_warn_s: 5.0,
+            regions: Default::default(),
         }
     }
 

@@ -145,6 +145,16 @@ pub fn rules(config: &Config) -> Rules {
             })
             .collect(),
         clock_warn_s: config.monitor.clock_warn_s,
+        regions: config
+            .networks
+            .iter()
+            .flat_map(|n| {
+                let nodes = n.nodes.iter().map(|x| (&x.name, &x.region));
+                nodes.chain(n.seeds.iter().map(|s| (&s.name, &s.region)))
+            })
+            .chain(config.lbs.iter().map(|l| (&l.name, &l.region)))
+            .filter_map(|(name, region)| Some((name.clone(), region.clone()?)))
+            .collect(),
     }
 }
 

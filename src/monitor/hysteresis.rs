@@ -119,6 +119,7 @@ mod tests {
             best_node: None,
             counts: StatusCounts::default(),
             status: Status::Unknown,
+            versions: Vec::new(),
         }];
         s
     }

@@ -17,6 +17,7 @@ pub mod hysteresis;
 pub mod model;
 pub mod probe;
 pub mod record;
+pub mod regions;
 pub mod rules;
 pub mod seed_probe;
 pub mod seed_rules;
@@ -29,7 +30,7 @@ pub use engine::{
 pub use model::{
     Alert, AlertKind, ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event,
     FleetSnapshot, LastError, Latency, NetworkSummary, SeedHello, SeedLevel, Status, StatusCounts,
-    VersionBracket,
+    VersionBracket, VersionShare,
 };
 pub use probe::Target;
 pub use record::{Record, RecordError, Recorder, Recording, Salvaged};

@@ -270,6 +270,9 @@ pub struct EndpointSnapshot {
     /// does cover. Recordings from before this field read as `None`.
     #[serde(default)]
     pub cert_mismatch: Option<String>,
+    /// The config's `region`, for grouping and the region summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub status: Status,
     /// Why the status is what it is; empty when ok.
     pub reasons: Vec<String>,
@@ -327,6 +330,7 @@ impl EndpointSnapshot {
             cert_days: None,
             cert_not_after: None,
             cert_mismatch: None,
+            region: None,
             status: Status::Unknown,
             reasons: Vec::new(),
         }
@@ -347,6 +351,40 @@ pub struct NetworkSummary {
     pub counts: StatusCounts,
     /// Worst endpoint status of the network.
     pub status: Status,
+    /// The API nodes' software versions (bracket labels), most common first: a rollout
+    /// in progress shows as more than one. Recordings from before read as empty.
+    #[serde(default)]
+    pub versions: Vec<VersionShare>,
+}
+
+/// How many API nodes of a network run one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionShare {
+    /// `VersionBracket::label()`, e.g. `">=7.0.0"`.
+    pub version: String,
+    pub nodes: u32,
+}
+
+impl NetworkSummary {
+    /// The version most API nodes run, when one is ahead of every other.
+    pub fn majority_version(&self) -> Option<&str> {
+        match self.versions.as_slice() {
+            [first, second, ..] if first.nodes == second.nodes => None,
+            [first, ..] => Some(first.version.as_str()),
+            [] => None,
+        }
+    }
+
+    /// `>=7.0.0 ×4, 6.0.0..6.1.0 ×1`.
+    pub fn rollout(&self) -> Option<String> {
+        (!self.versions.is_empty()).then(|| {
+            self.versions
+                .iter()
+                .map(|v| format!("{} ×{}", v.version, v.nodes))
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
 }
 
 /// How many endpoints are in each status.

@@ -7,13 +7,13 @@
 //! only within a bound, and a head time in the future is flagged, never read as fresh.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::Thresholds;
 
 use super::model::{
     ClockEstimate, ConnState, EndpointKind, EndpointSnapshot, Event, FleetSnapshot, NetworkSummary,
-    Status, StatusCounts,
+    Status, StatusCounts, VersionShare,
 };
 use super::seed_rules::{BestHead, apply_lag, level_flag};
 
@@ -109,6 +109,8 @@ pub struct NetworkRules {
 pub struct Rules {
     pub networks: Vec<NetworkRules>,
     pub clock_warn_s: f64,
+    /// Endpoint name → its config `region`, copied into the snapshot.
+    pub regions: HashMap<String, String>,
 }
 
 /// The host clock offset from the per-node minimum offsets, or `None` unless at least
@@ -562,6 +564,7 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
             .head_time
             .map(|t| ((now - t as f64) * 1000.0).round() / 1000.0);
         e.in_maintenance = in_maintenance(o, now);
+        e.region = rules.regions.get(&e.name).cloned();
         e.lag_blocks = None;
         e.fork_suspect = forked[i];
         e.head_suspect = suspect[i];
@@ -600,6 +603,7 @@ pub fn aggregate<O: Borrow<Observation>>(now: f64, obs: &[O], rules: &Rules) -> 
                     best_node: b.map(|(_, i)| obs[*i].snap.name.clone()),
                     counts: StatusCounts::default(),
                     status: Status::Unknown,
+                    versions: Vec::new(),
                 }
             })
             .collect(),
@@ -650,7 +654,30 @@ pub fn recount_networks(snap: &mut FleetSnapshot) {
         }
         n.counts = counts;
         n.status = status;
+        n.versions = version_shares(
+            snap.endpoints
+                .iter()
+                .filter(|e| e.network == n.name && e.kind == EndpointKind::Node),
+        );
     }
+}
+
+/// The known versions of `nodes`, most common first (ties by label, for a stable line).
+pub fn version_shares<'a>(nodes: impl Iterator<Item = &'a EndpointSnapshot>) -> Vec<VersionShare> {
+    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+    for e in nodes.filter(|e| e.version.at_least.is_some() || e.version.below.is_some()) {
+        *counts.entry(e.version.label()).or_default() += 1;
+    }
+    let mut shares: Vec<VersionShare> = counts
+        .into_iter()
+        .map(|(version, nodes)| VersionShare { version, nodes })
+        .collect();
+    shares.sort_by(|a, b| {
+        b.nodes
+            .cmp(&a.nodes)
+            .then_with(|| a.version.cmp(&b.version))
+    });
+    shares
 }
 
 /// A compact stand-in for a block id (a 64-bit hash): equal ids give equal keys, and two
@@ -806,6 +833,7 @@ mod tests {
                 thresholds: Thresholds::default(),
             }],
             clock_warn_s: 2.0,
+            regions: Default::default(),
         }
     }
 

@@ -110,7 +110,9 @@ impl Column {
             Column::LibLag => 7,
             Column::Participation => 4,
             Column::Cert => 5,
-            Column::Version => 9,
+            // `≠6.0.0..6.1.0`: a bracket and the off-majority mark (narrower values
+            // take only their own width).
+            Column::Version => 13,
             Column::Error => 16,
         }
     }

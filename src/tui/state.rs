@@ -529,6 +529,18 @@ impl App {
     }
 }
 
+impl App {
+    /// The network's majority version when `e`, an API node, runs another one (a
+    /// rollout under way, or a node left behind).
+    pub fn off_majority(&self, e: &EndpointSnapshot) -> Option<&str> {
+        if e.kind != crate::monitor::EndpointKind::Node || e.version.label() == "?" {
+            return None;
+        }
+        let net = self.fleet.networks.iter().find(|n| n.name == e.network)?;
+        net.majority_version().filter(|m| *m != e.version.label())
+    }
+}
+
 fn matches_filter(e: &EndpointSnapshot, needle: &str) -> bool {
     let error = e
         .last_error
@@ -540,6 +552,7 @@ fn matches_filter(e: &EndpointSnapshot, needle: &str) -> bool {
         e.network.as_str(),
         e.url.as_str(),
         e.status.as_str(),
+        e.region.as_deref().unwrap_or(""),
         error,
     ]
     .iter()

@@ -171,6 +171,10 @@ pub fn snapshot(time: f64) -> FleetSnapshot {
             best_node: Some(node.into()),
             counts,
             status,
+            versions: btsops::monitor::rules::version_shares(
+                eps.iter()
+                    .filter(|e| e.network == name && e.kind == EndpointKind::Node),
+            ),
         }
     };
     let networks = vec![

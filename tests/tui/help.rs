@@ -57,7 +57,7 @@ fn help_scrolls_like_a_pager_and_q_or_esc_close_it() {
 #[test]
 fn every_drawn_symbol_is_explained() {
     let legend: String = LEGEND.iter().map(|(s, m)| format!("{s} {m} ")).collect();
-    let marks = "✓▲✗▼!~•↓↑●○×";
+    let marks = "✓▲✗▼!~•↓↑●○×≠";
     let mut screens = Vec::new();
     for keys in ["", "3", "j j Enter", "p"] {
         let mut a = app_with(Theme::mono(), 200, 50);

@@ -14,6 +14,7 @@ mod pty;
 mod reasons;
 mod reload;
 mod replay;
+mod rollout;
 mod screens;
 #[path = "../support/mod.rs"]
 mod support;

@@ -217,7 +217,12 @@ fn draw_facts(app: &App, e: &EndpointSnapshot, area: Rect, buf: &mut Buffer) {
         ),
         Line::styled(
             format!(
-                "version {}  cert {}  peers {}",
+                "version {}{}  cert {}  peers {}",
+                // First when it is there: the news during a rollout, and an 80-column
+                // line cuts from the right.
+                app.off_majority(e)
+                    .map(|m| format!("≠ majority {m}: "))
+                    .unwrap_or_default(),
                 version_sentence(&e.version),
                 e.cert_days
                     .map(|d| format!("{d:.0} days"))

@@ -129,6 +129,14 @@ pub const LEGEND: &[(&str, &str)] = &[
     ),
     ("cert", "Days until the endpoint's TLS certificate expires"),
     (
+        "≠6.0.0..6.1.0",
+        "Version: not the one most of the network's nodes run (a rollout under way)",
+    ),
+    (
+        "versions v ×n",
+        "Network line: how many API nodes run each version, most common first",
+    ),
+    (
         "title↓  title↑",
         "The rows are sorted by this column, worst first; reversed",
     ),

@@ -32,6 +32,16 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             (Some(h), None) => format!("best #{h}"),
             _ => "no head yet".into(),
         };
+        let counts = format!(
+            "  ▼{} down ✗{} crit ▲{} warn ✓{} ok  {best}",
+            c.down, c.crit, c.warn, c.ok
+        );
+        // Whole or not at all: a cut version list would name versions wrongly.
+        let rollout = n
+            .rollout()
+            .map(|r| format!("  versions {r}"))
+            .filter(|r| 18 + counts.chars().count() + r.chars().count() <= area.width as usize)
+            .unwrap_or_default();
         let mut x = area.x;
         for (text, style) in [
             (format!("{:<10} ", n.name), t.title),
@@ -39,13 +49,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
                 format!("{:<7}", columns::status_label(n.status)),
                 fmt::status_style(t, n.status),
             ),
-            (
-                format!(
-                    "  ▼{} down ✗{} crit ▲{} warn ✓{} ok  {best}",
-                    c.down, c.crit, c.warn, c.ok
-                ),
-                t.text,
-            ),
+            (format!("{counts}{rollout}"), t.text),
         ] {
             if x < area.right() {
                 let (nx, _) = buf.set_stringn(x, y, &text, (area.right() - x) as usize, style);
@@ -107,10 +111,11 @@ fn split_for_strip(area: Rect, rows: usize) -> (Rect, Option<Rect>) {
     (table, Some(strip))
 }
 
-/// Active alerts, then the newest events, under the table.
+/// The regions (when the config names any), active alerts, then the newest events,
+/// under the table.
 fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
     let t = &app.theme;
-    let mut y = area.y;
+    let mut y = draw_regions(app, area, buf);
     let active: Vec<_> = app.alerts().into_iter().filter(|a| a.active).collect();
     if !active.is_empty() {
         let title = format!("active alerts ({})", active.len());
@@ -158,6 +163,60 @@ fn draw_strip(app: &App, area: Rect, buf: &mut Buffer) {
         return;
     }
     super::events::draw_rows(app, app.events_of(None), rows, buf);
+}
+
+/// One line per region of the current tab: its nodes ok, best lag, median latency from
+/// here and its LBs' servers taking traffic. Returns the next free row.
+fn draw_regions(app: &App, area: Rect, buf: &mut Buffer) -> u16 {
+    let t = &app.theme;
+    let regions = crate::monitor::regions::summarize(&app.fleet, app.tab.as_deref());
+    let mut y = area.y;
+    if regions.is_empty() || area.height < 2 * STRIP_MIN {
+        return y;
+    }
+    buf.set_stringn(area.x, y, "regions", area.width as usize, t.header);
+    y += 1;
+    // At most a quarter of the strip: alerts and events follow.
+    for r in regions.iter().take(usize::from(area.height / 4).max(1)) {
+        let lbs: Vec<String> = r
+            .lbs
+            .iter()
+            .map(
+                |name| match app.lb.lbs.iter().find(|l| &l.conf.name == name) {
+                    Some(l) => match &l.snap {
+                        Some(s) => {
+                            let servers = s.backend_servers(&l.conf.backend);
+                            let (up, all) = servers.fold((0, 0), |(u, a), sv| {
+                                let healthy = sv.takes_new_traffic() && sv.status.starts_with("UP");
+                                (u + usize::from(healthy), a + 1)
+                            });
+                            format!("{name} {up}/{all} servers up")
+                        }
+                        None => format!("{name} not polled yet"),
+                    },
+                    None => name.clone(),
+                },
+            )
+            .collect();
+        let text = format!(
+            "{:<10} nodes {}/{} ok  best lag {}  median p50 {}{}",
+            r.region,
+            r.nodes_ok,
+            r.nodes,
+            fmt::opt(r.best_lag),
+            r.median_p50_ms
+                .map(|m| format!("{m:.0} ms"))
+                .unwrap_or_else(|| "-".into()),
+            if lbs.is_empty() {
+                String::new()
+            } else {
+                format!("  lb {}", lbs.join(", "))
+            }
+        );
+        buf.set_stringn(area.x, y, &text, area.width as usize, t.text);
+        y += 1;
+    }
+    y
 }
 
 fn draw_table(app: &App, area: Rect, buf: &mut Buffer) {
@@ -301,6 +360,7 @@ fn cell(app: &App, e: &EndpointSnapshot, c: Column, width: usize) -> (String, St
             .unwrap_or_else(|| "-".into()),
         // Seeds have no version bracket; the level their probe answered at instead.
         Column::Version if e.kind == EndpointKind::Seed => e.kind_label(),
+        Column::Version if app.off_majority(e).is_some() => format!("≠{}", e.version.label()),
         Column::Version => e.version.label(),
         // Why it is not ok comes first; an old error of a healthy node still shows, aged.
         Column::Error if e.status == Status::Unknown && e.state == ConnState::Connecting => {
