@@ -44,7 +44,43 @@ pub enum Progress {
         rejected: u64,
         errors: u64,
         included: u64,
+        /// Percentiles and failures so far, for live views.
+        figures: Figures,
     },
+}
+
+/// What a live view shows beside the totals: latency percentiles so far and the
+/// failures by class.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Reply latency from the intended send time: p50, p95, p99 in µs.
+    pub latency_us: Option<[u64; 3]>,
+    /// Transfer runs: inclusion latency from the intended send time, p50, p95, p99 in µs.
+    pub inclusion_us: Option<[u64; 3]>,
+    /// Failed answers by class (rejections and no answers), largest class first.
+    pub failed: Vec<(super::Class, u64)>,
+}
+
+impl Figures {
+    /// The figures of a tally (a few histogram lookups: cheap once a second).
+    pub fn of(t: &Tally) -> Figures {
+        let q = |h: &hdrhistogram::Histogram<u64>| {
+            (!h.is_empty()).then(|| {
+                [
+                    h.value_at_quantile(0.5),
+                    h.value_at_quantile(0.95),
+                    h.value_at_quantile(0.99),
+                ]
+            })
+        };
+        let mut failed: Vec<(super::Class, u64)> = t.failed.iter().map(|(c, n)| (*c, *n)).collect();
+        failed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Figures {
+            latency_us: q(&t.latency),
+            inclusion_us: q(&t.inclusion),
+            failed,
+        }
+    }
 }
 
 /// A running stress test.
@@ -313,6 +349,7 @@ pub(crate) async fn ticker(shared: Arc<Shared>) {
                     rejected: t.rejected_total(),
                     errors: t.failed_total() - t.rejected_total(),
                     included: t.included,
+                    figures: Figures::of(&t),
                 },
                 t.error_rate(),
             )

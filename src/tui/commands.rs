@@ -12,6 +12,8 @@ pub enum Scope {
     Alerts,
     /// The load-balancer pane.
     Lb,
+    /// The stress-test pane.
+    Stress,
     /// Active in every pane while a recording plays.
     Replay,
 }
@@ -25,6 +27,7 @@ impl Scope {
             Scope::Events => "events",
             Scope::Alerts => "alerts",
             Scope::Lb => "load balancers",
+            Scope::Stress => "stress tests",
             Scope::Replay => "replay",
         }
     }
@@ -83,6 +86,10 @@ pub enum CommandId {
     TakeOut,
     PutBack,
     Arm,
+    StressPane,
+    StressEdit,
+    StressStart,
+    StressStop,
 }
 
 /// One row of the registry.
@@ -214,6 +221,16 @@ pub const COMMANDS: &[CommandSpec] = &[
             &["4"],
             S::Global,
             "Load balancers: backends, servers, sessions",
+        )
+    },
+    CommandSpec {
+        arg: Some("[plan FILE]"),
+        ..cmd(
+            C::StressPane,
+            "stress",
+            &["6"],
+            S::Global,
+            "Stress tests: the plan, live load, node lag (:stress plan FILE loads one)",
         )
     },
     cmd(
@@ -406,6 +423,27 @@ pub const COMMANDS: &[CommandSpec] = &[
         S::Global,
         "Put the selected node back in every LB that serves it",
     ),
+    cmd(
+        C::StressEdit,
+        "stress-edit",
+        &["Enter", "e"],
+        S::Stress,
+        "Edit the selected plan field (Enter keeps it, Esc cancels; kind toggles)",
+    ),
+    mutating(
+        C::StressStart,
+        "stress-start",
+        &["s"],
+        S::Stress,
+        "Start the plan on the [stress] testnet (asks to confirm)",
+    ),
+    cmd(
+        C::StressStop,
+        "stress-stop",
+        &["x"],
+        S::Stress,
+        "Stop the stress run at once (no confirmation; the report is still written)",
+    ),
     CommandSpec {
         arg: Some("[NETWORK]"),
         ..cmd(
@@ -446,6 +484,7 @@ mod tests {
             C::Undo,
             C::TakeOut,
             C::PutBack,
+            C::StressStart,
         ] {
             assert!(spec(id).mutates, "{} changes the fleet", spec(id).name);
         }

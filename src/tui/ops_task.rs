@@ -182,6 +182,8 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
 enum RunError {
     #[error("no load balancer {0:?} in the config")]
     UnknownLb(String),
+    #[error("a stress run is not a load-balancer step (the stress task runs it)")]
+    NotLb,
     #[error(transparent)]
     Apply(#[from] ApplyError),
 }
@@ -193,6 +195,7 @@ async fn run_op(
 ) -> Result<(String, Vec<Outcome>), RunError> {
     let lb_name = match op {
         Op::Lb { lb, .. } | Op::LbUndo { lb, .. } => lb,
+        Op::Stress(_) => return Err(RunError::NotLb),
     };
     let client = clients
         .0
@@ -206,6 +209,7 @@ async fn run_op(
             ..
         } => vec![lb::apply(client, target, *action, *force, verify).await?],
         Op::LbUndo { done, .. } => lb::undo(client, done, verify).await?,
+        Op::Stress(_) => return Err(RunError::NotLb),
     };
     Ok((lb_name.clone(), outcomes))
 }

@@ -11,6 +11,7 @@ use super::lb_pane::LbPane;
 use super::marks::AlertMarks;
 use super::ops::Arming;
 use super::overlay::Overlay;
+use super::stress_pane::StressPane;
 use crate::config::Config;
 use crate::monitor::alerts::display_order;
 use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
@@ -37,6 +38,7 @@ pub enum Pane {
     Events,
     Alerts,
     Lb,
+    Stress,
 }
 
 impl Pane {
@@ -47,6 +49,7 @@ impl Pane {
             Pane::Events => Scope::Events,
             Pane::Alerts => Scope::Alerts,
             Pane::Lb => Scope::Lb,
+            Pane::Stress => Scope::Stress,
         }
     }
 
@@ -57,6 +60,7 @@ impl Pane {
             Pane::Events => "events",
             Pane::Alerts => "alerts",
             Pane::Lb => "load balancers",
+            Pane::Stress => "stress",
         }
     }
 }
@@ -79,6 +83,8 @@ pub enum Input {
     None,
     Filter(String),
     Command(String),
+    /// A value for the stress pane's selected plan field.
+    Edit(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,6 +204,8 @@ pub struct App {
     pub overlays: Vec<Overlay>,
     /// The load-balancer pane.
     pub lb: LbPane,
+    /// The stress-test pane.
+    pub stress: StressPane,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -256,6 +264,7 @@ impl App {
             saved_marks: AlertMarks::default(),
             overlays: Vec::new(),
             lb: LbPane::default(),
+            stress: StressPane::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -285,6 +294,7 @@ impl App {
             .map(|n| n.name.clone())
             .collect();
         self.lb.configure(config);
+        self.stress.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).

@@ -11,5 +11,6 @@ mod lb;
 mod pty;
 mod replay;
 mod screens;
+mod stress;
 #[path = "../support/mod.rs"]
 mod support;

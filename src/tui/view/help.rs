@@ -26,6 +26,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         Scope::Events,
         Scope::Alerts,
         Scope::Lb,
+        Scope::Stress,
         Scope::Replay,
     ] {
         // Replay keys mean nothing on a live fleet: listed only while replaying.
