@@ -224,13 +224,13 @@ pub const COMMANDS: &[CommandSpec] = &[
         )
     },
     CommandSpec {
-        arg: Some("[plan FILE]"),
+        arg: Some("[ARGS]"),
         ..cmd(
             C::StressPane,
             "stress",
             &["6"],
             S::Global,
-            "Stress tests: the plan, live load, node lag (:stress plan FILE loads one)",
+            "Stress tests: plan, live load, node lag (:stress plan FILE, :stress start, :stress stop)",
         )
     },
     cmd(
@@ -440,7 +440,7 @@ pub const COMMANDS: &[CommandSpec] = &[
     cmd(
         C::StressStop,
         "stress-stop",
-        &["x"],
+        &["X"],
         S::Stress,
         "Stop the stress run at once (no confirmation; the report is still written)",
     ),

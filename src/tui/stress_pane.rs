@@ -289,7 +289,7 @@ impl StressPane {
             return Err(NO_PLAN.into());
         };
         if self.running() {
-            return Err("a stress run is under way: one at a time (x stops it)".into());
+            return Err("a stress run is under way: one at a time (X stops it)".into());
         }
         let effective = effective(conf, loaded)?;
         let data_dir = self
@@ -461,7 +461,7 @@ fn set_field(p: &mut Plan, f: Field, text: &str, conf: &StressConf) -> Result<()
 }
 
 /// The cap that lowered a field, if one did.
-pub fn cap_of<'a>(e: &'a Effective, f: Field) -> Option<(&'a Capped, &'static str)> {
+pub fn cap_of(e: &Effective, f: Field) -> Option<(&Capped, &'static str)> {
     let (name, key) = f.capped_by()?;
     e.capped.iter().find(|c| c.field == name).map(|c| (c, key))
 }

@@ -162,18 +162,16 @@ fn plan_box(app: &App, conf: &StressConf, area: Rect, buf: &mut Buffer) -> u16 {
                 ]));
             }
             if let Some(e) = ok {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<11}", "total"), t.dim),
-                    Span::styled(e.total.to_string(), t.dim),
-                    Span::styled(
-                        e.capped
-                            .iter()
-                            .find(|c| c.field == "total")
-                            .map(|c| format!(" (of {}, max_total)", c.asked))
-                            .unwrap_or_default(),
-                        t.warn,
-                    ),
-                ]));
+                let total = match e.capped.iter().find(|c| c.field == "total") {
+                    Some(c) => vec![
+                        Span::styled(c.asked.to_string(), t.dim),
+                        Span::styled(format!(" → {} (max_total)", c.limit), t.warn),
+                    ],
+                    None => vec![Span::styled(e.total.to_string(), t.dim)],
+                };
+                let mut spans = vec![Span::styled(format!("  {:<11}", "total"), t.dim)];
+                spans.extend(total);
+                lines.push(Line::from(spans));
                 if e.kind == Kind::Transfer {
                     lines.push(Line::styled(
                         format!("  {:<11}{}", "funder", e.funder.as_deref().unwrap_or("-")),
@@ -357,21 +355,22 @@ fn run(app: &App, r: &RunView, area: Rect, buf: &mut Buffer) {
         Some(_) => t.ok,
         None => t.accent,
     };
-    put(buf, &mut y, &format!("{}: {state}", load(e)), style);
+    put(buf, &mut y, &load(e), t.header);
+    put(buf, &mut y, &state, style);
     put(
         buf,
         &mut y,
         &format!(
-            "elapsed {} s of {} s, {} s left   started {}Z",
+            "elapsed {} s of {} s, {} s left",
             r.elapsed_s,
             e.duration_s,
             r.remaining_s(),
-            fmt::hms(r.started)
         ),
         t.text,
     );
     // The three series share one scale (the offered rate), so they compare at a glance.
-    let fixed = 9 + u16::from(r.end.is_some()) * 3;
+    // Rows the lines under the charts take.
+    let fixed = 7 + u16::from(r.end.is_some()) * 3;
     let spark_h = (bottom.saturating_sub(y).saturating_sub(fixed) / 3).clamp(1, 6);
     let width = area.width.saturating_sub(LABEL_W + VALUE_W) as usize;
     let tail: Vec<_> = r
@@ -434,9 +433,15 @@ fn run(app: &App, r: &RunView, area: Rect, buf: &mut Buffer) {
         buf,
         &mut y,
         &format!(
-            "sent {}  accepted {}  rejected {}  no answer {}  included {}",
-            tot.sent, tot.accepted, tot.rejected, tot.errors, tot.included
+            "sent {}  accepted {}  included {}",
+            tot.sent, tot.accepted, tot.included
         ),
+        t.text,
+    );
+    put(
+        buf,
+        &mut y,
+        &format!("rejected {}  no answer {}", tot.rejected, tot.errors),
         t.text,
     );
     let pcts = |p: Option<[u64; 3]>| match p {
@@ -502,8 +507,19 @@ fn run(app: &App, r: &RunView, area: Rect, buf: &mut Buffer) {
         }
         match &d.report {
             Ok((json, md)) => {
-                put(buf, &mut y, &format!("report {}", json.display()), t.text);
-                put(buf, &mut y, &format!("       {}", md.display()), t.text);
+                let w = area.width as usize;
+                put(
+                    buf,
+                    &mut y,
+                    &fit(&format!("report {}", json.display()), w),
+                    t.text,
+                );
+                put(
+                    buf,
+                    &mut y,
+                    &fit(&format!("       {}", md.display()), w),
+                    t.text,
+                );
             }
             Err(e) => put(buf, &mut y, &format!("REPORT NOT WRITTEN: {e}"), t.crit),
         }
@@ -514,10 +530,27 @@ fn run(app: &App, r: &RunView, area: Rect, buf: &mut Buffer) {
         put(
             buf,
             &mut y,
-            &format!("report     {}", r.start.report.display()),
+            &fit(
+                &format!("report     {}", r.start.report.display()),
+                area.width as usize,
+            ),
             t.dim,
         );
     }
+}
+
+/// A `label path` line cut from the middle of the path when too wide: the file name
+/// (the run's time and kind) is what tells reports apart.
+fn fit(line: &str, width: usize) -> String {
+    let n = line.chars().count();
+    if n <= width || width < 12 {
+        return line.to_string();
+    }
+    let keep_head = 11.min(width / 3);
+    let keep_tail = width - keep_head - 1;
+    let head: String = line.chars().take(keep_head).collect();
+    let tail: String = line.chars().skip(n - keep_tail).collect();
+    format!("{head}…{tail}")
 }
 
 /// `850µs`, `12ms`, `1.4s`.
