@@ -307,11 +307,25 @@ impl StressPane {
                 conf.network()
             ));
         }
+        let mut report = crate::stress::report::default_path(data_dir, effective.kind, now as i64);
+        // A run started in the same second as the last one must not overwrite its report.
+        if let Some(n) = self
+            .run
+            .as_ref()
+            .and_then(|r| same_second(&r.start.report, &report))
+        {
+            let stem = report
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            report.set_file_name(format!("{stem}-{}.json", n + 1));
+        }
         Ok(StressStart {
             plan_path: loaded.path.clone(),
             edited: loaded.edited,
             plan: loaded.plan.clone(),
-            report: crate::stress::report::default_path(data_dir, effective.kind, now as i64),
+            report,
             effective,
             network: conf.network().to_string(),
             chain_id: conf.chain_id.clone(),
@@ -362,6 +376,20 @@ impl StressPane {
             }
         }
     }
+}
+
+/// `Some(n)` when `last` is the report `base` names (1), or its `-n` variant: a run
+/// started in the same second.
+fn same_second(last: &std::path::Path, base: &std::path::Path) -> Option<u32> {
+    if last == base {
+        return Some(1);
+    }
+    let stem = base.file_stem()?.to_str()?;
+    let other = last.file_stem()?.to_str()?;
+    if last.parent() != base.parent() {
+        return None;
+    }
+    other.strip_prefix(stem)?.strip_prefix('-')?.parse().ok()
 }
 
 /// Said where `[stress]` is missing.
@@ -578,5 +606,27 @@ mod tests {
         assert_eq!(r.remaining_s(), 2);
         assert!(p.stop("stopped from the console"));
         assert!(p.running(), "running until the engine ends it");
+        // Runs started in the same second get reports of their own.
+        let mut names = Vec::new();
+        for _ in 0..3 {
+            p.news(StressNews::Done(Box::new(StressDone {
+                aborted: None,
+                elapsed_s: 1.0,
+                totals: None,
+                report: Err("-".into()),
+                audit: Err("-".into()),
+            })));
+            let s = p.start_plan(0.0).unwrap();
+            names.push(s.report.file_name().unwrap().to_string_lossy().to_string());
+            p.started(s, 0.0);
+        }
+        assert_eq!(
+            names,
+            [
+                "1970-01-01T000000Z-read-2.json",
+                "1970-01-01T000000Z-read-3.json",
+                "1970-01-01T000000Z-read-4.json"
+            ]
+        );
     }
 }

@@ -478,4 +478,34 @@ async fn on_simnet_edit_start_watch_stop_and_the_report_and_audit_are_written() 
     assert_eq!(lines[1]["result"], "aborted: stopped from the console");
     assert_eq!(lines[1]["after"]["totals"]["sent"], sent);
     assert!(!task.running());
+
+    // Quitting the console mid-run stops it and still writes the report and the end.
+    keys(&mut app, &mut task, &cfg, &tx, "s").await;
+    assert_eq!(keys(&mut app, &mut task, &cfg, &tx, "y").await, 1);
+    let first = json;
+    pump_until(&mut app, &mut rx, Duration::from_secs(90), |a| {
+        a.stress
+            .run
+            .as_ref()
+            .is_some_and(|r| r.totals.sent > 0 || r.end.is_some())
+    })
+    .await;
+    tokio::time::timeout(Duration::from_secs(60), task.finish("the console quit"))
+        .await
+        .expect("finish returns");
+    assert!(!task.running());
+    pump_until(&mut app, &mut rx, Duration::from_secs(10), |a| {
+        a.stress.run.as_ref().is_some_and(|r| r.end.is_some())
+    })
+    .await;
+    let end = app.stress.run.as_ref().and_then(|r| r.end.clone()).unwrap();
+    assert_eq!(end.aborted.as_deref(), Some("the console quit"));
+    let (json, _) = end.report.expect("report written");
+    assert_ne!(json, first, "each run has its own report");
+    let audit = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
+    let last = audit.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("\"stress end\"") && last.contains("aborted: the console quit"),
+        "{last}"
+    );
 }
