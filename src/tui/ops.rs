@@ -1,7 +1,8 @@
 //! Fleet-changing actions as data: what will run where (`Plan`), why one may not run
 //! (`gate`), and what an operator must read before confirming. Pure: `update` builds
-//! plans, the ops task (`ops_task`) runs them. Load-balancer steps today; faucet, stress
-//! and node actions add `Op` variants and reuse the rest.
+//! plans, the ops task (`ops_task`) runs them. Load-balancer steps and stress starts
+//! (run by `stress_task`) today; faucet and node actions add `Op` variants and reuse the
+//! rest.
 
 use std::collections::BTreeMap;
 
