@@ -138,11 +138,9 @@ async fn signed_and_sent_rate(n: u64, threads: usize) -> f64 {
         let c = c.clone();
         // As the runner does: one task per broadcast; the sink never answers.
         tokio::spawn(async move {
-            let _ = tokio::time::timeout(
-                Duration::from_secs(30),
-                c.broadcast_transaction(&ready.json),
-            )
-            .await;
+            let _ = c
+                .broadcast_prepared(&ready.json, Duration::from_secs(30))
+                .await;
         });
     }
     let end = wait_count(&count, n).await;
@@ -157,7 +155,7 @@ async fn held_rate(rate: u32, secs: u64) -> f64 {
     let c = RpcClient::connect(&url, ConnectOptions::default())
         .await
         .unwrap();
-    let one: Value = serde_json::to_value(builder()(0)).unwrap();
+    let one = btsops::rpc::Json::of(&builder()(0)).unwrap();
     let total = u64::from(rate) * secs;
     let abort = Abort::default();
     let start = Instant::now();
@@ -166,8 +164,7 @@ async fn held_rate(rate: u32, secs: u64) -> f64 {
     while let Some((_, _)) = pacer.next(&abort).await {
         let (c, tx) = (c.clone(), one.clone());
         tokio::spawn(async move {
-            let _ =
-                tokio::time::timeout(Duration::from_secs(30), c.broadcast_transaction(&tx)).await;
+            let _ = c.broadcast_prepared(&tx, Duration::from_secs(30)).await;
         });
         sent += 1;
     }

@@ -229,6 +229,8 @@ pub struct Stress {
     /// Must name a testnet.
     pub network: String,
     pub keys_file: Option<PathBuf>,
+    /// The plan the console's stress pane opens with (relative to the config file).
+    pub plan: Option<PathBuf>,
     pub max_tps: u32,
     pub max_duration_s: u64,
     pub max_total: u64,
@@ -241,6 +243,7 @@ impl Default for Stress {
         Stress {
             network: String::new(),
             keys_file: None,
+            plan: None,
             max_tps: 200,
             max_duration_s: 300,
             max_total: 50_000,
@@ -654,6 +657,7 @@ mod raw {
     pub struct Stress {
         pub network: Spanned<String>,
         pub keys_file: Option<String>,
+        pub plan: Option<String>,
         pub max_tps: Option<Spanned<u32>>,
         pub max_duration_s: Option<Spanned<u64>>,
         pub max_total: Option<Spanned<u64>>,
@@ -836,6 +840,7 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
             Ok(Stress {
                 network,
                 keys_file: s.keys_file.map(|p| ctx.path(&p)),
+                plan: s.plan.map(|p| ctx.path(&p)),
                 max_tps: positive(ctx, s.max_tps.as_ref(), "stress.max_tps", d.max_tps)?,
                 max_duration_s: positive(
                     ctx,

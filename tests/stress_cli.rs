@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::process::{output_within, wait_within};
-use support::simnet::DEV_WIF;
 use support::stress as st;
 
 struct Env {
@@ -21,17 +20,7 @@ struct Env {
 impl Env {
     fn new(fleet: &btsops::simnet::FleetHandle, limits: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let keys = dir.path().join("keys.toml");
-        std::fs::write(
-            &keys,
-            format!("[[account]]\nname = \"funder\"\nwif = \"{DEV_WIF}\"\n"),
-        )
-        .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
+        let keys = st::keys_file(dir.path());
         let limits = format!("keys_file = \"{}\"\n{limits}", keys.display());
         std::fs::write(
             dir.path().join("config.toml"),

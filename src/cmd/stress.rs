@@ -26,6 +26,7 @@ pub fn progress_line(p: &Progress) -> String {
             rejected,
             errors,
             included,
+            ..
         } => format!(
             "stress: {elapsed_s:>4} s  sent {sent}  accepted {accepted}  rejected {rejected}  no answer {errors}  in blocks {included}"
         ),
@@ -40,15 +41,8 @@ fn default_report(kind: Kind) -> Result<PathBuf> {
             keys::DATA_DIR_ENV
         )
     })?;
-    let stamp = audit::Entry::now("", "", "").time.replace(':', "");
-    let kind = match kind {
-        Kind::Transfer => "transfer",
-        Kind::Read => "read",
-    };
-    Ok(dir
-        .join("stress")
-        .join("reports")
-        .join(format!("{stamp}-{kind}.json")))
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    Ok(crate::stress::report::default_path(&dir, kind, now))
 }
 
 pub fn run(args: &StressRunArgs) -> Result<u8> {

@@ -31,7 +31,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use zeroize::Zeroizing;
 
 use super::error::{Failure, RpcError, TransportKind};
-use super::frame::{self, Api, ApiRef, Incoming};
+use super::frame::{self, Api, ApiRef, Incoming, Json, Params};
 use super::notices::{self, NoticeLimits, NoticeReceiver, NoticeSender, NoticeStats};
 use super::tls;
 use super::types::int_from_value;
@@ -423,8 +423,36 @@ impl RpcClient {
             .resolve(&api, Instant::now() + timeout, timeout)
             .await?;
         let deadline = Instant::now() + timeout;
-        self.raw_call(api_id, method, params, &call, deadline, timeout)
-            .await
+        self.raw_call(
+            api_id,
+            method,
+            Params::Value(&params),
+            &call,
+            deadline,
+            timeout,
+        )
+        .await
+    }
+
+    /// `broadcast_transaction` of a transaction serialized beforehand (`Json::of`):
+    /// no JSON tree is built or copied on the way. Bounded by `timeout` (the API-id
+    /// lookup, once per connection, and the call each get the whole of it).
+    pub async fn broadcast_prepared(&self, tx: &Json, timeout: Duration) -> Result<(), RpcError> {
+        const CALL: &str = "network_broadcast.broadcast_transaction";
+        let api_id = self
+            .resolve(&Api::NetworkBroadcast, Instant::now() + timeout, timeout)
+            .await?;
+        let deadline = Instant::now() + timeout;
+        self.raw_call(
+            api_id,
+            "broadcast_transaction",
+            Params::One(tx),
+            CALL,
+            deadline,
+            timeout,
+        )
+        .await
+        .map(drop)
     }
 
     /// The numeric id of an API set: 0 and 1 are fixed, others are asked for once per
@@ -450,14 +478,21 @@ impl RpcClient {
                 .api_ids
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(ids.entry(name.to_owned()).or_default())
+            // Known after the first call: no key allocated per call.
+            match ids.get(name) {
+                Some(c) => Arc::clone(c),
+                None => Arc::clone(ids.entry(name.to_owned()).or_default()),
+            }
         };
+        if let Some(id) = cell.get() {
+            return Ok(*id);
+        }
         let call = format!("login.{name}");
         // OnceCell makes concurrent first uses wait for one resolution instead of racing.
         let id = cell
             .get_or_try_init(|| async {
                 let value = self
-                    .raw_call(1, name, json!([]), &call, deadline, timeout)
+                    .raw_call(1, name, Params::Value(&json!([])), &call, deadline, timeout)
                     .await?;
                 int_from_value::<u64>(&value).ok_or_else(|| RpcError::Protocol {
                     endpoint: self.inner.endpoint.clone(),
@@ -476,7 +511,7 @@ impl RpcClient {
         &self,
         api_id: u64,
         method: &str,
-        params: Value,
+        params: Params<'_>,
         call: &str,
         deadline: Instant,
         timeout: Duration,
@@ -495,7 +530,7 @@ impl RpcClient {
             shared: &inner.shared,
             id,
         };
-        let text = frame::encode_call(id, ApiRef::Id(api_id), method, params);
+        let text = frame::encode(id, ApiRef::Id(api_id), method, params);
         let exchange = async {
             {
                 let mut sink = inner.sink.lock().await;

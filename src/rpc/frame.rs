@@ -1,7 +1,7 @@
 //! Pure JSON-RPC framing: request encoding, reply/notice parsing, node-error extraction
 //! (PROTOCOL.md §2, §3, §5). No I/O here so hostile inputs can be unit-tested directly.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::error::{Failure, NodeError};
 use super::types::{Notice, int_from_value};
@@ -74,13 +74,66 @@ pub(crate) fn normalize_params(params: Value) -> Result<Value, Failure> {
     }
 }
 
+/// JSON text serialized by serde_json: valid JSON by construction, so it goes into a
+/// request as it is. Built once where it is made (a stress run's signer threads), it is
+/// sent without a `Value` tree being built or copied per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json(String);
+
+impl Json {
+    pub fn of(v: &impl serde::Serialize) -> Result<Json, serde_json::Error> {
+        serde_json::to_string(v).map(Json)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A call's parameters: a JSON array, or one argument already serialized.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Params<'a> {
+    Value(&'a Value),
+    One(&'a Json),
+}
+
 /// Encode one `call` request.
 pub fn encode_call(id: u64, api: ApiRef<'_>, method: &str, params: Value) -> String {
-    let api = match api {
-        ApiRef::Id(n) => json!(n),
-        ApiRef::Name(s) => json!(s),
+    encode(id, api, method, Params::Value(&params))
+}
+
+/// `{"id":ID,"method":"call","params":[API,"METHOD",PARAMS]}`, written straight into one
+/// buffer: the same text as building it as a `Value` first, without the tree (a request
+/// is made for every transaction of a stress run).
+pub(crate) fn encode(id: u64, api: ApiRef<'_>, method: &str, params: Params<'_>) -> String {
+    use std::io::Write;
+    let extra = match params {
+        Params::One(j) => j.0.len(),
+        Params::Value(_) => 16,
     };
-    json!({"id": id, "method": "call", "params": [api, method, params]}).to_string()
+    let mut out: Vec<u8> = Vec::with_capacity(48 + method.len() + extra);
+    // Writing into a Vec cannot fail, nor can serializing strings and `Value`s (whose
+    // map keys are strings): the results are ignored.
+    let _ = write!(out, "{{\"id\":{id},\"method\":\"call\",\"params\":[");
+    let _ = match api {
+        ApiRef::Id(n) => write!(out, "{n}").map_err(serde_json::Error::io),
+        ApiRef::Name(s) => serde_json::to_writer(&mut out, s),
+    };
+    out.push(b',');
+    let _ = serde_json::to_writer(&mut out, method);
+    out.push(b',');
+    match params {
+        Params::Value(v) => {
+            let _ = serde_json::to_writer(&mut out, v);
+        }
+        Params::One(j) => {
+            out.push(b'[');
+            out.extend_from_slice(j.0.as_bytes());
+            out.push(b']');
+        }
+    }
+    out.extend_from_slice(b"]}");
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// One parsed incoming frame.
@@ -258,6 +311,26 @@ pub fn snippet(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn encodes_exactly_as_the_value_form() {
+        let params = json!([{"ref_block_num": 5, "memo": "a\"b\\c\u{7f}é"}, null, 1.5]);
+        for api in [ApiRef::Id(2), ApiRef::Name("net\"work")] {
+            let tree = match api {
+                ApiRef::Id(n) => json!(n),
+                ApiRef::Name(s) => json!(s),
+            };
+            let want =
+                json!({"id": 9, "method": "call", "params": [tree, "m\"x", params]}).to_string();
+            assert_eq!(encode_call(9, api, "m\"x", params.clone()), want);
+        }
+        let tx = Json::of(&json!({"a": [1, 2]})).unwrap();
+        assert_eq!(
+            encode(3, ApiRef::Id(2), "broadcast_transaction", Params::One(&tx)),
+            r#"{"id":3,"method":"call","params":[2,"broadcast_transaction",[{"a":[1,2]}]]}"#
+        );
+    }
 
     #[test]
     fn encodes_call_forms() {

@@ -21,7 +21,7 @@ pub use client::{
     RpcClient,
 };
 pub use error::{ErrorKind, NodeError, RpcError, TransportKind};
-pub use frame::Api;
+pub use frame::{Api, Json};
 pub use http::http_call;
 pub use notices::NoticeReceiver;
 pub use types::{

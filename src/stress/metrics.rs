@@ -31,6 +31,7 @@ impl Snapshot {
             rejected,
             errors,
             included,
+            ..
         } = *p
         {
             *self = Snapshot {
@@ -143,6 +144,7 @@ mod tests {
             rejected: 1,
             errors: 0,
             included: 20,
+            figures: crate::stress::Figures::default(),
         });
         let t = render(&s);
         assert!(t.contains("btsops_stress_sent_total 30\n"), "{t}");

@@ -24,4 +24,4 @@ pub use abort::Abort;
 pub use classify::Class;
 pub use plan::{Effective, Kind, Plan};
 pub use report::Report;
-pub use run::{Options, Progress, Run};
+pub use run::{Figures, Options, Progress, Run};

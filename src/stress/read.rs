@@ -15,7 +15,8 @@ use crate::rpc::{Api, RpcClient};
 
 /// One connection of the flood.
 struct Conn {
-    target: String,
+    /// Shared with every request's task (a count, not a copy, per request).
+    target: Arc<str>,
     client: RpcClient,
     /// Closed loop: one call at a time.
     slot: Arc<Semaphore>,
@@ -39,7 +40,7 @@ pub(crate) async fn run(opts: &Options, shared: &Arc<Shared>) -> Result<(), Stri
             run::connect_all(&opts.targets, &opts.network.chain_id, shared).await?
         {
             conns.push(Conn {
-                target: name,
+                target: Arc::from(name),
                 client,
                 slot: Arc::new(Semaphore::new(1)),
             });
@@ -54,7 +55,7 @@ pub(crate) async fn run(opts: &Options, shared: &Arc<Shared>) -> Result<(), Stri
     for c in conns.iter().take(opts.targets.len()) {
         background.spawn(run::probe(
             Arc::clone(shared),
-            c.target.clone(),
+            c.target.to_string(),
             c.client.clone(),
         ));
     }
@@ -66,6 +67,7 @@ pub(crate) async fn run(opts: &Options, shared: &Arc<Shared>) -> Result<(), Stri
         e.total,
         std::time::Duration::from_secs(e.duration_s),
     );
+    let calls: Vec<Arc<str>> = e.calls.iter().map(|c| Arc::from(c.as_str())).collect();
     let mut inflight = JoinSet::new();
     while let Some((i, slot)) = pacer.next(&shared.abort).await {
         let conn = &conns[i as usize % conns.len()];
@@ -78,11 +80,11 @@ pub(crate) async fn run(opts: &Options, shared: &Arc<Shared>) -> Result<(), Stri
                 _ = shared.abort.wait() => break,
             }
         };
-        let call = e.calls[i as usize % e.calls.len()].clone();
+        let call = Arc::clone(&calls[i as usize % calls.len()]);
         let p = params(&call, head.load(Ordering::Relaxed));
         let (client, target, sh, head) = (
             conn.client.clone(),
-            conn.target.clone(),
+            Arc::clone(&conn.target),
             Arc::clone(shared),
             Arc::clone(&head),
         );

@@ -239,6 +239,27 @@ pub fn markdown(r: &Report) -> String {
     s
 }
 
+/// Where a run's report goes by default: `<data dir>/stress/reports/<UTC time>-<kind>.json`,
+/// the time being the run's start (`unix_s`) without colons, so names sort by time.
+pub fn default_path(data_dir: &Path, kind: super::plan::Kind, unix_s: i64) -> PathBuf {
+    let stamp = time::OffsetDateTime::from_unix_timestamp(unix_s)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix_s.to_string())
+        .replace(':', "");
+    let kind = match kind {
+        super::plan::Kind::Transfer => "transfer",
+        super::plan::Kind::Read => "read",
+    };
+    data_dir
+        .join("stress")
+        .join("reports")
+        .join(format!("{stamp}-{kind}.json"))
+}
+
 /// The JSON report at `json_path` and the Markdown beside it (same name, `.md`).
 /// Returns both paths.
 pub fn write(r: &Report, json_path: &Path) -> std::io::Result<(PathBuf, PathBuf)> {
@@ -256,6 +277,15 @@ pub fn write(r: &Report, json_path: &Path) -> std::io::Result<(PathBuf, PathBuf)
 mod tests {
     use super::*;
     use crate::stress::plan;
+
+    #[test]
+    fn the_default_path_sorts_by_start_time() {
+        let p = default_path(Path::new("/d"), plan::Kind::Read, 1_764_000_000);
+        assert_eq!(
+            p,
+            Path::new("/d/stress/reports/2025-11-24T160000Z-read.json")
+        );
+    }
 
     #[test]
     fn report_carries_totals_by_class_and_the_abort_reason() {

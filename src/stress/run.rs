@@ -3,7 +3,7 @@
 //! side probe and the progress ticker.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
@@ -44,7 +44,43 @@ pub enum Progress {
         rejected: u64,
         errors: u64,
         included: u64,
+        /// Percentiles and failures so far, for live views.
+        figures: Figures,
     },
+}
+
+/// What a live view shows beside the totals: latency percentiles so far and the
+/// failures by class.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Figures {
+    /// Reply latency from the intended send time: p50, p95, p99 in µs.
+    pub latency_us: Option<[u64; 3]>,
+    /// Transfer runs: inclusion latency from the intended send time, p50, p95, p99 in µs.
+    pub inclusion_us: Option<[u64; 3]>,
+    /// Failed answers by class (rejections and no answers), largest class first.
+    pub failed: Vec<(super::Class, u64)>,
+}
+
+impl Figures {
+    /// The figures of a tally (a few histogram lookups: cheap once a second).
+    pub fn of(t: &Tally) -> Figures {
+        let q = |h: &hdrhistogram::Histogram<u64>| {
+            (!h.is_empty()).then(|| {
+                [
+                    h.value_at_quantile(0.5),
+                    h.value_at_quantile(0.95),
+                    h.value_at_quantile(0.99),
+                ]
+            })
+        };
+        let mut failed: Vec<(super::Class, u64)> = t.failed.iter().map(|(c, n)| (*c, *n)).collect();
+        failed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Figures {
+            latency_us: q(&t.latency),
+            inclusion_us: q(&t.inclusion),
+            failed,
+        }
+    }
 }
 
 /// A running stress test.
@@ -93,8 +129,8 @@ pub(crate) struct Shared {
     pub abort: Abort,
     pub progress: mpsc::Sender<Progress>,
     pub effective: Effective,
-    /// When the load clock started.
-    pub start: Mutex<Option<Instant>>,
+    /// When the load clock started (read on every request: no lock).
+    pub start: OnceLock<Instant>,
 }
 
 impl Shared {
@@ -108,8 +144,9 @@ impl Shared {
 
     /// Seconds since the clock started, for the per-second series.
     pub fn second_of(&self, at: Instant) -> u64 {
-        let start = *self.start.lock().unwrap_or_else(PoisonError::into_inner);
-        start.map_or(0, |s| at.saturating_duration_since(s).as_secs())
+        self.start
+            .get()
+            .map_or(0, |s| at.saturating_duration_since(*s).as_secs())
     }
 
     pub fn timeout(&self) -> Duration {
@@ -124,7 +161,7 @@ async fn run(opts: Options, abort: Abort, progress: mpsc::Sender<Progress>) -> R
         abort: abort.clone(),
         progress,
         effective: opts.effective.clone(),
-        start: Mutex::new(None),
+        start: OnceLock::new(),
     });
     let started_at = crate::audit::Entry::now("", "", "").time;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -151,8 +188,7 @@ async fn run(opts: Options, abort: Abort, progress: mpsc::Sender<Progress>) -> R
     }
     let elapsed = shared
         .start
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
+        .get()
         .map_or(0.0, |s| s.elapsed().as_secs_f64());
     let tally = shared.tally().clone();
     report::build(
@@ -277,9 +313,12 @@ impl Pacer {
         if due >= self.deadline || now() >= self.deadline + LATE_GRACE {
             return None;
         }
-        tokio::select! {
-            _ = tokio::time::sleep_until(due.into()) => {}
-            _ = abort.wait() => return None,
+        // A slot already due (a closed loop, or a sender behind) goes at once: no timer.
+        if due > now() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(due.into()) => {}
+                _ = abort.wait() => return None,
+            }
         }
         let i = self.next;
         self.next += 1;
@@ -313,6 +352,7 @@ pub(crate) async fn ticker(shared: Arc<Shared>) {
                     rejected: t.rejected_total(),
                     errors: t.failed_total() - t.rejected_total(),
                     included: t.included,
+                    figures: Figures::of(&t),
                 },
                 t.error_rate(),
             )
@@ -351,9 +391,7 @@ pub(crate) async fn probe(shared: Arc<Shared>, name: String, client: RpcClient) 
 
 /// Marks the load clock's start.
 pub(crate) fn start_clock(shared: &Shared) -> Instant {
-    let now = Instant::now();
-    *shared.start.lock().unwrap_or_else(PoisonError::into_inner) = Some(now);
-    now
+    *shared.start.get_or_init(Instant::now)
 }
 
 #[cfg(test)]

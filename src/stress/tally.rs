@@ -111,7 +111,14 @@ impl Tally {
     }
 
     fn node(&mut self, name: &str) -> &mut NodeTally {
-        self.nodes.entry(name.to_string()).or_default()
+        // Every target is known from the start: look it up without allocating a key on
+        // each request (this runs under the tally's lock, twice per request).
+        if !self.nodes.contains_key(name) {
+            self.nodes.insert(name.to_string(), NodeTally::default());
+        }
+        self.nodes
+            .get_mut(name)
+            .expect("the node's entry was inserted just above")
     }
 
     pub fn sent(&mut self, t: u64, node: &str) {

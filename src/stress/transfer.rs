@@ -21,7 +21,7 @@ use crate::chain::{
     Transaction, TransferOp, tapos_from_block_id,
 };
 use crate::rpc::types::block_num_from_id;
-use crate::rpc::{Api, RpcClient};
+use crate::rpc::{Api, Json, RpcClient};
 
 /// Seconds a transaction stays valid after its intended send time: short, so a run's
 /// leftovers leave the nodes' pools soon, long enough for a loaded node to include it.
@@ -63,10 +63,11 @@ pub fn need_each(total: u64, senders: u32, fee: i64) -> i64 {
         .saturating_add(fee)
 }
 
-/// A transaction signed and ready: its JSON and id.
+/// A transaction signed and ready: its JSON text (serialized on the signer thread, so
+/// the sender only frames it) and id.
 pub struct Ready {
     pub id: String,
-    pub json: Value,
+    pub json: Json,
 }
 
 /// Builds and signs transaction `i` of a run.
@@ -91,7 +92,7 @@ pub fn spawn_signers(
                         return;
                     }
                     let signed = build(i);
-                    let Ok(json) = serde_json::to_value(&signed) else {
+                    let Ok(json) = Json::of(&signed) else {
                         return;
                     };
                     let ready = Ready {
@@ -316,13 +317,11 @@ pub(crate) async fn run(
             .insert(ready.id.clone(), due);
         shared.tally().sent(shared.second_of(due), &name);
         inflight.spawn(async move {
-            let r =
-                tokio::time::timeout(sh.timeout(), client.broadcast_transaction(&ready.json)).await;
-            let outcome = match r {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(err)) => Err(classify(&err)),
-                Err(_) => Err(super::classify::Class::Timeout),
-            };
+            // The call's own deadline is the plan's timeout (a timeout classifies as one).
+            let outcome = client
+                .broadcast_prepared(&ready.json, sh.timeout())
+                .await
+                .map_err(|err| classify(&err));
             if outcome.is_err() {
                 p.lock()
                     .unwrap_or_else(PoisonError::into_inner)

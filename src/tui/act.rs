@@ -6,10 +6,11 @@
 
 use super::keymap::{Code, Key};
 use super::lb_pane::{LastAction, Row};
-use super::msg::{ActionReport, Effect};
+use super::msg::{ActionReport, Effect, StressNews};
 use super::ops::{self, ARM_S, Context, Op, Plan};
 use super::overlay::Overlay;
-use super::state::App;
+use super::state::{App, Input};
+use super::stress_pane::{Field, NO_PLAN, NO_STRESS};
 use crate::lb::action::{self as lb_action, Refusal as LbRefusal, undo_plan};
 use crate::lb::{Action, Mode, Target};
 
@@ -272,6 +273,15 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
                 app.notify(format!("{}: refused: {r}", plan.title), true);
                 return Some(Vec::new());
             }
+            if let [Op::Stress(start)] = &plan.ops[..] {
+                if app.stress.running() {
+                    app.notify("a stress run is under way: one at a time", true);
+                    return Some(Vec::new());
+                }
+                app.stress.started((**start).clone(), app.now);
+                app.notify(format!("{}: starting", plan.title), false);
+                return Some(vec![Effect::Action(plan)]);
+            }
             if plan.needs_force && !force {
                 app.overlays.push(Overlay::Confirm(plan));
                 app.notify(
@@ -329,4 +339,79 @@ pub(super) fn done(app: &mut App, r: ActionReport) -> Vec<Effect> {
         !ok || r.audit.is_err(),
     );
     Vec::new()
+}
+
+/// Starts the loaded plan: checked, gated, then confirmed like any action.
+pub(super) fn stress_start(app: &mut App) -> Vec<Effect> {
+    match app.stress.start_plan(app.now) {
+        Ok(start) => {
+            let plan = Plan {
+                title: format!("stress {}", start.network),
+                network: start.network.clone(),
+                consequences: start.consequences(),
+                ops: vec![Op::Stress(Box::new(start))],
+                needs_force: false,
+            };
+            ask(app, plan)
+        }
+        Err(e) => {
+            app.notify(format!("stress: not started: {e}"), true);
+            Vec::new()
+        }
+    }
+}
+
+/// Stops the run at once: no confirmation, whatever the gate says (stopping is safe).
+pub(super) fn stress_stop(app: &mut App) -> Vec<Effect> {
+    const WHY: &str = "stopped from the console";
+    if app.stress.stop(WHY) {
+        app.notify("stress: stopping (the report is still written)", false);
+        vec![Effect::StopStress(WHY.into())]
+    } else {
+        app.notify("stress: no run under way", true);
+        Vec::new()
+    }
+}
+
+/// Opens the editor on the selected plan field; `kind` toggles at once.
+pub(super) fn stress_edit(app: &mut App) {
+    if app.stress.conf.is_none() {
+        app.notify(NO_STRESS, true);
+        return;
+    }
+    let Some(text) = app.stress.edit_text() else {
+        app.notify(NO_PLAN, true);
+        return;
+    };
+    app.stress.edit_error = None;
+    if app.stress.field() == Field::Kind {
+        if let Err(e) = app.stress.apply("") {
+            app.notify(format!("kind not changed: {e}"), true);
+        }
+        return;
+    }
+    app.input = Input::Edit(text);
+}
+
+/// Folds the stress task's news in; the end is also said in the status bar.
+pub(super) fn stress_news(app: &mut App, news: StressNews) {
+    if let StressNews::Done(d) = &news {
+        let how = match &d.aborted {
+            None => "completed".to_string(),
+            Some(why) => format!("ended: {why}"),
+        };
+        let report = match &d.report {
+            Ok((json, _)) => format!("report {}", json.display()),
+            Err(e) => format!("REPORT NOT WRITTEN: {e}"),
+        };
+        let audit = match &d.audit {
+            Ok(_) => String::new(),
+            Err(e) => format!(" (AUDIT LOG NOT WRITTEN: {e})"),
+        };
+        app.notify(
+            format!("stress run {how}; {report}{audit}"),
+            d.report.is_err() || d.audit.is_err(),
+        );
+    }
+    app.stress.news(news);
 }

@@ -270,6 +270,10 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
         C::FaucetPane => app.go(Pane::Faucet),
         C::Register => return faucet_act::open_form(app),
         C::FaucetRefresh => return faucet_act::refresh(app),
+        C::StressPane => return stress_command(app, arg),
+        C::StressEdit => act::stress_edit(app),
+        C::StressStart => return act::stress_start(app),
+        C::StressStop => return act::stress_stop(app),
         C::Drain => return act::lb_action(app, lb::Action::Drain),
         C::Maint => return act::lb_action(app, lb::Action::Maint),
         C::Ready => return act::lb_action(app, lb::Action::Ready),
@@ -298,6 +302,38 @@ pub(super) fn run(app: &mut App, id: CommandId, arg: Option<&str>) -> Vec<Effect
             Some(n) => app.notify(format!("no node {n:?}"), true),
             None => {}
         },
+    }
+    Vec::new()
+}
+
+/// `:stress` (the pane), `:stress plan FILE`, `:stress start`, `:stress stop`.
+fn stress_command(app: &mut App, arg: Option<&str>) -> Vec<Effect> {
+    let (sub, rest) = match arg {
+        None => (None, None),
+        Some(a) => match a.split_once(char::is_whitespace) {
+            Some((s, r)) => (Some(s), Some(r.trim()).filter(|r| !r.is_empty())),
+            None => (Some(a), None),
+        },
+    };
+    match (sub, rest) {
+        (None, _) => app.go(Pane::Stress),
+        (Some("plan"), Some(file)) => {
+            app.go(Pane::Stress);
+            return vec![Effect::LoadStressPlan(std::path::PathBuf::from(file))];
+        }
+        (Some("plan"), None) => app.notify(":stress plan needs FILE", true),
+        (Some("start"), None) => {
+            app.go(Pane::Stress);
+            return act::stress_start(app);
+        }
+        (Some("stop"), None) => return act::stress_stop(app),
+        _ => app.notify(
+            format!(
+                ":stress {}: use :stress, :stress plan FILE, :stress start or :stress stop",
+                arg.unwrap_or("")
+            ),
+            true,
+        ),
     }
     Vec::new()
 }
@@ -381,6 +417,7 @@ fn step(app: &mut App, delta: isize) {
         }
         // One screen of numbers: nothing to move through.
         Pane::Faucet => {}
+        Pane::Stress => app.stress.step(delta),
         Pane::Detail => {
             let node = app.detail.node.as_deref();
             let events = app.events_of(node).count();

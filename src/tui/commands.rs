@@ -14,6 +14,8 @@ pub enum Scope {
     Lb,
     /// The faucet pane.
     Faucet,
+    /// The stress-test pane.
+    Stress,
     /// Active in every pane while a recording plays.
     Replay,
 }
@@ -28,6 +30,7 @@ impl Scope {
             Scope::Alerts => "alerts",
             Scope::Lb => "load balancers",
             Scope::Faucet => "faucet",
+            Scope::Stress => "stress tests",
             Scope::Replay => "replay",
         }
     }
@@ -101,6 +104,10 @@ pub enum CommandId {
     FaucetPane,
     Register,
     FaucetRefresh,
+    StressPane,
+    StressEdit,
+    StressStart,
+    StressStop,
 }
 
 /// One row of the registry.
@@ -232,6 +239,16 @@ pub const COMMANDS: &[CommandSpec] = &[
             &["4"],
             S::Global,
             "Load balancers: backends, servers, sessions",
+        )
+    },
+    CommandSpec {
+        arg: Some("[ARGS]"),
+        ..cmd(
+            C::StressPane,
+            "stress",
+            &["6"],
+            S::Global,
+            "Stress tests: plan, live load, node lag (:stress plan FILE, :stress start, :stress stop)",
         )
     },
     cmd(
@@ -473,6 +490,27 @@ pub const COMMANDS: &[CommandSpec] = &[
         S::Faucet,
         "Read the faucet's numbers from the chain now",
     ),
+    cmd(
+        C::StressEdit,
+        "stress-edit",
+        &["Enter", "e"],
+        S::Stress,
+        "Edit the selected plan field (Enter keeps it, Esc cancels; kind toggles)",
+    ),
+    mutating(
+        C::StressStart,
+        "stress-start",
+        &["s"],
+        S::Stress,
+        "Start the plan on the [stress] testnet (asks to confirm)",
+    ),
+    cmd(
+        C::StressStop,
+        "stress-stop",
+        &["X"],
+        S::Stress,
+        "Stop the stress run at once (no confirmation; the report is still written)",
+    ),
     CommandSpec {
         arg: Some("[NETWORK]"),
         ..cmd(
@@ -514,6 +552,7 @@ mod tests {
             C::TakeOut,
             C::PutBack,
             C::Register,
+            C::StressStart,
         ] {
             assert!(spec(id).mutates, "{} changes the fleet", spec(id).name);
         }

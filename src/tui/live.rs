@@ -6,6 +6,7 @@ use tokio::task::JoinHandle;
 
 use super::alert_command::{self, ALERT_COMMAND_TIMEOUT, ALERT_LIMITS, AlertJob};
 use super::app::{App, Effect, Msg};
+use super::stress_task::{self, StressTask};
 use super::terminal::{self, Options, TuiError};
 use super::{faucet_task, ops_task};
 use crate::config::Config;
@@ -47,6 +48,9 @@ pub async fn run_with_feed(
     terminal::require_tty()?;
     // The LBs and safety settings of this config, whoever built the app.
     app.configure(&config);
+    if app.stress.data_dir.is_none() {
+        app.stress.data_dir = crate::stress::keys::data_dir();
+    }
     let engine =
         Engine::start(&config, engine_opts).map_err(|e| TuiError::Engine(e.to_string()))?;
     let (etx, erx) = mpsc::unbounded_channel();
@@ -71,10 +75,15 @@ async fn drive(
 ) -> Engine {
     let forwards = forward(&engine, tx.clone());
     let mut lbs = LbTasks::start(&config, tx.clone());
+    let mut stress = StressTask::new(crate::audit::state_dir());
+    load_stress_plan(&config, None, &tx).await;
     // One dispatcher for the session, so the rate limit spans config reloads.
     let (alerts, dispatcher) =
         alert_command::spawn_dispatcher(ALERT_LIMITS, ALERT_COMMAND_TIMEOUT, tx.clone());
     while let Some(e) = effects.recv().await {
+        if stress.handle(&e, &config, &tx).await {
+            continue;
+        }
         match e {
             Effect::Ack(id) => engine.ack(&id),
             Effect::Snooze { id, until } => engine.snooze(&id, until),
@@ -93,7 +102,8 @@ async fn drive(
             Effect::ApplyConfig(c) => {
                 let opts = EngineOptions::from_config(&c.monitor);
                 let done = engine.reconfigure(&c, &opts);
-                config = *c;
+                let old = std::mem::replace(&mut config, *c);
+                load_stress_plan(&config, Some(&old), &tx).await;
                 lbs.stop();
                 lbs = LbTasks::start(&config, tx.clone());
                 let _ = tx.send(Msg::Reconfigured(Box::new(done))).await;
@@ -118,6 +128,7 @@ async fn drive(
                 }
             },
             Effect::Action(plan) => {
+                // (A stress start went to the stress task above.)
                 if lbs.ops.send(*plan).is_err() {
                     let _ = tx
                         .send(Msg::Notice {
@@ -133,9 +144,13 @@ async fn drive(
             | Effect::Reload
             | Effect::Copy(_)
             | Effect::SaveMarks(_)
-            | Effect::Replay(_) => {}
+            | Effect::Replay(_)
+            | Effect::LoadStressPlan(_)
+            | Effect::StopStress(_) => {}
         }
     }
+    // Quitting stops a stress run; its report and audit line are still written.
+    stress.finish("the console quit").await;
     for f in forwards {
         f.abort();
     }
@@ -145,6 +160,19 @@ async fn drive(
     drop(alerts);
     dispatcher.abort();
     engine
+}
+
+/// Reads `stress.plan` into the stress pane: at start, and after a reload that names
+/// another plan.
+async fn load_stress_plan(config: &Config, old: Option<&Config>, tx: &mpsc::Sender<Msg>) {
+    let plan_of = |c: &Config| c.stress.as_ref().and_then(|s| s.plan.clone());
+    let Some(path) = plan_of(config) else {
+        return;
+    };
+    if old.is_some_and(|o| plan_of(o).as_ref() == Some(&path)) {
+        return;
+    }
+    let _ = tx.send(stress_task::load_plan(&path)).await;
 }
 
 /// The LB pollers, the faucet's reader and the ops task of one config.

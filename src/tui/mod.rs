@@ -24,6 +24,8 @@ pub mod ops_task;
 pub mod overlay;
 pub mod replay;
 pub mod state;
+pub mod stress_pane;
+pub mod stress_task;
 pub mod terminal;
 mod update;
 pub mod view;

@@ -52,6 +52,36 @@ pub enum Msg {
     ActionDone(Box<ActionReport>),
     /// The faucet pane's reader (`faucet_task`).
     Faucet(super::faucet_pane::FaucetMsg),
+    /// A stress plan file read (`Effect::LoadStressPlan`, or `stress.plan` at start).
+    StressPlan {
+        path: String,
+        result: Result<crate::stress::Plan, String>,
+    },
+    /// News of the stress run the console started.
+    Stress(StressNews),
+}
+
+/// What the stress task reports about the run it drives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StressNews {
+    /// The engine's phases and per-second totals.
+    Progress(crate::stress::Progress),
+    /// The run ended (or could not start); its report and audit line are on disk.
+    Done(Box<StressDone>),
+}
+
+/// How a stress run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressDone {
+    /// `None`: it completed; else why it stopped early (a stop, a cap, an error).
+    pub aborted: Option<String>,
+    pub elapsed_s: f64,
+    /// `None` when it could not start (nothing was sent).
+    pub totals: Option<crate::stress::report::Totals>,
+    /// The JSON and Markdown reports, or why they were not written.
+    pub report: Result<(std::path::PathBuf, std::path::PathBuf), String>,
+    /// Where the end's audit line went, or why it could not be written.
+    pub audit: Result<std::path::PathBuf, String>,
 }
 
 /// What the ops task did with a plan.
@@ -125,9 +155,13 @@ pub enum Effect {
     Replay(ReplayCmd),
     /// An alert appeared: ring the bell if wanted, run `alert_command`.
     AlertRaised(Alert),
-    /// A confirmed fleet-changing action for the ops task; answered with
-    /// `Msg::ActionDone`.
+    /// A confirmed fleet-changing action for the ops task (a stress start: for the
+    /// stress task); answered with `Msg::ActionDone` (`Msg::Stress`).
     Action(Box<super::ops::Plan>),
     /// Read the faucet's KPIs now (`r` in its pane); answered with `Msg::Faucet`.
     FaucetRefresh,
+    /// Read a stress plan file; answer with `Msg::StressPlan`.
+    LoadStressPlan(std::path::PathBuf),
+    /// Stop the stress run at once, for this reason (no confirmation).
+    StopStress(String),
 }

@@ -1,7 +1,8 @@
 //! Fleet-changing actions as data: what will run where (`Plan`), why one may not run
 //! (`gate`), and what an operator must read before confirming. Pure: `update` builds
-//! plans, the ops task (`ops_task`) runs them. Load-balancer steps and faucet
-//! registrations; stress and node actions add `Op` variants and reuse the rest.
+//! plans, the ops task (`ops_task`) runs them. Load-balancer steps, faucet registrations
+//! and stress starts (run by `stress_task`); node actions add `Op` variants and reuse the
+//! rest.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +34,58 @@ pub enum Op {
         keys: crate::faucet::Keys,
         referrer: Option<String>,
     },
+    /// Start a stress run (the stress task runs it, not the ops task).
+    Stress(Box<StressStart>),
+}
+
+/// A stress run as confirmed: the plan after the caps, where it goes, where its report
+/// will be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StressStart {
+    /// The plan file, named in the audit line and the report.
+    pub plan_path: String,
+    /// Changed in the console since it was read from the file.
+    pub edited: bool,
+    pub plan: crate::stress::Plan,
+    pub effective: crate::stress::Effective,
+    pub network: String,
+    pub chain_id: String,
+    /// The target names (the plan's, or every node of the network).
+    pub targets: Vec<String>,
+    /// Where the JSON report goes (the Markdown beside it).
+    pub report: std::path::PathBuf,
+    /// The data dir: the sender store of transfer runs.
+    pub data_dir: std::path::PathBuf,
+}
+
+impl StressStart {
+    /// `transfer 200/s × 60 s (at most 12000)`.
+    pub fn load_text(&self) -> String {
+        let e = &self.effective;
+        let kind = match e.kind {
+            crate::stress::Kind::Transfer => "transfer",
+            crate::stress::Kind::Read => "read",
+        };
+        let rate = if e.open_loop {
+            format!("{}/s", e.rate)
+        } else {
+            format!("as fast as answered (at most {}/s)", e.rate)
+        };
+        format!("{kind} {rate} × {} s (at most {})", e.duration_s, e.total)
+    }
+
+    /// What the confirmation lists before `y`: the chain, the targets, the load with
+    /// the caps that lowered it, the report.
+    pub fn consequences(&self) -> Vec<String> {
+        let mut out = vec![
+            format!("chain id {}", self.chain_id),
+            format!("targets: {}", self.targets.join(", ")),
+            format!("load: {}", self.load_text()),
+        ];
+        out.extend(self.effective.capped.iter().map(|c| c.to_string()));
+        out.push(format!("report: {}", self.report.display()));
+        out
+    }
 }
 
 impl Op {
@@ -42,6 +95,7 @@ impl Op {
             Op::Lb { lb, target, .. } => format!("{lb}/{target}"),
             Op::LbUndo { lb, done } => format!("{lb}/{}", done.target),
             Op::FaucetRegister { endpoint, .. } => endpoint.clone(),
+            Op::Stress(s) => s.targets.join(","),
         }
     }
 
@@ -53,6 +107,7 @@ impl Op {
             }
             Op::LbUndo { done, .. } => format!("undo {}", done.action.name()),
             Op::FaucetRegister { name, .. } => format!("register {name}"),
+            Op::Stress(_) => "stress start".into(),
         }
     }
 
@@ -81,6 +136,13 @@ impl Op {
                 referrer
                     .as_deref()
                     .unwrap_or("(none: the faucet's own default)")
+            ),
+            Op::Stress(s) => format!(
+                "{}: {} from {}{}",
+                s.network,
+                s.load_text(),
+                s.plan_path,
+                if s.edited { " (edited)" } else { "" }
             ),
         }
     }

@@ -166,7 +166,10 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
                 report.faucet = Some(outcome);
                 (ok, line, entry)
             }
-            Op::Lb { .. } | Op::LbUndo { .. } => lb_step(clients, op, opts, &mut report).await,
+            // A stress start reaching here is refused by `run_op` (the stress task runs it).
+            Op::Lb { .. } | Op::LbUndo { .. } | Op::Stress(_) => {
+                lb_step(clients, op, opts, &mut report).await
+            }
         };
         audit_path = match &opts.audit_dir {
             Some(dir) => audit::append(dir, &entry).map_err(|e| format!("{}: {e}", dir.display())),
@@ -242,6 +245,7 @@ async fn run_op(
     let lb_name = match op {
         Op::Lb { lb, .. } | Op::LbUndo { lb, .. } => lb,
         Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
+        Op::Stress(_) => return Err(RunError::NotLb(op.target())),
     };
     let client = clients
         .0
@@ -256,6 +260,7 @@ async fn run_op(
         } => vec![lb::apply(client, target, *action, *force, verify).await?],
         Op::LbUndo { done, .. } => lb::undo(client, done, verify).await?,
         Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
+        Op::Stress(_) => return Err(RunError::NotLb(op.target())),
     };
     Ok((lb_name.clone(), outcomes))
 }

@@ -12,6 +12,7 @@ use super::lb_pane::LbPane;
 use super::marks::AlertMarks;
 use super::ops::Arming;
 use super::overlay::Overlay;
+use super::stress_pane::StressPane;
 use crate::config::Config;
 use crate::monitor::alerts::display_order;
 use crate::monitor::{Alert, EndpointSnapshot, Event, FleetSnapshot, LastError};
@@ -41,6 +42,7 @@ pub enum Pane {
     Alerts,
     Lb,
     Faucet,
+    Stress,
 }
 
 impl Pane {
@@ -52,6 +54,7 @@ impl Pane {
             Pane::Alerts => Scope::Alerts,
             Pane::Lb => Scope::Lb,
             Pane::Faucet => Scope::Faucet,
+            Pane::Stress => Scope::Stress,
         }
     }
 
@@ -63,6 +66,7 @@ impl Pane {
             Pane::Alerts => "alerts",
             Pane::Lb => "load balancers",
             Pane::Faucet => "faucet",
+            Pane::Stress => "stress",
         }
     }
 }
@@ -85,6 +89,8 @@ pub enum Input {
     None,
     Filter(String),
     Command(String),
+    /// A value for the stress pane's selected plan field.
+    Edit(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -213,6 +219,8 @@ pub struct App {
     pub lb: LbPane,
     /// The faucet pane.
     pub faucet: FaucetPane,
+    /// The stress-test pane.
+    pub stress: StressPane,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -277,6 +285,7 @@ impl App {
             overlays: Vec::new(),
             lb: LbPane::default(),
             faucet: FaucetPane::default(),
+            stress: StressPane::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -308,6 +317,7 @@ impl App {
             .collect();
         self.lb.configure(config);
         self.faucet.configure(config);
+        self.stress.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).

@@ -53,7 +53,7 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
                     s.push_str(&line);
                     app.overview.filter = s.clone();
                 }
-                Input::Command(s) => s.push_str(&line),
+                Input::Command(s) | Input::Edit(s) => s.push_str(&line),
                 Input::None => {}
             }
             Vec::new()
@@ -127,6 +127,18 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
             } else {
                 Vec::new()
             }
+        }
+        Msg::StressPlan { path, result } => {
+            match &result {
+                Ok(_) => app.notify(format!("stress plan {path} loaded"), false),
+                Err(e) => app.notify(format!("stress plan not loaded: {e}"), true),
+            }
+            app.stress.loaded(path, result);
+            Vec::new()
+        }
+        Msg::Stress(news) => {
+            act::stress_news(app, news);
+            Vec::new()
         }
         Msg::ReplayEnded => {
             if let Some(r) = &mut app.replay {
@@ -293,8 +305,33 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
     let is_filter = matches!(app.input, Input::Filter(_));
     // The choices a Tab listed last hold only until the next key.
     app.completions.clear();
+    if let Input::Edit(s) = &mut app.input {
+        match k.code {
+            Code::Esc => {
+                app.input = Input::None;
+                app.stress.edit_error = None;
+            }
+            Code::Enter => {
+                let text = s.clone();
+                match app.stress.apply(&text) {
+                    Ok(()) => {
+                        app.input = Input::None;
+                        app.stress.edit_error = None;
+                    }
+                    // The editor stays open on the refused text, with the reason.
+                    Err(e) => app.stress.edit_error = Some(e),
+                }
+            }
+            Code::Backspace => {
+                s.pop();
+            }
+            Code::Char(c) if !k.ctrl && !k.alt => s.push(c),
+            _ => {}
+        }
+        return Vec::new();
+    }
     match &mut app.input {
-        Input::None => {}
+        Input::None | Input::Edit(_) => {}
         Input::Filter(s) | Input::Command(s) => {
             match k.code {
                 Code::Esc => {

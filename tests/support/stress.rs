@@ -88,6 +88,23 @@ pub fn config_text(fleet: &FleetHandle, limits: &str) -> String {
     t
 }
 
+/// An owner-only keys file in `dir` holding the funder's key; returns its path.
+pub fn keys_file(dir: &Path) -> std::path::PathBuf {
+    let keys = dir.join("keys.toml");
+    std::fs::write(
+        &keys,
+        format!("[[account]]\nname = \"{FUNDER}\"\nwif = \"{DEV_WIF}\"\n"),
+    )
+    .expect("keys file written");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600))
+            .expect("keys file made owner-only");
+    }
+    keys
+}
+
 /// The funder as the keys file would give it.
 pub fn funder() -> keys::Account {
     keys::Account {

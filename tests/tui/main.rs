@@ -16,5 +16,6 @@ mod reload;
 mod replay;
 mod rollout;
 mod screens;
+mod stress;
 #[path = "../support/mod.rs"]
 mod support;

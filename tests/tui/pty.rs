@@ -432,3 +432,93 @@ fn live_console_on_simnet(test: &str, check_after_reload: bool) {
         assert_eq!(bells, bells_before_reload, "bells after the reload");
     }
 }
+
+/// The stress pane in the live console: the plan of `stress.plan` is there at start, a
+/// read flood starts from the keys (confirmed) and runs on a simnet testnet, and quitting
+/// the console mid-run stops it and still writes its report and both audit lines.
+#[test]
+fn quitting_the_live_console_mid_stress_run_still_writes_the_report() {
+    let test = "quitting_the_live_console_mid_stress_run_still_writes_the_report";
+    if !script_available(test) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_sim, nodes) = start_simnet(
+        dir.path(),
+        "[[network]]\nname = \"testnet\"\nrole = \"testnet\"\nblock_interval = 1\n\
+         [[network.node]]\nname = \"a\"\n[[network.node]]\nname = \"b\"\n",
+        "",
+    );
+    assert_eq!(nodes.len(), 2, "{nodes:?}");
+    let plan = dir.path().join("reads.toml");
+    std::fs::write(
+        &plan,
+        "kind = \"read\"\nrate = 20\nduration_s = 60\ncalls = [\"get_dynamic_global_properties\"]\n",
+    )
+    .expect("write the plan");
+    let mut config = format!(
+        "[monitor]\nprobe_interval_ms = 400\ntimeout_ms = 2000\n\n\
+         [[network]]\nname = \"testnet\"\nrole = \"testnet\"\nchain_id = \"{}\"\nprefix = \"TEST\"\n",
+        btsops::simnet::chain_state::TESTNET_CHAIN_ID
+    );
+    for (name, url) in &nodes {
+        config.push_str(&format!(
+            "  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"
+        ));
+    }
+    config.push_str(&format!(
+        "\n[stress]\nnetwork = \"testnet\"\nplan = \"{}\"\nmax_tps = 50\nmax_duration_s = 60\n",
+        plan.display()
+    ));
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, config).expect("write the config");
+    let (state, data) = (dir.path().join("state"), dir.path().join("data"));
+    let mut pty = Pty::start_with(
+        &format!(
+            "timeout --foreground -s KILL 90 BTSOPS --config {}",
+            cfg.display()
+        ),
+        &[("BTSOPS_STATE_DIR", &state), ("BTSOPS_DATA_DIR", &data)],
+    );
+    pty.wait_for(b"\x1b[?2026l", "a first frame");
+    pty.send(b"6");
+    pty.wait_for(b"reads.toml", "the plan of stress.plan in the pane");
+    pty.send(b"s");
+    pty.wait_for(b"confirm", "the start's confirmation");
+    pty.send(b"y");
+    // The screen is drawn as diffs: the first frame of the run is the one whole line.
+    pty.wait_for(b"elapsed 0 s of 60 s", "the run on screen");
+    std::thread::sleep(Duration::from_secs(3));
+    pty.send(b"q");
+    let (code, out) = pty.finish();
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, Some(0), "{text}");
+    assert_screen_restored(&out, "live console");
+    let reports: Vec<_> = std::fs::read_dir(data.join("stress").join("reports"))
+        .expect("the reports dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&reports[0]).expect("read the report"))
+            .expect("the report is JSON");
+    assert_eq!(doc["aborted"], "the console quit");
+    assert!(
+        doc["totals"]["accepted"].as_u64().unwrap_or(0) >= 20,
+        "{doc}"
+    );
+    let audit = std::fs::read_to_string(state.join("audit.jsonl")).expect("the audit log");
+    let actions: Vec<String> = audit
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|v| format!("{} {}", v["action"], v["result"]))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "\"stress start\" \"started\"",
+            "\"stress end\" \"aborted: the console quit\""
+        ]
+    );
+}

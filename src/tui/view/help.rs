@@ -28,6 +28,7 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
         Scope::Alerts,
         Scope::Lb,
         Scope::Faucet,
+        Scope::Stress,
         Scope::Replay,
     ] {
         // Replay keys mean nothing on a live fleet: listed only while replaying.

@@ -12,13 +12,14 @@ pub mod help;
 pub mod lb;
 pub mod overview;
 pub mod status;
+pub mod stress;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Position, Rect};
 use ratatui::widgets::Widget;
 
-use super::app::{App, Input, Pane};
+use super::app::{App, Pane};
 use super::overlay::Overlay;
 
 /// The whole screen as a widget, so it can draw into any buffer (the terminal's,
@@ -72,6 +73,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Pane::Alerts => alerts::draw(app, body, buf),
         Pane::Lb => lb::draw(app, body, buf),
         Pane::Faucet => faucet::draw(app, body, buf),
+        Pane::Stress => stress::draw(app, body, buf),
     }
     status::bar(app, footer, buf);
     if timeline > 0 {
@@ -96,11 +98,8 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
 
 /// Where the terminal cursor goes: after the text of an open input line.
 pub fn cursor(app: &App, area: Rect) -> Option<Position> {
-    let text = match &app.input {
-        Input::None => return None,
-        Input::Filter(s) | Input::Command(s) => s,
-    };
-    let x = area.x + 1 + text.chars().count() as u16;
+    let text = status::input_line(app)?;
+    let x = area.x + text.chars().count() as u16;
     Some(Position::new(
         x.min(area.right().saturating_sub(1)),
         area.bottom().saturating_sub(1),

@@ -67,14 +67,20 @@ fn counts_text(c: &StatusCounts) -> String {
     format!("▼{} ✗{} ▲{} ✓{}", c.down, c.crit, c.warn, c.ok)
 }
 
-pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
-    let t = &app.theme;
-    let line = match &app.input {
+/// The open input line as drawn: `/filter`, `:command`, or `rate = 50` while a stress
+/// plan field is edited.
+pub fn input_line(app: &App) -> Option<String> {
+    match &app.input {
         Input::Filter(s) => Some(format!("/{s}")),
         Input::Command(s) => Some(format!(":{s}")),
+        Input::Edit(s) => Some(format!("{} = {s}", app.stress.field().key())),
         Input::None => None,
-    };
-    if let Some(line) = line {
+    }
+}
+
+pub fn bar(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = &app.theme;
+    if let Some(line) = input_line(app) {
         buf.set_style(area, t.input);
         buf.set_stringn(area.x, area.y, line, area.width as usize, t.input);
         return;
