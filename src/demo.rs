@@ -46,6 +46,8 @@ block_interval = 1
   [[network.node]]
   name = "asia-2"
   lag_blocks = 1
+  # Not yet upgraded: the overview shows the rollout (versions ×5, ×1) and marks it.
+  version = "6.0.2"
   [[network.seed]]
   name = "seed-eu"
   [[network.lb]]
@@ -132,12 +134,16 @@ fn config_text(fleet: &FleetHandle, lbs: &[LbEndpoint]) -> String {
         for e in fleet.endpoints().iter().filter(|e| e.network == name) {
             match e.kind {
                 crate::simnet::EndpointKind::Node => t.push_str(&format!(
-                    "  [[network.node]]\n  name = \"{}\"\n  url = \"{}\"\n",
-                    e.name, e.url
+                    "  [[network.node]]\n  name = \"{}\"\n  url = \"{}\"\n  region = \"{}\"\n",
+                    e.name,
+                    e.url,
+                    region_of(&e.name)
                 )),
                 crate::simnet::EndpointKind::Seed => t.push_str(&format!(
-                    "  [[network.seed]]\n  name = \"{}\"\n  addr = \"{}\"\n",
-                    e.name, e.addr
+                    "  [[network.seed]]\n  name = \"{}\"\n  addr = \"{}\"\n  region = \"{}\"\n",
+                    e.name,
+                    e.addr,
+                    region_of(&e.name)
                 )),
                 // The faucet is no monitored endpoint.
                 crate::simnet::EndpointKind::Faucet => {}
@@ -149,6 +155,15 @@ fn config_text(fleet: &FleetHandle, lbs: &[LbEndpoint]) -> String {
     }
     faucet_section(&mut t, fleet);
     t
+}
+
+/// The demo's regions, from its endpoint names: `eu-1`, `t-eu` and `seed-eu` are "eu".
+fn region_of(name: &str) -> &str {
+    let rest = name
+        .strip_prefix("t-")
+        .or_else(|| name.strip_prefix("seed-"))
+        .unwrap_or(name);
+    rest.split('-').next().unwrap_or(rest)
 }
 
 /// `[faucet]` for the testnet's faucet, so the console's faucet pane (`5`) has one: a
@@ -350,5 +365,13 @@ mod tests {
                 "{node}"
             );
         }
+    }
+
+    #[test]
+    fn demo_regions_come_from_the_names() {
+        assert_eq!(region_of("eu-1"), "eu");
+        assert_eq!(region_of("t-asia"), "asia");
+        assert_eq!(region_of("seed-eu"), "eu");
+        assert_eq!(region_of("solo"), "solo");
     }
 }
