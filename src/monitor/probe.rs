@@ -631,14 +631,18 @@ async fn learn(client: &RpcClient, target: &Target, p: &mut Probe) -> Result<(),
         p.obs().snap.active_witnesses = Some(gp.active_witnesses.len() as u32);
         p.obs().maintenance_skip_slots = gp.parameters.maintenance_skip_slots.unwrap_or(3);
     }
-    if let Some(sets) = soft(sets, p)? {
+    // `get_available_api_sets` and `get_info` came with 6.1.0: an older node lacking them
+    // is a fact about its version (the bracket says it), not an error.
+    let sets = since_6_1(sets);
+    let info = since_6_1(info);
+    if let Some(sets) = soft(sets, p)?.flatten() {
         p.obs().snap.api_sets = sets
             .iter()
             .take(MAX_API_SETS)
             .map(|s| text::node_text(s))
             .collect();
     }
-    match soft(info, p)? {
+    match soft(info, p)?.flatten() {
         Some(Value::String(s)) => p.obs().snap.info = Some(text::node_text(&s)),
         Some(other) => p.obs().snap.info = Some(text::node_text(&other.to_string())),
         None => {}
@@ -654,6 +658,15 @@ async fn learn(client: &RpcClient, target: &Target, p: &mut Probe) -> Result<(),
         peer_count(client, p).await;
     }
     Ok(())
+}
+
+/// `Ok(None)` for a method the node does not have (−32601, "Method not found").
+fn since_6_1<T>(r: Result<T, RpcError>) -> Result<Option<T>, RpcError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.node_error().is_some_and(|ne| ne.code == -32601) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The answer to a probe that is expected to fail with a node error.
