@@ -53,6 +53,10 @@ pub enum Command {
     /// Run the monitor headless and print each status change as it happens (one JSON
     /// object per line with --json), until Ctrl-C or --for seconds.
     Watch(WatchArgs),
+    /// Run the monitor headless and serve it over HTTP: Prometheus metrics on /metrics,
+    /// the healthy public nodes on /nodes.json (the wallet's node list shape), and
+    /// /healthz; until Ctrl-C or SIGTERM.
+    Export(ExportArgs),
     /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
     /// line per endpoint, then {"ready":true}.
     Simnet(SimnetArgs),
@@ -258,6 +262,19 @@ pub struct WatchArgs {
     /// Also write snapshots and events as JSON lines to FILE, for replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
+    #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
+    pub for_s: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Address to serve on, e.g. 127.0.0.1:9877 (port 0: the OS picks one; the first
+    /// line printed names it).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
     /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
     #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
     pub for_s: Option<std::time::Duration>,

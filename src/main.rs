@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use btsops::cli::{
     AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, FaucetCmd,
-    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd, WatchArgs,
+    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd, WatchArgs, ExportArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -85,6 +85,16 @@ fn run(cli: Cli) -> Result<u8> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             cmd::watch::run(&cfg, json, record, for_s, &mut out)
+        }
+        Command::Export(ExportArgs {
+            config: cfg_arg,
+            listen,
+            for_s,
+        }) => {
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            cmd::export::run(&cfg, listen, for_s, &mut out)
         }
         Command::Keys(KeysCmd::Derive {
             account,

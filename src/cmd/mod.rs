@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod check;
+pub mod export;
 pub mod faucet;
 pub mod keys;
 pub mod lb;
