@@ -130,10 +130,12 @@ mod tests {
         let mut r = Registry::with_prefix("btsops");
         let g: Gauge = Gauge::default();
         g.set(7);
-        r.register("answer", "The answer.", g);
+        r.register("answer", "The answer", g);
         let t = encode(&r);
         assert!(
-            t.contains("# HELP btsops_answer The answer.\n# TYPE btsops_answer gauge\nbtsops_answer 7\n"),
+            t.contains(
+                "# HELP btsops_answer The answer.\n# TYPE btsops_answer gauge\nbtsops_answer 7\n"
+            ),
             "{t}"
         );
         assert!(t.ends_with("# EOF\n"), "{t}");

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btsops::cli::{
-    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, FaucetCmd,
-    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd, WatchArgs, ExportArgs,
+    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, ExportArgs,
+    FaucetCmd, FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd,
+    WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};

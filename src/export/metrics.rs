@@ -245,62 +245,62 @@ fn endpoint_metrics(r: &mut Registry, s: &Sources<'_>) {
     let status = family::<StatusLabels>(
         r,
         "endpoint_status",
-        "1 for the endpoint's current status (down, crit, warn, ok, unknown), 0 for the others.",
+        "1 for the endpoint's current status (down, crit, warn, ok, unknown), 0 for the others",
     );
     let mismatch = family::<EndpointLabels>(
         r,
         "endpoint_chain_mismatch",
-        "1 when the endpoint answered another chain id than its network's.",
+        "1 when the endpoint answered another chain id than its network's",
     );
     let head = family::<EndpointLabels>(
         r,
         "endpoint_head_block",
-        "Head block number the endpoint reported.",
+        "Head block number the endpoint reported",
     );
     let lag_blocks = family::<EndpointLabels>(
         r,
         "endpoint_lag_blocks",
-        "Blocks behind the best node of the same network.",
+        "Blocks behind the best node of the same network",
     );
     let lag_s = family::<EndpointLabels>(
         r,
         "endpoint_lag_seconds",
-        "Age of the endpoint's head block against this host's clock.",
+        "Age of the endpoint's head block against this host's clock",
     );
     let lib_lag = family::<EndpointLabels>(
         r,
         "endpoint_lib_lag_blocks",
-        "Head block minus last irreversible block.",
+        "Head block minus last irreversible block",
     );
     let participation = family::<EndpointLabels>(
         r,
         "endpoint_participation_ratio",
-        "Witness participation (recent slots filled), 0 to 1.",
+        "Witness participation (recent slots filled), 0 to 1",
     );
     let availability = family::<EndpointLabels>(
         r,
         "endpoint_availability_ratio",
-        "Share of successful probes over the monitor window, 0 to 1.",
+        "Share of successful probes over the monitor window, 0 to 1",
     );
     let cert = family::<EndpointLabels>(
         r,
         "endpoint_cert_days_left",
-        "Days until the endpoint's TLS certificate expires.",
+        "Days until the endpoint's TLS certificate expires",
     );
     let version = family::<VersionLabels>(
         r,
         "endpoint_version_info",
-        "Software version bracket inferred from the node's features (empty label: unknown).",
+        "Software version bracket inferred from the node's features (empty label: unknown)",
     );
     let probes = Family::<EndpointLabels, Counter>::default();
     r.register(
         "endpoint_probes",
-        "Probe rounds completed (success or failure) since the exporter started.",
+        "Probe rounds completed (success or failure) since the exporter started",
         probes.clone(),
     );
     r.register(
         "endpoint_latency_seconds",
-        "Probe round-trip latency of successful probes.",
+        "Probe round-trip latency of successful probes",
         s.latency.family.clone(),
     );
     for e in &s.snap.endpoints {
@@ -349,12 +349,12 @@ fn network_metrics(r: &mut Registry, snap: &FleetSnapshot) {
     let best = family::<NetworkLabels>(
         r,
         "network_best_head_block",
-        "Highest believable head among the network's nodes on the right chain.",
+        "Highest believable head among the network's nodes on the right chain",
     );
     let counts = family::<NetworkStatusLabels>(
         r,
         "network_endpoints",
-        "Endpoints of the network in each status.",
+        "Endpoints of the network in each status",
     );
     for n in &snap.networks {
         let l = NetworkLabels {
@@ -382,21 +382,21 @@ fn network_metrics(r: &mut Registry, snap: &FleetSnapshot) {
     let offset = Gauge::<f64, AtomicU64>::default();
     r.register(
         "host_clock_offset_seconds",
-        "Seconds this host's clock is ahead of the chain (NaN when no node gave a usable head).",
+        "Seconds this host's clock is ahead of the chain (NaN when no node gave a usable head)",
         offset.clone(),
     );
     offset.set(snap.clock.offset_s.unwrap_or(f64::NAN));
     let samples = Gauge::<f64, AtomicU64>::default();
     r.register(
         "host_clock_samples",
-        "Node heads the clock offset estimate rests on.",
+        "Node heads the clock offset estimate rests on",
         samples.clone(),
     );
     samples.set(f64::from(snap.clock.samples));
     let at = Gauge::<f64, AtomicU64>::default();
     r.register(
         "snapshot_timestamp_seconds",
-        "Unix time the fleet snapshot shown was built.",
+        "Unix time the fleet snapshot shown was built",
         at.clone(),
     );
     at.set(snap.time);
@@ -406,34 +406,30 @@ fn lb_metrics(r: &mut Registry, lbs: &[LbReading]) {
     let up = family::<LbLabels>(
         r,
         "lb_up",
-        "1 when the last read of the load balancer's runtime API succeeded.",
+        "1 when the last read of the load balancer's runtime API succeeded",
     );
     let healthy = family::<BackendLabels>(
         r,
         "lb_backend_healthy_servers",
-        "Servers of the API backend taking new traffic (ready, weight above 0).",
+        "Servers of the API backend taking new traffic (ready, weight above 0)",
     );
-    let servers = family::<BackendLabels>(
-        r,
-        "lb_backend_servers",
-        "Servers of the API backend.",
-    );
+    let servers = family::<BackendLabels>(r, "lb_backend_servers", "Servers of the API backend");
     let mode = family::<ServerModeLabels>(
         r,
         "lb_server_mode",
-        "1 for the server's current mode, 0 for the others.",
+        "1 for the server's current mode, 0 for the others",
     );
-    let weight = family::<ServerLabels>(r, "lb_server_weight", "The server's current weight.");
-    let sessions = family::<ServerLabels>(r, "lb_server_sessions", "Current sessions (scur).");
+    let weight = family::<ServerLabels>(r, "lb_server_weight", "The server's current weight");
+    let sessions = family::<ServerLabels>(r, "lb_server_sessions", "Current sessions (scur)");
     let check_passed = family::<ServerLabels>(
         r,
         "lb_server_check_passed",
-        "1 when the server's last health check passed.",
+        "1 when the server's last health check passed",
     );
     let total = Family::<ServerLabels, Counter>::default();
     r.register(
         "lb_server_sessions_started",
-        "Sessions since HAProxy started (stot).",
+        "Sessions since HAProxy started (stot)",
         total.clone(),
     );
     for lb in lbs {
@@ -469,9 +465,7 @@ fn lb_metrics(r: &mut Registry, lbs: &[LbReading]) {
                 mode.get_or_create(&ml)
                     .set(if s.mode == m { 1.0 } else { 0.0 });
             }
-            weight
-                .get_or_create(&l)
-                .set(f64::from(s.state.uweight));
+            weight.get_or_create(&l).set(f64::from(s.state.uweight));
             check_passed
                 .get_or_create(&l)
                 .set(if s.checked { 1.0 } else { 0.0 });
@@ -493,14 +487,17 @@ fn faucet_metrics(r: &mut Registry, f: &FaucetReading) {
     let up = family::<FaucetLabels>(
         r,
         "faucet_up",
-        "1 when the last read of the registrar's history succeeded.",
+        "1 when the last read of the registrar's history succeeded",
     );
-    up.get_or_create(&l)
-        .set(if matches!(f.last, Some(Ok(_))) { 1.0 } else { 0.0 });
+    up.get_or_create(&l).set(if matches!(f.last, Some(Ok(_))) {
+        1.0
+    } else {
+        0.0
+    });
     let reachable = family::<FaucetLabels>(
         r,
         "faucet_reachable",
-        "1 when the faucet's HTTP endpoint answered on the last read.",
+        "1 when the faucet's HTTP endpoint answered on the last read",
     );
     reachable
         .get_or_create(&l)
@@ -508,7 +505,7 @@ fn faucet_metrics(r: &mut Registry, f: &FaucetReading) {
     let read_at = family::<FaucetLabels>(
         r,
         "faucet_read_timestamp_seconds",
-        "Unix time of the last successful read.",
+        "Unix time of the last successful read",
     );
     if let Some(t) = f.read_at {
         read_at.get_or_create(&l).set(t);
@@ -517,7 +514,7 @@ fn faucet_metrics(r: &mut Registry, f: &FaucetReading) {
     let regs = family::<FaucetWindowLabels>(
         r,
         "faucet_registrations",
-        "Accounts registered in the window (today, 7d, 30d, since_start; UTC days).",
+        "Accounts registered in the window (today, 7d, 30d, since_start; UTC days)",
     );
     for (window, v) in [
         ("today", k.today),
@@ -535,37 +532,37 @@ fn faucet_metrics(r: &mut Registry, f: &FaucetReading) {
     let gauges: [(&str, &str, f64); 7] = [
         (
             "faucet_registrar_balance_satoshis",
-            "The registrar's core asset balance, in satoshis.",
+            "The registrar's core asset balance, in satoshis",
             k.balance as f64,
         ),
         (
             "faucet_account_fee_satoshis",
-            "The current account_create fee for a cheap name, in satoshis.",
+            "The current account_create fee for a cheap name, in satoshis",
             k.fee as f64,
         ),
         (
             "faucet_registrar_runway_registrations",
-            "Registrations the registrar's balance still pays for at the current fee.",
+            "Registrations the registrar's balance still pays for at the current fee",
             k.runway as f64,
         ),
         (
             "faucet_target_remaining",
-            "Accounts still to register by the target date.",
+            "Accounts still to register by the target date",
             k.pace.remaining as f64,
         ),
         (
             "faucet_target_needed_per_day",
-            "Registrations per day needed from now on to reach the target.",
+            "Registrations per day needed from now on to reach the target",
             k.pace.needed_per_day,
         ),
         (
             "faucet_target_days_left",
-            "Days left to the target date.",
+            "Days left to the target date",
             k.pace.days_left as f64,
         ),
         (
             "faucet_on_track",
-            "1 when registrations are at or ahead of the straight line to the target.",
+            "1 when registrations are at or ahead of the straight line to the target",
             if k.pace.on_track { 1.0 } else { 0.0 },
         ),
     ];
@@ -573,5 +570,108 @@ fn faucet_metrics(r: &mut Registry, f: &FaucetReading) {
         family::<FaucetLabels>(r, name, help)
             .get_or_create(&l)
             .set(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitor::EndpointSnapshot;
+
+    fn snap(probes: u64, history: &[Option<f64>]) -> FleetSnapshot {
+        let mut s = FleetSnapshot::empty();
+        let mut e = EndpointSnapshot::new(EndpointKind::Node, "main", "n1", "ws://x");
+        e.probes = probes;
+        e.latency.history = history.to_vec();
+        e.status = Status::Warn;
+        e.lag_s = Some(3.5);
+        s.endpoints.push(e);
+        s
+    }
+
+    fn line<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+        text.lines().find(|l| l.starts_with(prefix))
+    }
+
+    #[test]
+    fn the_latency_feed_observes_each_probe_once_and_skips_failures() {
+        let mut feed = LatencyFeed::default();
+        assert_eq!(feed.observe(&snap(2, &[Some(3.0), Some(200.0)])), 2);
+        // The same snapshot again adds nothing; one new failed probe adds nothing.
+        assert_eq!(feed.observe(&snap(2, &[Some(3.0), Some(200.0)])), 0);
+        assert_eq!(feed.observe(&snap(3, &[Some(3.0), Some(200.0), None])), 0);
+        assert_eq!(
+            feed.observe(&snap(
+                5,
+                &[Some(3.0), Some(200.0), None, Some(40.0), Some(4.0)]
+            )),
+            2
+        );
+        let s = snap(5, &[]);
+        let t = render(&Sources {
+            snap: &s,
+            latency: &feed,
+            lbs: &[],
+            faucet: None,
+        });
+        let labels = r#"{network="main",endpoint="n1",kind="node""#;
+        let count = format!("btsops_endpoint_latency_seconds_count{labels}}}");
+        assert_eq!(line(&t, &count), Some(format!("{count} 4").as_str()), "{t}");
+        let under = format!(
+            "btsops_endpoint_latency_seconds_bucket{{le=\"0.005\",{}}}",
+            &labels[1..]
+        );
+        assert_eq!(line(&t, &under), Some(format!("{under} 2").as_str()), "{t}");
+    }
+
+    #[test]
+    fn status_is_one_hot_and_absent_values_have_no_series() {
+        let s = snap(1, &[]);
+        let t = render(&Sources {
+            snap: &s,
+            latency: &LatencyFeed::default(),
+            lbs: &[],
+            faucet: None,
+        });
+        let st = |status: &str| {
+            format!(
+                r#"btsops_endpoint_status{{network="main",endpoint="n1",kind="node",status="{status}"}}"#
+            )
+        };
+        assert!(t.contains(&format!("{} 1.0\n", st("warn"))), "{t}");
+        for other in ["ok", "crit", "down", "unknown"] {
+            assert!(t.contains(&format!("{} 0.0\n", st(other))), "{t}");
+        }
+        assert!(t.contains(
+            r#"btsops_endpoint_lag_seconds{network="main",endpoint="n1",kind="node"} 3.5"#
+        ));
+        assert!(!t.contains("btsops_endpoint_head_block{"), "{t}");
+        assert!(t.contains("btsops_host_clock_offset_seconds NaN"), "{t}");
+    }
+
+    #[test]
+    fn an_unreadable_lb_is_down_and_has_no_server_series() {
+        let s = snap(1, &[]);
+        let lbs = [LbReading {
+            name: "lb-eu".into(),
+            network: "main".into(),
+            backend: "be".into(),
+            last: Some(Err("connection refused".into())),
+        }];
+        let t = render(&Sources {
+            snap: &s,
+            latency: &LatencyFeed::default(),
+            lbs: &lbs,
+            faucet: None,
+        });
+        assert!(
+            t.contains(r#"btsops_lb_up{lb="lb-eu",network="main"} 0.0"#),
+            "{t}"
+        );
+        assert!(!t.contains("btsops_lb_backend_healthy_servers{"), "{t}");
+        assert!(
+            !t.contains("btsops_faucet"),
+            "no [faucet], no faucet metrics: {t}"
+        );
     }
 }

@@ -53,7 +53,11 @@ pub struct Exporter {
 
 impl Exporter {
     /// Serves `engine`'s fleet on `listener`. Needs a tokio runtime.
-    pub fn start(config: &Config, engine: &Engine, listener: TcpListener) -> std::io::Result<Exporter> {
+    pub fn start(
+        config: &Config,
+        engine: &Engine,
+        listener: TcpListener,
+    ) -> std::io::Result<Exporter> {
         let addr = listener.local_addr()?;
         let interval = Duration::from_millis(config.monitor.probe_interval_ms.max(100));
         let shared = Arc::new(Shared {
@@ -85,13 +89,19 @@ impl Exporter {
         let mut tasks = vec![tokio::spawn(feed_latency(Arc::clone(&shared)))];
         for (i, l) in config.lbs.iter().enumerate() {
             let client = Client::new(Endpoint::from(&l.runtime_api), LB_CALL_TIMEOUT);
-            tasks.push(tokio::spawn(poll_lb(Arc::clone(&shared), i, client, interval)));
+            tasks.push(tokio::spawn(poll_lb(
+                Arc::clone(&shared),
+                i,
+                client,
+                interval,
+            )));
         }
         if config.faucet.is_some() {
             tasks.push(tokio::spawn(poll_faucet(Arc::clone(&shared))));
         }
         let route_state = Arc::clone(&shared);
-        let route: exposition::Route = Arc::new(move |path, query| route(&route_state, path, query));
+        let route: exposition::Route =
+            Arc::new(move |path, query| route(&route_state, path, query));
         tasks.push(tokio::spawn(exposition::serve(
             listener,
             route,
@@ -130,10 +140,8 @@ fn route(s: &Shared, path: &str, query: Option<&str>) -> Reply {
             Reply::ok(exposition::METRICS_CONTENT_TYPE, body)
         }
         "/nodes.json" => {
-            let network = query.and_then(|q| {
-                q.split('&')
-                    .find_map(|kv| kv.strip_prefix("network="))
-            });
+            let network =
+                query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("network=")));
             let snap = s.snapshots.borrow().clone();
             let list = nodes::public_nodes(&s.config, &snap, network);
             match serde_json::to_string_pretty(&list) {

@@ -37,7 +37,11 @@ pub struct PublicNode {
 }
 
 /// The nodes to list, in config order; only those of `network` when given.
-pub fn public_nodes(config: &Config, snap: &FleetSnapshot, network: Option<&str>) -> Vec<PublicNode> {
+pub fn public_nodes(
+    config: &Config,
+    snap: &FleetSnapshot,
+    network: Option<&str>,
+) -> Vec<PublicNode> {
     let mut out = Vec::new();
     for n in &config.networks {
         if network.is_some_and(|want| want != n.name) {
@@ -126,9 +130,15 @@ prefix = "BTS"
             (n.url.as_str(), n.location.as_str(), n.latency_ms),
             ("wss://a.example.org/ws", "Europe", Some(12.5))
         );
-        assert_eq!(public_nodes(&cfg, &snap(Status::Warn, CHAIN), None).len(), 1);
+        assert_eq!(
+            public_nodes(&cfg, &snap(Status::Warn, CHAIN), None).len(),
+            1
+        );
         for bad in [Status::Crit, Status::Down, Status::Unknown] {
-            assert!(public_nodes(&cfg, &snap(bad, CHAIN), None).is_empty(), "{bad}");
+            assert!(
+                public_nodes(&cfg, &snap(bad, CHAIN), None).is_empty(),
+                "{bad}"
+            );
         }
         let other = "0".repeat(64);
         assert!(public_nodes(&cfg, &snap(Status::Ok, &other), None).is_empty());

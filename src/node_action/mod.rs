@@ -203,9 +203,8 @@ pub fn display(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
             let plain = !a.is_empty()
-                && a.bytes().all(|b| {
-                    b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b)
-                });
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@,+%".contains(&b));
             if plain {
                 a.clone()
             } else {
@@ -273,10 +272,22 @@ mod tests {
 
     #[test]
     fn placeholders_expand_inside_their_own_argument() {
-        let cmd = argv(&["ssh", "{host}", "docker", "restart", "--name={name}-{network}"]);
+        let cmd = argv(&[
+            "ssh",
+            "{host}",
+            "docker",
+            "restart",
+            "--name={name}-{network}",
+        ]);
         assert_eq!(
             expand(&cmd, &values()).unwrap(),
-            argv(&["ssh", "n1.example.org", "docker", "restart", "--name=eu-1-mainnet"])
+            argv(&[
+                "ssh",
+                "n1.example.org",
+                "docker",
+                "restart",
+                "--name=eu-1-mainnet"
+            ])
         );
     }
 
@@ -310,7 +321,14 @@ mod tests {
         let e = check_command(&argv(&["/bin/bash", "-ec", "echo {host}"])).unwrap_err();
         assert!(e.contains("spliced"), "{e}");
         // As a positional argument of the script it is fine.
-        check_command(&argv(&["sh", "-c", "docker restart \"$1\"", "sh", "{name}"])).unwrap();
+        check_command(&argv(&[
+            "sh",
+            "-c",
+            "docker restart \"$1\"",
+            "sh",
+            "{name}",
+        ]))
+        .unwrap();
         assert!(check_command(&argv(&["{host}"])).is_err());
         assert!(check_command(&[]).is_err());
     }

@@ -72,7 +72,11 @@ pub struct Outcome {
 
 /// Runs `argv` for at most `timeout`, sending each output line to `lines` as it comes
 /// (a closed receiver only stops the streaming, not the command).
-pub async fn run(argv: &[String], timeout: Duration, lines: mpsc::UnboundedSender<Line>) -> Outcome {
+pub async fn run(
+    argv: &[String],
+    timeout: Duration,
+    lines: mpsc::UnboundedSender<Line>,
+) -> Outcome {
     let started = Instant::now();
     let Some((program, args)) = argv.split_first() else {
         return Outcome {

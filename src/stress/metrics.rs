@@ -64,31 +64,31 @@ pub fn render(s: &Snapshot) -> String {
     };
     r.register(
         "running",
-        "1 while the load clock runs.",
+        "1 while the load clock runs",
         gauge(u64::from(s.running)),
     );
     r.register(
         "elapsed_seconds",
-        "Seconds since the load clock started.",
+        "Seconds since the load clock started",
         gauge(s.elapsed_s),
     );
-    r.register("sent", "Requests sent.", counter(s.sent));
+    r.register("sent", "Requests sent", counter(s.sent));
     r.register(
         "accepted",
-        "Requests the node accepted.",
+        "Requests the node accepted",
         counter(s.accepted),
     );
     r.register(
         "rejected",
-        "Requests the node rejected.",
+        "Requests the node rejected",
         counter(s.rejected),
     );
     r.register(
         "errors",
-        "Requests without an answer (timeout, transport).",
+        "Requests without an answer (timeout, transport)",
         counter(s.errors),
     );
-    r.register("included", "Transfers seen in a block.", counter(s.included));
+    r.register("included", "Transfers seen in a block", counter(s.included));
     exposition::encode(&r)
 }
 
