@@ -1,6 +1,7 @@
 //! Headless subcommands. Each turns parsed arguments into output text, so tests can
 //! call them without a process; `main.rs` only prints and picks the exit code.
 
+pub mod action;
 pub mod agent;
 pub mod check;
 pub mod export;

@@ -252,6 +252,66 @@ pub fn lb_server_values(lb: &crate::config::LoadBalancer, server: &str, addr: &s
     }
 }
 
+/// A target resolved from the config: where it belongs, what it is called in the audit
+/// log, and its placeholder values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub network: String,
+    /// `node eu-1`, `network mainnet`, `lb-eu/be/node1`.
+    pub target: String,
+    pub values: Values,
+}
+
+/// Resolves a node or network target by name; a load balancer's server needs the
+/// server's address from a read of the load balancer ([`lb_server_values`]).
+pub fn resolve(
+    config: &crate::config::Config,
+    scope: Scope,
+    name: &str,
+) -> Result<Resolved, String> {
+    match scope {
+        Scope::Node => config
+            .networks
+            .iter()
+            .find_map(|n| n.nodes.iter().find(|x| x.name == name).map(|x| (n, x)))
+            .map(|(n, x)| Resolved {
+                network: n.name.clone(),
+                target: format!("node {name}"),
+                values: node_values(n, x),
+            })
+            .ok_or_else(|| format!("no [[network.node]] named {name:?}")),
+        Scope::Network => config
+            .network(name)
+            .map(|n| Resolved {
+                network: n.name.clone(),
+                target: format!("network {name}"),
+                values: network_values(n),
+            })
+            .ok_or_else(|| format!("no [[network]] named {name:?}")),
+        Scope::LbServer => Err("a load balancer's server is named LB/BACKEND/SERVER".into()),
+    }
+}
+
+/// The audit line of a run: the argv as run, how it ended.
+pub fn audit_entry(
+    spec: &ActionSpec,
+    r: &Resolved,
+    argv: &[String],
+    outcome: &run::Outcome,
+) -> crate::audit::Entry {
+    let mut e = crate::audit::Entry::now(&r.network, &r.target, &format!("action {}", spec.name));
+    e.before = serde_json::json!({ "argv": argv });
+    e.after = serde_json::json!({
+        "exit": match outcome.exit {
+            run::Exit::Code(c) => serde_json::json!(c),
+            _ => serde_json::Value::Null,
+        },
+        "elapsed_s": (outcome.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
+    });
+    e.result = outcome.exit.describe(spec.timeout);
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,9 +43,16 @@ pub fn load(path: &Path, no_color: bool) -> Result<Reloaded, ConfigError> {
     let config = config::load(Some(path))?;
     let theme = theme::load_for(&config, no_color)?;
     let keymap = Keymap::from_config(&config.source, &config.keys)?;
+    keymap.check_action_keys(&config.source, &config.actions)?;
     Ok(Reloaded {
         config,
         theme,
         keymap,
     })
+}
+
+/// The config's `[[action]]` keys against its keymap (`config check`, `btsops action`).
+pub fn check_action_keys(config: &config::Config) -> Result<(), ConfigError> {
+    Keymap::from_config(&config.source, &config.keys)?
+        .check_action_keys(&config.source, &config.actions)
 }
