@@ -65,7 +65,12 @@ async fn resolve_lb_server(cfg: &Config, target: &str) -> Result<Resolved> {
     Ok(Resolved {
         network: l.network.clone(),
         target: format!("{lb}/{backend}/{server}"),
-        values: node_action::lb_server_values(l, server, &s.state.addr),
+        values: node_action::lb_server_values(
+            &l.network,
+            l.region.as_deref(),
+            server,
+            &s.state.addr,
+        ),
     })
 }
 
@@ -110,7 +115,14 @@ pub fn act(cfg: &Config, req: &Request, out: &mut impl Write) -> Result<u8> {
             }
         }
     });
-    let entry = node_action::audit_entry(spec, &resolved, &argv, &outcome);
+    let entry = node_action::audit_entry(
+        &spec.name,
+        &resolved.network,
+        &resolved.target,
+        spec.timeout,
+        &argv,
+        &outcome,
+    );
     // The audit line is on disk before the operator sees the result.
     audit::append_default(&entry).wrap_err("writing the audit log")?;
     eprintln!(

@@ -134,7 +134,7 @@ pub fn mode_label(m: Mode) -> &'static str {
 }
 
 fn new_histogram() -> Histogram {
-    Histogram::new(LATENCY_BUCKETS.into_iter())
+    Histogram::new(LATENCY_BUCKETS)
 }
 
 /// Per-endpoint latency histograms, fed from the probe latencies each snapshot adds.

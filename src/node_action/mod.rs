@@ -242,13 +242,13 @@ pub fn network_values(network: &crate::config::Network) -> Values {
 
 /// The values of a load balancer's server: `{host}` is the server's address as the
 /// load balancer has it, `{region}` the load balancer's.
-pub fn lb_server_values(lb: &crate::config::LoadBalancer, server: &str, addr: &str) -> Values {
+pub fn lb_server_values(network: &str, region: Option<&str>, server: &str, addr: &str) -> Values {
     Values {
         host: Some(addr.to_string()).filter(|a| !a.is_empty()),
         name: server.to_string(),
         url: None,
-        network: lb.network.clone(),
-        region: lb.region.clone(),
+        network: network.to_string(),
+        region: region.map(str::to_string),
     }
 }
 
@@ -292,14 +292,16 @@ pub fn resolve(
     }
 }
 
-/// The audit line of a run: the argv as run, how it ended.
+/// The audit line of a run of action `name` on `target`: the argv as run, how it ended.
 pub fn audit_entry(
-    spec: &ActionSpec,
-    r: &Resolved,
+    name: &str,
+    network: &str,
+    target: &str,
+    timeout: Duration,
     argv: &[String],
     outcome: &run::Outcome,
 ) -> crate::audit::Entry {
-    let mut e = crate::audit::Entry::now(&r.network, &r.target, &format!("action {}", spec.name));
+    let mut e = crate::audit::Entry::now(network, target, &format!("action {name}"));
     e.before = serde_json::json!({ "argv": argv });
     e.after = serde_json::json!({
         "exit": match outcome.exit {
@@ -308,7 +310,7 @@ pub fn audit_entry(
         },
         "elapsed_s": (outcome.elapsed.as_secs_f64() * 1000.0).round() / 1000.0,
     });
-    e.result = outcome.exit.describe(spec.timeout);
+    e.result = outcome.exit.describe(timeout);
     e
 }
 

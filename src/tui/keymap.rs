@@ -359,7 +359,7 @@ impl Keymap {
     }
 
     /// The action a key runs, if any (checked at load to clash with no command).
-    pub fn action_for<'a>(key: Key, actions: &'a [ActionSpec]) -> Option<&'a ActionSpec> {
+    pub fn action_for(key: Key, actions: &[ActionSpec]) -> Option<&ActionSpec> {
         actions
             .iter()
             .find(|a| Key::parse(&a.key).is_ok_and(|k| k == key))

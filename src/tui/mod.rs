@@ -14,6 +14,8 @@ pub mod lb_pane;
 pub mod live;
 pub mod marks;
 pub mod msg;
+pub mod node_action_task;
+pub mod node_actions;
 pub mod ops;
 pub mod ops_task;
 pub mod overlay;

@@ -45,6 +45,11 @@ pub enum Msg {
     },
     /// A confirmed action ran (`Effect::Action`); its audit lines are on disk.
     ActionDone(Box<ActionReport>),
+    /// A line of output of the node action running (`Op::NodeAction`).
+    ActionOutput {
+        stderr: bool,
+        text: String,
+    },
 }
 
 /// What the ops task did with a plan.
@@ -60,6 +65,8 @@ pub struct ActionReport {
     pub done: Vec<(String, crate::lb::Done)>,
     /// Where the audit lines went, or why they could not be written.
     pub audit: Result<std::path::PathBuf, String>,
+    /// A node action: its lines say how the command exited, there is nothing to verify.
+    pub ran_command: bool,
 }
 
 /// Orders to the replay driver.

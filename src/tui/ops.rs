@@ -24,6 +24,15 @@ pub enum Op {
     },
     /// Take a server back to the state an earlier action found (refused when it changed).
     LbUndo { lb: String, done: Done },
+    /// A node action (`[[action]]`): this argv, no shell, killed with its process group
+    /// after `timeout` (see `node_actions`).
+    NodeAction {
+        action: String,
+        /// `node eu-1`, `network mainnet`, `lb-eu/be/node1`.
+        target: String,
+        argv: Vec<String>,
+        timeout: std::time::Duration,
+    },
 }
 
 impl Op {
@@ -32,6 +41,7 @@ impl Op {
         match self {
             Op::Lb { lb, target, .. } => format!("{lb}/{target}"),
             Op::LbUndo { lb, done } => format!("{lb}/{}", done.target),
+            Op::NodeAction { target, .. } => target.clone(),
         }
     }
 
@@ -42,6 +52,7 @@ impl Op {
                 format!("{}{}", action.name(), if *force { " (forced)" } else { "" })
             }
             Op::LbUndo { done, .. } => format!("undo {}", done.action.name()),
+            Op::NodeAction { action, .. } => format!("action {action}"),
         }
     }
 
@@ -57,6 +68,7 @@ impl Op {
                 done.before.weight,
                 done.target
             ),
+            Op::NodeAction { argv, .. } => crate::node_action::display(argv),
         }
     }
 }

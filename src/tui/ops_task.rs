@@ -111,7 +111,11 @@ pub fn spawn_ops(
     let (ptx, mut prx) = mpsc::unbounded_channel::<Plan>();
     let task = tokio::spawn(async move {
         while let Some(plan) = prx.recv().await {
-            let report = run_plan(&clients, &plan, &opts).await;
+            let report = if plan.ops.iter().any(|o| matches!(o, Op::NodeAction { .. })) {
+                super::node_action_task::run_plan(&plan, opts.audit_dir.as_deref(), &tx).await
+            } else {
+                run_plan(&clients, &plan, &opts).await
+            };
             if tx.send(Msg::ActionDone(Box::new(report))).await.is_err() {
                 break;
             }
@@ -129,6 +133,7 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
         lines: Vec::new(),
         done: Vec::new(),
         audit: Err("no step ran".into()),
+        ran_command: false,
     };
     let mut audit_path: Result<PathBuf, String> = Err("no step ran".into());
     for op in &plan.ops {
@@ -184,6 +189,8 @@ enum RunError {
     UnknownLb(String),
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    #[error("a node action is not a load-balancer step")]
+    NotLb,
 }
 
 async fn run_op(
@@ -193,6 +200,7 @@ async fn run_op(
 ) -> Result<(String, Vec<Outcome>), RunError> {
     let lb_name = match op {
         Op::Lb { lb, .. } | Op::LbUndo { lb, .. } => lb,
+        Op::NodeAction { .. } => return Err(RunError::NotLb),
     };
     let client = clients
         .0
@@ -206,6 +214,7 @@ async fn run_op(
             ..
         } => vec![lb::apply(client, target, *action, *force, verify).await?],
         Op::LbUndo { done, .. } => lb::undo(client, done, verify).await?,
+        Op::NodeAction { .. } => return Err(RunError::NotLb),
     };
     Ok((lb_name.clone(), outcomes))
 }

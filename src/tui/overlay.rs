@@ -14,4 +14,6 @@ pub enum Overlay {
     Arm(String),
     /// An error too long for the status bar, in full until the next key.
     Error(String),
+    /// The output of the node action running or last run (`App::node_actions`).
+    Output,
 }

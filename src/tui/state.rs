@@ -198,6 +198,8 @@ pub struct App {
     pub overlays: Vec<Overlay>,
     /// The load-balancer pane.
     pub lb: LbPane,
+    /// `[[action]]`s, their targets and the output of the one running.
+    pub node_actions: super::node_actions::NodeActions,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -256,6 +258,7 @@ impl App {
             saved_marks: AlertMarks::default(),
             overlays: Vec::new(),
             lb: LbPane::default(),
+            node_actions: Default::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -285,6 +288,7 @@ impl App {
             .map(|n| n.name.clone())
             .collect();
         self.lb.configure(config);
+        self.node_actions.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).

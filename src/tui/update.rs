@@ -5,7 +5,7 @@
 use super::act;
 use super::actions;
 use super::commands::CommandId;
-use super::keymap::{Code, Key};
+use super::keymap::{Code, Key, Keymap};
 use super::msg::{Effect, Msg};
 use super::overlay::Overlay;
 use super::state::{App, ERRORS_KEPT, EVENTS_KEPT, Input, LAG_HISTORY, LagSample};
@@ -109,6 +109,12 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::ActionDone(report) => {
             act::done(app, *report);
+            Vec::new()
+        }
+        Msg::ActionOutput { stderr, text } => {
+            if let Some(o) = &mut app.node_actions.output {
+                o.push(stderr, &text);
+            }
             Vec::new()
         }
         Msg::ReplayEnded => {
@@ -278,6 +284,12 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
         return effects;
     }
     let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
+        // Not a command: an `[[action]]` key (checked at load to clash with none).
+        if app.overlays.is_empty()
+            && let Some(spec) = Keymap::action_for(k, &app.node_actions.specs).cloned()
+        {
+            return act::node_action(app, &spec);
+        }
         return Vec::new();
     };
     if let Some(Overlay::Help { scroll }) = app.overlays.last_mut() {

@@ -8,6 +8,7 @@ mod failover;
 mod fleet;
 mod keys;
 mod lb;
+mod node_actions;
 mod pty;
 mod replay;
 mod screens;

@@ -8,6 +8,7 @@ pub mod events;
 pub mod fmt;
 pub mod help;
 pub mod lb;
+pub mod output;
 pub mod overview;
 pub mod status;
 
@@ -75,6 +76,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Overlay::Confirm(plan) => confirm::draw(app, plan, body, buf),
             Overlay::Arm(network) => confirm::draw_arm(app, network, body, buf),
             Overlay::Error(text) => status::long_error(app, text, body, buf),
+            Overlay::Output => output::draw(app, body, buf),
         }
     }
 }
