@@ -347,3 +347,34 @@ fn config_check_rejects_key_clashes_and_splices_with_file_and_line() {
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("unknown scope \"pod\""), "{err}");
 }
+
+#[tokio::test]
+async fn an_abandoned_run_takes_its_process_group_down() {
+    if !Path::new("/proc/self/stat").exists() {
+        support::require::skip_or_fail(
+            &["BTSOPS_REQUIRE_PROCFS"],
+            "an_abandoned_run_takes_its_process_group_down",
+            "no /proc to see the grandchild",
+        );
+        return;
+    }
+    // The console quitting mid-action drops the run: the grandchild must not outlive it.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let cmd = argv(&["sh", "-c", "sleep 300 & echo $!; wait"]);
+    let running = tokio::spawn(async move { run::run(&cmd, Duration::from_secs(300), tx).await });
+    let first = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+        .await
+        .expect("the grandchild's pid within 20 s")
+        .expect("a line");
+    let pid: u32 = first.text.trim().parse().expect("a pid");
+    assert!(alive(pid));
+    running.abort();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "grandchild {pid} survived the abandoned run"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

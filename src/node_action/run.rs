@@ -104,6 +104,9 @@ pub async fn run(
         }
     };
     let pgid = child.id().and_then(|p| i32::try_from(p).ok());
+    // Dropped unfinished (the console quits or reloads mid-action), the run still takes
+    // its whole group down, not only the direct child `kill_on_drop` reaches.
+    let mut guard = GroupGuard(pgid);
     let out = child
         .stdout
         .take()
@@ -142,10 +145,25 @@ pub async fn run(
             Exit::TimedOut
         }
     };
+    guard.0 = None;
     Outcome {
         exit,
         elapsed: started.elapsed(),
         pgid,
+    }
+}
+
+/// Kills a process group when dropped armed.
+struct GroupGuard(Option<i32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(g) = self.0 {
+            // SAFETY: killpg only sends a signal; a group that is gone gives ESRCH.
+            unsafe {
+                libc::killpg(g, libc::SIGKILL);
+            }
+        }
     }
 }
 

@@ -80,6 +80,22 @@ async fn the_action_key_confirms_the_argv_runs_it_and_streams_its_output() {
         ..OpsOptions::default()
     };
     let (ops, ops_task) = ops_task::spawn_ops(LbClients::new(&cfg), opts, tx);
+    // The help lists the action with its key and command.
+    let help: Vec<String> = btsops::tui::view::help::lines(&app, 98)
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    let at = help
+        .iter()
+        .position(|l| l.starts_with("Node actions"))
+        .unwrap_or_else(|| panic!("no actions in the help: {help:#?}"));
+    assert!(
+        help[at + 1].contains("R ")
+            && help[at + 1].contains("hello")
+            && help[at + 1].contains("sh -c"),
+        "{}",
+        help[at + 1]
+    );
 
     assert!(press(&mut app, "R").is_empty());
     assert!(confirming(&app), "no confirmation:\n{}", render(&app));
