@@ -380,11 +380,11 @@ pub(super) fn done(app: &mut App, r: ActionReport) {
         Ok(p) => format!("audit: {}", p.display()),
         Err(e) => format!("AUDIT LOG NOT WRITTEN: {e}"),
     };
+    // A command's lines already say how it ended (`exit 0`, `failed: exit 3`).
     let verdict = match (r.ran_command, ok) {
-        (true, true) => "done",
-        (true, false) => "FAILED",
-        (false, true) => "verified",
-        (false, false) => "NOT verified",
+        (true, _) => "",
+        (false, true) => "verified: ",
+        (false, false) => "NOT verified: ",
     };
     if r.ran_command
         && let Some(o) = &mut app.node_actions.output
@@ -392,7 +392,7 @@ pub(super) fn done(app: &mut App, r: ActionReport) {
         o.result = Some(steps.join(" | "));
     }
     app.notify(
-        format!("{}: {verdict}: {} ({audit})", r.title, steps.join(" | ")),
+        format!("{}: {verdict}{} ({audit})", r.title, steps.join(" | ")),
         !ok || r.audit.is_err(),
     );
 }

@@ -153,7 +153,7 @@ async fn the_action_key_confirms_the_argv_runs_it_and_streams_its_output() {
     press(&mut app, "Esc");
     assert!(app.overlays.is_empty());
     assert!(
-        render(&app).contains("hello on node n1: done"),
+        render(&app).contains("hello on node n1: exit 0"),
         "{}",
         render(&app)
     );
