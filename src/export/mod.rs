@@ -215,7 +215,11 @@ async fn poll_faucet(s: Arc<Shared>) {
                 f.last = Some(Ok(stats.kpis));
                 f.read_at = Some(crate::monitor::probe::unix_now());
             }
-            Err(e) => f.last = Some(Err(e.to_string())),
+            Err(e) => {
+                // The read stopped before the faucet was probed: not known to answer.
+                f.reachable = false;
+                f.last = Some(Err(e.to_string()));
+            }
         }
     }
 }
