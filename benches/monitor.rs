@@ -18,6 +18,8 @@ use std::process::{Command, Stdio};
 
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/simnet_fleet.rs"]
+mod simnet_fleet;
 use process::{Killed, cpu_ns, env_u64, rss_kb};
 use std::time::{Duration, Instant};
 
@@ -27,42 +29,10 @@ struct Run {
     rss_kb: u64,
 }
 
-use btsops::simnet::chain_state::MAINNET_CHAIN_ID as MAINNET_ID;
-
 fn run(n: usize, seconds: u64, block_interval: u64) -> Run {
     let dir = std::env::temp_dir().join(format!("monitor-bench-{}-{n}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    let fleet = dir.join("fleet.toml");
-    let mut text = format!("[[network]]\nname = \"mainnet\"\nblock_interval = {block_interval}\n");
-    for i in 0..n {
-        text.push_str(&format!("[[network.node]]\nname = \"n{i}\"\n"));
-    }
-    std::fs::write(&fleet, text).expect("write fleet file");
-    let mut sim = Command::new(env!("CARGO_BIN_EXE_btsops"))
-        .args(["simnet", "--fleet"])
-        .arg(&fleet)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn btsops simnet");
-    let sim_out = sim.stdout.take().expect("stdout");
-    let _sim = Killed(sim);
-    let mut config = format!(
-        "[monitor]\nprobe_interval_ms = 1000\ntimeout_ms = 5000\nwindow_s = 300\n\n\
-         [[network]]\nname = \"mainnet\"\nrole = \"mainnet\"\nchain_id = \"{MAINNET_ID}\"\nprefix = \"BTS\"\n"
-    );
-    for line in BufReader::new(sim_out).lines() {
-        let v: serde_json::Value = serde_json::from_str(&line.expect("line")).expect("json");
-        if v["ready"] == true {
-            break;
-        }
-        if let (Some(name), Some(url)) = (v["name"].as_str(), v["url"].as_str()) {
-            if v["kind"] == "node" {
-                config.push_str(&format!(
-                    "  [[network.node]]\n  name = \"{name}\"\n  url = \"{url}\"\n"
-                ));
-            }
-        }
-    }
+    let (_sim, config) = simnet_fleet::start(&dir, n, block_interval);
     let cfg = dir.join("config.toml");
     std::fs::write(&cfg, config).expect("write config");
     let rec = dir.join("rec.jsonl");

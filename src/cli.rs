@@ -60,6 +60,15 @@ pub enum Command {
     /// Run the monitor headless and print each status change as it happens (one JSON
     /// object per line with --json), until Ctrl-C or --for seconds.
     Watch(WatchArgs),
+    /// Run the monitor headless and serve it over HTTP: Prometheus metrics on /metrics,
+    /// the healthy public nodes on /nodes.json (the wallet's node list shape), and
+    /// /healthz; until Ctrl-C or SIGTERM.
+    Export(ExportArgs),
+    /// Run a node action ([[action]] in the config) on a target, through the safety gate:
+    /// output streamed as it comes, killed with its whole process group at its timeout,
+    /// one audit line. Exit 0 when the command exited 0, 1 when it failed or timed out,
+    /// 4 when refused.
+    Action(ActionArgs),
     /// Run a simulated BitShares fleet on loopback until SIGINT/SIGTERM: prints one JSON
     /// line per endpoint, then {"ready":true}.
     Simnet(SimnetArgs),
@@ -265,6 +274,39 @@ pub struct WatchArgs {
     /// Also write snapshots and events as JSON lines to FILE, for replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
+    #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
+    pub for_s: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActionArgs {
+    /// The action's name (`name` in its [[action]]).
+    pub name: String,
+    /// A node's or network's name, or LB/BACKEND/SERVER, as the action's scope says.
+    #[arg(long, value_name = "T")]
+    pub target: String,
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Confirm the action (required: without it nothing runs).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow the action on a protected network (mainnet always is).
+    #[arg(long)]
+    pub armed: bool,
+    /// Refuse every mutating action (as ui.read_only does).
+    #[arg(long)]
+    pub read_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// Address to serve on, e.g. 127.0.0.1:9877 (port 0: the OS picks one; the first
+    /// line printed names it).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
     /// Stop after S seconds instead of at Ctrl-C or SIGTERM.
     #[arg(long = "for", value_name = "S", allow_negative_numbers = true, value_parser = run_seconds)]
     pub for_s: Option<std::time::Duration>,

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 use crate::chain::ChainId;
+pub use crate::node_action::{ActionSpec, Scope};
 
 /// Environment variable naming the config file when `--config` is not given.
 pub const CONFIG_ENV: &str = "BTSOPS_CONFIG";
@@ -149,6 +150,8 @@ pub struct Node {
     pub host: Option<String>,
     pub credentials: Option<Credentials>,
     pub ca_file: Option<PathBuf>,
+    /// Listed on the exporter's `/nodes.json` (while healthy) for wallets to use.
+    pub public: bool,
 }
 
 /// A P2P seed node, probed by TCP connect and its 33-byte key.
@@ -319,6 +322,8 @@ pub struct Config {
     /// `[keys]` overrides as written; the console checks them against its command
     /// registry (config stays below tui/ and does not know the commands).
     pub keys: Vec<KeyBinding>,
+    /// `[[action]]` node actions; their keys are checked against the keymap like `[keys]`.
+    pub actions: Vec<ActionSpec>,
 }
 
 /// One `[keys]` entry: a command name and the keys that replace its defaults.
@@ -557,6 +562,18 @@ mod raw {
         pub faucet: Option<Faucet>,
         pub stress: Option<Stress>,
         pub keys: Option<std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+        #[serde(default)]
+        pub action: Vec<Action>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Action {
+        pub name: Spanned<String>,
+        pub key: Spanned<String>,
+        pub scope: Spanned<String>,
+        pub command: Spanned<Vec<String>>,
+        pub timeout_s: Option<Spanned<u64>>,
     }
 
     #[derive(Deserialize)]
@@ -614,6 +631,7 @@ mod raw {
         pub user: Option<Spanned<String>>,
         pub password_env: Option<Spanned<String>>,
         pub ca_file: Option<String>,
+        pub public: Option<bool>,
     }
 
     #[derive(Deserialize)]
@@ -855,6 +873,7 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         .transpose()?;
 
     let keys = key_bindings(ctx, raw.keys.unwrap_or_default())?;
+    let actions = actions(ctx, raw.action)?;
 
     // A fleet of nothing would "pass" every check; that is a mistake in the file.
     let endpoints = networks
@@ -883,7 +902,58 @@ fn validate(ctx: &Ctx<'_>, raw: raw::Root) -> Result<Config, ConfigError> {
         faucet,
         stress,
         keys,
+        actions,
     })
+}
+
+/// `[[action]]` entries: unique names, a known scope, a command without a shell splice,
+/// a positive timeout. Keys are checked by the console's keymap, which knows the bindings.
+fn actions(ctx: &Ctx<'_>, raw: Vec<raw::Action>) -> Result<Vec<ActionSpec>, ConfigError> {
+    let mut out: Vec<ActionSpec> = Vec::new();
+    for (i, a) in raw.into_iter().enumerate() {
+        let key = format!("action[{i}]");
+        let name = non_empty(ctx, &a.name, format!("{key}.name"))?;
+        if out.iter().any(|o| o.name == name) {
+            return Err(ctx.at(
+                &a.name,
+                format!("{key}.name"),
+                format!("duplicate action name {name:?}"),
+            ));
+        }
+        let scope = Scope::parse(a.scope.get_ref()).ok_or_else(|| {
+            ctx.at(
+                &a.scope,
+                format!("{key}.scope"),
+                format!(
+                    "unknown scope {:?} (scopes: {})",
+                    a.scope.get_ref(),
+                    Scope::ALL.map(Scope::as_str).join(", ")
+                ),
+            )
+        })?;
+        crate::node_action::check_command(a.command.get_ref())
+            .map_err(|m| ctx.at(&a.command, format!("{key}.command"), m))?;
+        let timeout = positive(
+            ctx,
+            a.timeout_s.as_ref(),
+            &format!("{key}.timeout_s"),
+            crate::node_action::DEFAULT_TIMEOUT.as_secs(),
+        )?;
+        if a.key.get_ref().trim().is_empty() {
+            return Err(ctx.at(&a.key, format!("{key}.key"), "needs a key, e.g. \"R\""));
+        }
+        let (key_line, key_column) = line_col(ctx.text, a.key.span().start);
+        out.push(ActionSpec {
+            name,
+            key: a.key.into_inner(),
+            scope,
+            command: a.command.into_inner(),
+            timeout: std::time::Duration::from_secs(timeout),
+            key_line,
+            key_column,
+        });
+    }
+    Ok(out)
 }
 
 /// Shapes `[keys]` (a key or a list of keys per command) in file order; what the
@@ -1073,6 +1143,7 @@ fn validate_network(
             host: x.host,
             credentials: credentials(ctx, &nkey, x.user, x.password_env)?,
             ca_file: x.ca_file.map(|p| ctx.path(&p)),
+            public: x.public.unwrap_or(false),
         });
     }
     let mut seeds = Vec::new();

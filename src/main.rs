@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use btsops::cli::{
-    AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE, FaucetCmd,
-    FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd, TxCmd, WatchArgs,
+    ActionArgs, AgentArgs, CheckArgs, Cli, Command, ConfigCmd, EXIT_CONFIG, EXIT_FAILURE,
+    ExportArgs, FaucetCmd, FaucetRegisterArgs, KeysCmd, LbActionArgs, LbCmd, ReplayArgs, StressCmd,
+    TxCmd, WatchArgs,
 };
 use btsops::cmd;
 use btsops::config::{self, ConfigError};
@@ -55,7 +56,7 @@ fn run(cli: Cli) -> Result<u8> {
             // The theme and the keys are config too: a bad one must fail here, not
             // when the console starts.
             btsops::theme::load_for(&cfg, false)?;
-            btsops::tui::Keymap::from_config(&cfg.source, &cfg.keys)?;
+            btsops::tui::check_action_keys(&cfg)?;
             let mut text = format!("{}: ok\n", cfg.source.display());
             for line in cfg.summary_lines() {
                 text.push_str(&format!("  {line}\n"));
@@ -92,6 +93,37 @@ fn run(cli: Cli) -> Result<u8> {
             let stdout = std::io::stdout();
             let mut out = stdout.lock();
             cmd::watch::run(&cfg, json, record, for_s, &mut out)
+        }
+        Command::Action(ActionArgs {
+            name,
+            target,
+            config: cfg_arg,
+            yes,
+            armed,
+            read_only,
+        }) => {
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
+            btsops::tui::check_action_keys(&cfg)?;
+            let req = cmd::action::Request {
+                name,
+                target,
+                yes,
+                armed,
+                read_only,
+            };
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            cmd::action::act(&cfg, &req, &mut out)
+        }
+        Command::Export(ExportArgs {
+            config: cfg_arg,
+            listen,
+            for_s,
+        }) => {
+            let cfg = config::load(cfg_arg.config.or(top).as_deref())?;
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            cmd::export::run(&cfg, listen, for_s, &mut out)
         }
         Command::Keys(KeysCmd::Derive {
             account,

@@ -1,8 +1,10 @@
 //! Headless subcommands. Each turns parsed arguments into output text, so tests can
 //! call them without a process; `main.rs` only prints and picks the exit code.
 
+pub mod action;
 pub mod agent;
 pub mod check;
+pub mod export;
 pub mod faucet;
 pub mod keys;
 pub mod lb;

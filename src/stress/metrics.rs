@@ -1,11 +1,14 @@
-//! Prometheus text of a running stress test, served on `ADDR/metrics` by a minimal
-//! HTTP/1.0 responder (one GET per connection; nothing else is read or answered).
+//! Prometheus text of a running stress test, served on `ADDR/metrics` by the exposition
+//! server `btsops export` uses too.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
+
+use crate::exposition::{self, Reply};
 
 use super::abort::Abort;
 use super::run::Progress;
@@ -47,85 +50,60 @@ impl Snapshot {
     }
 }
 
-/// Prometheus text exposition format 0.0.4.
+/// The snapshot as Prometheus text (the exposition shared with `btsops export`).
 pub fn render(s: &Snapshot) -> String {
-    let mut out = String::new();
-    let mut metric = |name: &str, kind: &str, help: &str, v: u64| {
-        out += &format!(
-            "# HELP btsops_stress_{name} {help}\n# TYPE btsops_stress_{name} {kind}\nbtsops_stress_{name} {v}\n"
-        );
+    let mut r = Registry::with_prefix("btsops_stress");
+    let gauge = |v: u64| {
+        let g: Gauge = Gauge::default();
+        g.set(i64::try_from(v).unwrap_or(i64::MAX));
+        g
     };
-    metric(
+    let counter = |v: u64| {
+        let c: Counter = Counter::default();
+        c.inc_by(v);
+        c
+    };
+    r.register(
         "running",
-        "gauge",
-        "1 while the load clock runs.",
-        u64::from(s.running),
+        "1 while the load clock runs",
+        gauge(u64::from(s.running)),
     );
-    metric(
+    r.register(
         "elapsed_seconds",
-        "gauge",
-        "Seconds since the load clock started.",
-        s.elapsed_s,
+        "Seconds since the load clock started",
+        gauge(s.elapsed_s),
     );
-    metric("sent_total", "counter", "Requests sent.", s.sent);
-    metric(
-        "accepted_total",
-        "counter",
-        "Requests the node accepted.",
-        s.accepted,
+    r.register("sent", "Requests sent", counter(s.sent));
+    r.register(
+        "accepted",
+        "Requests the node accepted",
+        counter(s.accepted),
     );
-    metric(
-        "rejected_total",
-        "counter",
-        "Requests the node rejected.",
-        s.rejected,
+    r.register(
+        "rejected",
+        "Requests the node rejected",
+        counter(s.rejected),
     );
-    metric(
-        "errors_total",
-        "counter",
-        "Requests without an answer (timeout, transport).",
-        s.errors,
+    r.register(
+        "errors",
+        "Requests without an answer (timeout, transport)",
+        counter(s.errors),
     );
-    metric(
-        "included_total",
-        "counter",
-        "Transfers seen in a block.",
-        s.included,
-    );
-    out
+    r.register("included", "Transfers seen in a block", counter(s.included));
+    exposition::encode(&r)
 }
 
 /// Serves `GET /metrics` from `state` until `abort`.
 pub async fn serve(listener: TcpListener, state: Arc<Mutex<Snapshot>>, abort: Abort) {
-    loop {
-        let conn = tokio::select! {
-            c = listener.accept() => c,
-            _ = abort.wait() => return,
-        };
-        let Ok((mut stream, _)) = conn else { continue };
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let mut buf = [0u8; 1024];
-            // A client that sends nothing gets a second, not a task forever.
-            let n = match tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await
-            {
-                Ok(Ok(n)) => n,
-                _ => return,
-            };
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let reply = if head.starts_with("GET /metrics ") {
-                let body = render(&state.lock().unwrap_or_else(PoisonError::into_inner));
-                format!(
-                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-            } else {
-                "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-            };
-            let _ = stream.write_all(reply.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        });
-    }
+    let route: exposition::Route = Arc::new(move |path, _query| {
+        if path == "/metrics" {
+            let body = render(&state.lock().unwrap_or_else(PoisonError::into_inner));
+            Reply::ok(exposition::METRICS_CONTENT_TYPE, body)
+        } else {
+            Reply::not_found()
+        }
+    });
+    exposition::serve(listener, route, async move { abort.wait().await }).await;
 }
 
 #[cfg(test)]

@@ -7,12 +7,14 @@
 use super::keymap::{Code, Key};
 use super::lb_pane::{LastAction, Row};
 use super::msg::{ActionReport, Effect, StressNews};
+use super::node_actions::{self, Output};
 use super::ops::{self, ARM_S, Context, Op, Plan};
 use super::overlay::Overlay;
 use super::state::{App, Input};
 use super::stress_pane::{Field, NO_PLAN, NO_STRESS};
 use crate::lb::action::{self as lb_action, Refusal as LbRefusal, undo_plan};
 use crate::lb::{Action, Mode, Target};
+use crate::node_action::{ActionSpec, Resolved, Scope};
 
 pub(super) fn context(app: &App, network: &str) -> Context {
     Context {
@@ -177,6 +179,62 @@ pub(super) fn node_everywhere(app: &mut App, out: bool) -> Vec<Effect> {
     }
 }
 
+/// A node action (`[[action]]`) on what the operator points at: the selected node (a
+/// node action), the LB pane's selected server, or the tab's or selected node's network.
+pub(super) fn node_action(app: &mut App, spec: &ActionSpec) -> Vec<Effect> {
+    let target = match spec.scope {
+        Scope::Node => match app.focused_node().map(|n| n.name.clone()) {
+            Some(name) => app
+                .node_actions
+                .node(&name)
+                .cloned()
+                .ok_or_else(|| format!("{}: {name} is not a [[network.node]]", spec.name)),
+            None => Err(format!("{}: no node selected", spec.name)),
+        },
+        Scope::Network => {
+            let network = app
+                .tab
+                .clone()
+                .or_else(|| app.focused_node().map(|n| n.network.clone()));
+            match network {
+                Some(n) => app
+                    .node_actions
+                    .network(&n)
+                    .cloned()
+                    .ok_or_else(|| format!("{}: no network {n:?}", spec.name)),
+                None => Err(format!(
+                    "{}: which network? pick a tab or a node",
+                    spec.name
+                )),
+            }
+        }
+        Scope::LbServer => match app.lb.selected_row() {
+            Some(r) => Ok(Resolved {
+                network: r.lb.conf.network.clone(),
+                target: row_name(&r),
+                values: crate::node_action::lb_server_values(
+                    &r.lb.conf.network,
+                    app.node_actions.lb_region(&r.lb.conf.name),
+                    &r.server.name,
+                    &r.server.state.addr,
+                ),
+            }),
+            None => Err(format!(
+                "{}: {} (in the LB pane, 4)",
+                spec.name,
+                no_servers_text(app)
+            )),
+        },
+    };
+    match target.and_then(|t| node_actions::plan(spec, &t)) {
+        Ok(plan) => ask(app, plan),
+        Err(e) => {
+            app.notify(e, true);
+            Vec::new()
+        }
+    }
+}
+
 /// Undoes the last action, unless a server it touched changed since.
 pub(super) fn undo(app: &mut App) -> Vec<Effect> {
     let Some(last) = app.lb.last.clone() else {
@@ -244,6 +302,13 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
     if matches!(top, Overlay::Help { .. } | Overlay::Error(_)) {
         return None;
     }
+    if matches!(top, Overlay::Output) {
+        // Closing it leaves the action running; its result still comes to the status bar.
+        if matches!(k.code, Code::Esc | Code::Enter | Code::Char('q')) && !k.ctrl {
+            app.overlays.pop();
+        }
+        return Some(Vec::new());
+    }
     let cancel = matches!(k.code, Code::Esc | Code::Char('n') | Code::Char('q')) && !k.ctrl;
     let yes = matches!(k.code, Code::Enter | Code::Char('y')) && !k.ctrl && !k.alt;
     let force = k.code == Code::Char('F') && !k.ctrl && !k.alt;
@@ -299,6 +364,14 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
             }
             app.running = Some(plan.title.clone());
             app.notify(format!("{}: running", plan.title), false);
+            if let Some(Op::NodeAction { argv, .. }) = plan.ops.first() {
+                app.node_actions.output = Some(Output {
+                    title: plan.title.clone(),
+                    argv: crate::node_action::display(argv),
+                    ..Output::default()
+                });
+                app.overlays.push(Overlay::Output);
+            }
             Some(vec![Effect::Action(plan)])
         }
         // Never here: update sends the form its keys first.
@@ -306,7 +379,7 @@ pub(super) fn overlay_key(app: &mut App, k: Key) -> Option<Vec<Effect>> {
             app.overlays.push(form);
             None
         }
-        Overlay::Help { .. } | Overlay::Error(_) => None,
+        Overlay::Help { .. } | Overlay::Error(_) | Overlay::Output => None,
     }
 }
 
@@ -333,9 +406,19 @@ pub(super) fn done(app: &mut App, r: ActionReport) -> Vec<Effect> {
         Ok(p) => format!("audit: {}", p.display()),
         Err(e) => format!("AUDIT LOG NOT WRITTEN: {e}"),
     };
-    let verdict = if ok { "verified" } else { "NOT verified" };
+    // A command's lines already say how it ended (`exit 0`, `failed: exit 3`).
+    let verdict = match (r.ran_command, ok) {
+        (true, _) => "",
+        (false, true) => "verified: ",
+        (false, false) => "NOT verified: ",
+    };
+    if r.ran_command
+        && let Some(o) = &mut app.node_actions.output
+    {
+        o.result = Some(steps.join(" | "));
+    }
     app.notify(
-        format!("{}: {verdict}: {} ({audit})", r.title, steps.join(" | ")),
+        format!("{}: {verdict}{} ({audit})", r.title, steps.join(" | ")),
         !ok || r.audit.is_err(),
     );
     Vec::new()

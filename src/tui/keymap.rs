@@ -7,7 +7,7 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::commands::{COMMANDS, CommandId, CommandSpec, Scope};
-use crate::config::{ConfigError, KeyBinding};
+use crate::config::{ActionSpec, ConfigError, KeyBinding};
 
 /// A key press the console can bind, independent of the terminal library.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -309,6 +309,60 @@ impl Keymap {
                 .map(|(id, scope, keys, _)| (id, scope, keys))
                 .collect(),
         })
+    }
+
+    /// `[[action]]` keys: each must parse, be plain (a Ctrl key is too easy to hit for
+    /// something that runs on the fleet, and tmux/screen eat theirs), and be bound to no
+    /// command in any pane and to no other action. The error points at the action's
+    /// `key` line.
+    pub fn check_action_keys(
+        &self,
+        file: &Path,
+        actions: &[ActionSpec],
+    ) -> Result<(), ConfigError> {
+        let mut seen: Vec<(Key, &str)> = Vec::new();
+        for (i, a) in actions.iter().enumerate() {
+            let err = |message: String| ConfigError {
+                file: file.to_path_buf(),
+                line: a.key_line,
+                column: a.key_column,
+                key: format!("action[{i}].key"),
+                message,
+            };
+            let key = Key::parse(&a.key).map_err(err)?;
+            if key.ctrl || key.alt {
+                return Err(err(format!(
+                    "{key}: an action runs on the fleet and takes a plain key (it asks for confirmation)"
+                )));
+            }
+            if let Some((id, _, _)) = self
+                .bindings
+                .iter()
+                .find(|(_, _, keys)| keys.contains(&key))
+            {
+                let name = COMMANDS
+                    .iter()
+                    .find(|c| c.id == *id)
+                    .map(|c| c.name)
+                    .unwrap_or("?");
+                return Err(err(format!(
+                    "{key} is already bound to {name}; pick another key for action {:?} (or rebind {name} in [keys])",
+                    a.name
+                )));
+            }
+            if let Some((_, other)) = seen.iter().find(|(k, _)| *k == key) {
+                return Err(err(format!("{key} is already the key of action {other:?}")));
+            }
+            seen.push((key, &a.name));
+        }
+        Ok(())
+    }
+
+    /// The action a key runs, if any (checked at load to clash with no command).
+    pub fn action_for(key: Key, actions: &[ActionSpec]) -> Option<&ActionSpec> {
+        actions
+            .iter()
+            .find(|a| Key::parse(&a.key).is_ok_and(|k| k == key))
     }
 
     /// The command a key triggers in a pane: the pane's own binding first, then the

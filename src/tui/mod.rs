@@ -19,6 +19,8 @@ pub mod lb_pane;
 pub mod live;
 pub mod marks;
 pub mod msg;
+pub mod node_action_task;
+pub mod node_actions;
 pub mod ops;
 pub mod ops_task;
 pub mod overlay;
@@ -50,9 +52,16 @@ pub fn load(path: &Path, no_color: bool) -> Result<Reloaded, ConfigError> {
     let config = config::load(Some(path))?;
     let theme = theme::load_for(&config, no_color)?;
     let keymap = Keymap::from_config(&config.source, &config.keys)?;
+    keymap.check_action_keys(&config.source, &config.actions)?;
     Ok(Reloaded {
         config,
         theme,
         keymap,
     })
+}
+
+/// The config's `[[action]]` keys against its keymap (`config check`, `btsops action`).
+pub fn check_action_keys(config: &config::Config) -> Result<(), ConfigError> {
+    Keymap::from_config(&config.source, &config.keys)?
+        .check_action_keys(&config.source, &config.actions)
 }

@@ -59,6 +59,11 @@ pub enum Msg {
     },
     /// News of the stress run the console started.
     Stress(StressNews),
+    /// A line of output of the node action running (`Op::NodeAction`).
+    ActionOutput {
+        stderr: bool,
+        text: String,
+    },
 }
 
 /// What the stress task reports about the run it drives.
@@ -97,6 +102,8 @@ pub struct ActionReport {
     pub done: Vec<(String, crate::lb::Done)>,
     /// Where the audit lines went, or why they could not be written.
     pub audit: Result<std::path::PathBuf, String>,
+    /// A node action: its lines say how the command exited, there is nothing to verify.
+    pub ran_command: bool,
     /// A faucet registration's reply.
     pub faucet: Option<FaucetOutcome>,
 }

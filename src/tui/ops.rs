@@ -25,6 +25,15 @@ pub enum Op {
     },
     /// Take a server back to the state an earlier action found (refused when it changed).
     LbUndo { lb: String, done: Done },
+    /// A node action (`[[action]]`): this argv, no shell, killed with its process group
+    /// after `timeout` (see `node_actions`).
+    NodeAction {
+        action: String,
+        /// `node eu-1`, `network mainnet`, `lb-eu/be/node1`.
+        target: String,
+        argv: Vec<String>,
+        timeout: std::time::Duration,
+    },
     /// Register an account through the faucet: public keys only (a password was turned
     /// into them, and dropped, when the form was submitted).
     FaucetRegister {
@@ -96,6 +105,7 @@ impl Op {
             Op::LbUndo { lb, done } => format!("{lb}/{}", done.target),
             Op::FaucetRegister { endpoint, .. } => endpoint.clone(),
             Op::Stress(s) => s.targets.join(","),
+            Op::NodeAction { target, .. } => target.clone(),
         }
     }
 
@@ -108,6 +118,7 @@ impl Op {
             Op::LbUndo { done, .. } => format!("undo {}", done.action.name()),
             Op::FaucetRegister { name, .. } => format!("register {name}"),
             Op::Stress(_) => "stress start".into(),
+            Op::NodeAction { action, .. } => format!("action {action}"),
         }
     }
 
@@ -144,6 +155,7 @@ impl Op {
                 s.plan_path,
                 if s.edited { " (edited)" } else { "" }
             ),
+            Op::NodeAction { argv, .. } => crate::node_action::display(argv),
         }
     }
 }

@@ -117,7 +117,11 @@ pub fn spawn_ops(
     let (ptx, mut prx) = mpsc::unbounded_channel::<Plan>();
     let task = tokio::spawn(async move {
         while let Some(plan) = prx.recv().await {
-            let report = run_plan(&clients, &plan, &opts).await;
+            let report = if plan.ops.iter().any(|o| matches!(o, Op::NodeAction { .. })) {
+                super::node_action_task::run_plan(&plan, opts.audit_dir.as_deref(), &tx).await
+            } else {
+                run_plan(&clients, &plan, &opts).await
+            };
             let registered = report
                 .faucet
                 .as_ref()
@@ -144,6 +148,7 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
         done: Vec::new(),
         audit: Err("no step ran".into()),
         faucet: None,
+        ran_command: false,
     };
     let mut audit_path: Result<PathBuf, String> = Err("no step ran".into());
     for op in &plan.ops {
@@ -166,8 +171,9 @@ pub async fn run_plan(clients: &LbClients, plan: &Plan, opts: &OpsOptions) -> Ac
                 report.faucet = Some(outcome);
                 (ok, line, entry)
             }
-            // A stress start reaching here is refused by `run_op` (the stress task runs it).
-            Op::Lb { .. } | Op::LbUndo { .. } | Op::Stress(_) => {
+            // A stress start or node action reaching here is refused by `run_op` (their
+            // own tasks run them).
+            Op::Lb { .. } | Op::LbUndo { .. } | Op::Stress(_) | Op::NodeAction { .. } => {
                 lb_step(clients, op, opts, &mut report).await
             }
         };
@@ -246,6 +252,7 @@ async fn run_op(
         Op::Lb { lb, .. } | Op::LbUndo { lb, .. } => lb,
         Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
         Op::Stress(_) => return Err(RunError::NotLb(op.target())),
+        Op::NodeAction { .. } => return Err(RunError::NotLb(op.target())),
     };
     let client = clients
         .0
@@ -261,6 +268,7 @@ async fn run_op(
         Op::LbUndo { done, .. } => lb::undo(client, done, verify).await?,
         Op::FaucetRegister { .. } => return Err(RunError::NotLb(op.target())),
         Op::Stress(_) => return Err(RunError::NotLb(op.target())),
+        Op::NodeAction { .. } => return Err(RunError::NotLb(op.target())),
     };
     Ok((lb_name.clone(), outcomes))
 }

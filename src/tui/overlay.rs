@@ -16,4 +16,6 @@ pub enum Overlay {
     Error(String),
     /// The faucet registration form; takes every key while on top.
     FaucetForm(Box<super::faucet_form::FaucetForm>),
+    /// The output of the node action running or last run (`App::node_actions`).
+    Output,
 }

@@ -221,6 +221,8 @@ pub struct App {
     pub faucet: FaucetPane,
     /// The stress-test pane.
     pub stress: StressPane,
+    /// `[[action]]`s, their targets and the output of the one running.
+    pub node_actions: super::node_actions::NodeActions,
     /// `--read-only`: mutating actions refused whatever the config says.
     pub read_only: bool,
     /// `ui.read_only` of the config in use (a reload may change it).
@@ -286,6 +288,7 @@ impl App {
             lb: LbPane::default(),
             faucet: FaucetPane::default(),
             stress: StressPane::default(),
+            node_actions: Default::default(),
             read_only: false,
             ui_read_only: false,
             protected: BTreeSet::new(),
@@ -318,6 +321,7 @@ impl App {
         self.lb.configure(config);
         self.faucet.configure(config);
         self.stress.configure(config);
+        self.node_actions.configure(config);
     }
 
     /// Mutating actions are refused (`--read-only` or `ui.read_only`).

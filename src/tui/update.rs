@@ -6,7 +6,7 @@ use super::act;
 use super::actions;
 use super::commands::CommandId;
 use super::faucet_act;
-use super::keymap::{Code, Key};
+use super::keymap::{Code, Key, Keymap};
 use super::msg::{Effect, Msg};
 use super::overlay::Overlay;
 use super::state::{App, ERRORS_KEPT, EVENTS_KEPT, Input, LAG_HISTORY, LagSample};
@@ -138,6 +138,12 @@ fn handle(app: &mut App, msg: Msg) -> Vec<Effect> {
         }
         Msg::Stress(news) => {
             act::stress_news(app, news);
+            Vec::new()
+        }
+        Msg::ActionOutput { stderr, text } => {
+            if let Some(o) = &mut app.node_actions.output {
+                o.push(stderr, &text);
+            }
             Vec::new()
         }
         Msg::ReplayEnded => {
@@ -378,6 +384,12 @@ fn key(app: &mut App, k: Key) -> Vec<Effect> {
         return effects;
     }
     let Some(id) = app.keymap.lookup(k, app.pane.scope(), app.replay.is_some()) else {
+        // Not a command: an `[[action]]` key (checked at load to clash with none).
+        if app.overlays.is_empty()
+            && let Some(spec) = Keymap::action_for(k, &app.node_actions.specs).cloned()
+        {
+            return act::node_action(app, &spec);
+        }
         return Vec::new();
     };
     if matches!(app.overlays.last(), Some(Overlay::Help { .. })) {

@@ -1,6 +1,7 @@
 //! Helpers shared by integration tests.
 
 pub mod agent;
+pub mod export;
 pub mod faucet;
 pub mod haproxy;
 pub mod hostile;

@@ -15,10 +15,15 @@ use super::haproxy::BACKEND;
 /// Starts the stand-in in front of the named mainnet nodes (weight 1 each) and waits
 /// until every server passed a check.
 pub async fn start(fleet: &FleetHandle, nodes: &[&str]) -> StandIn {
+    start_on(fleet, "mainnet", nodes).await
+}
+
+/// As [`start`], in front of nodes of `network`.
+pub async fn start_on(fleet: &FleetHandle, network: &str, nodes: &[&str]) -> StandIn {
     let servers = nodes
         .iter()
         .map(|n| {
-            let ep = fleet.endpoint("mainnet", n).expect("node exists");
+            let ep = fleet.endpoint(network, n).expect("node exists");
             (n.to_string(), ep.addr, 1)
         })
         .collect();

@@ -44,7 +44,7 @@ fn write_config(dir: &Path, sock: &Path, nodes: &[(&str, String)]) -> std::path:
 
 /// Feeds messages from the tasks into `app` until `done` holds; bounded in count and time.
 /// `inspect` sees each message before `update` does (the draw-time checks).
-async fn pump(
+pub async fn pump(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     what: &str,
@@ -78,7 +78,7 @@ fn mode_in_app(app: &App, server: &str) -> Option<Mode> {
         .map(|s| s.mode)
 }
 
-fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
+pub fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("audit.jsonl"))
         .unwrap_or_default()
         .lines()
@@ -86,7 +86,7 @@ fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-fn sent(effects: Vec<Effect>) -> btsops::tui::ops::Plan {
+pub fn sent(effects: Vec<Effect>) -> btsops::tui::ops::Plan {
     let mut plans: Vec<_> = effects
         .into_iter()
         .filter_map(|e| match e {

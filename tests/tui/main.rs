@@ -10,6 +10,7 @@ mod fleet;
 mod help;
 mod keys;
 mod lb;
+mod node_actions;
 mod pty;
 mod reasons;
 mod reload;

@@ -65,6 +65,33 @@ pub fn lines(app: &App, width: usize) -> Vec<Line<'static>> {
             }
         }
     }
+    // The config's [[action]]s: their keys, and what each runs (placeholders unfilled).
+    let actions = &app.node_actions.specs;
+    if !actions.is_empty() {
+        out.push(Line::styled(
+            "Node actions ([[action]], confirmed)",
+            t.header,
+        ));
+        for a in actions {
+            let runs = format!(
+                "on the selected {}: {}",
+                a.scope.as_str().replace('_', " "),
+                crate::node_action::display(&a.command)
+            );
+            let mut desc = wrap(&runs, desc_width).into_iter();
+            out.push(Line::from(vec![
+                Span::styled(format!("  {:<15}", a.key), t.accent),
+                Span::styled(format!("{:<17}", a.name), t.dim),
+                Span::styled(desc.next().unwrap_or_default(), t.text),
+            ]));
+            for more in desc {
+                out.push(Line::from(vec![
+                    Span::raw(" ".repeat(DESC_COLUMN)),
+                    Span::styled(more, t.text),
+                ]));
+            }
+        }
+    }
     out.push(Line::styled("symbols on screen".to_string(), t.header));
     for (symbol, meaning) in LEGEND {
         let mut words = wrap(meaning, width.saturating_sub(LEGEND_COLUMN).max(20)).into_iter();

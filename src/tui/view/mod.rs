@@ -10,6 +10,7 @@ pub mod faucet_form;
 pub mod fmt;
 pub mod help;
 pub mod lb;
+pub mod output;
 pub mod overview;
 pub mod status;
 pub mod stress;
@@ -91,6 +92,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
             Overlay::Arm(network) => confirm::draw_arm(app, network, body, buf),
             Overlay::Error(text) => status::long_error(app, text, body, buf),
             Overlay::FaucetForm(form) => faucet_form::draw(app, form, body, buf),
+            Overlay::Output => output::draw(app, body, buf),
         }
     }
     status::completions(app, body, buf);
