@@ -566,22 +566,28 @@ async fn availability_counts_the_time_spent_in_backoff() {
     engine.shutdown().await;
 }
 
+/// The test fleet with `line` replaced by `with` (a setting added to a network or
+/// node), started.
+async fn start_edited(line: &str, with: &str) -> btsops::simnet::FleetHandle {
+    let toml = fleet_toml().replacen(line, with, 1);
+    assert!(toml.contains(with), "{line:?} not in the fleet: {toml}");
+    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
+    btsops::simnet::Fleet::start(&desc)
+        .await
+        .expect("fleet starts")
+}
+
 /// A chain with a short maintenance interval (simnet's `maintenance_interval`): the
 /// monitor sees the maintenance block (the node is flagged in maintenance for the
 /// tolerance window) and the slots skipped after it are no fault: the node stays up
 /// and on the chain throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn maintenance_blocks_are_seen_and_are_no_fault() {
-    let toml = fleet_toml().replacen(
+    let fleet = start_edited(
         "block_interval = 1\n",
         "block_interval = 1\nmaintenance_interval = 4\n",
-        1,
-    );
-    assert!(toml.contains("maintenance_interval = 4"), "{toml}");
-    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
-    let fleet = btsops::simnet::Fleet::start(&desc)
-        .await
-        .expect("fleet starts");
+    )
+    .await;
     let cfg = parse(&config_text(&fleet, &["a", "b"], &[]));
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "a in maintenance", LONG, |s| {
@@ -605,16 +611,11 @@ async fn maintenance_blocks_are_seen_and_are_no_fault() {
 /// the chain and current, is not down.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missed_slots_of_absent_witnesses_are_counted() {
-    let toml = fleet_toml().replacen(
+    let fleet = start_edited(
         "block_interval = 1\n",
         "block_interval = 1\nabsent_witnesses = [2, 7]\n",
-        1,
-    );
-    assert!(toml.contains("absent_witnesses = [2, 7]"), "{toml}");
-    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
-    let fleet = btsops::simnet::Fleet::start(&desc)
-        .await
-        .expect("fleet starts");
+    )
+    .await;
     let cfg = parse(&config_text(&fleet, &["a", "b"], &[]));
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "missed slots seen on a", LONG, |s| {
@@ -638,16 +639,11 @@ async fn missed_slots_of_absent_witnesses_are_counted() {
 /// unhealthy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_older_release_is_bracketed_by_its_api() {
-    let toml = fleet_toml().replacen(
+    let fleet = start_edited(
         "  name = \"b\"\n",
         "  name = \"b\"\n  version = \"6.0.2\"\n",
-        1,
-    );
-    assert!(toml.contains("version = \"6.0.2\""), "{toml}");
-    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
-    let fleet = btsops::simnet::Fleet::start(&desc)
-        .await
-        .expect("fleet starts");
+    )
+    .await;
     let cfg = parse(&config_text(&fleet, &["a", "b"], &[]));
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "both versions bracketed", LONG, |s| {
@@ -671,16 +667,11 @@ async fn an_older_release_is_bracketed_by_its_api() {
 /// so the monitor reports this host's clock about 10 s behind and raises the alert.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skewed_chain_clock_is_reported_as_this_hosts_offset() {
-    let toml = fleet_toml().replacen(
+    let fleet = start_edited(
         "block_interval = 1\n",
         "block_interval = 1\nclock_skew_s = 10\n",
-        1,
-    );
-    assert!(toml.contains("clock_skew_s = 10"), "{toml}");
-    let desc = btsops::simnet::FleetDescription::from_toml(&toml).expect("fleet parses");
-    let fleet = btsops::simnet::Fleet::start(&desc)
-        .await
-        .expect("fleet starts");
+    )
+    .await;
     let cfg = parse(&config_text(&fleet, &["a", "b", "victim"], &[]));
     let engine = start_engine(&cfg);
     let s = wait_for(&engine, "a clock warning from three samples", LONG, |s| {
