@@ -77,6 +77,13 @@ block_interval = 1
   owner_key = "TEST6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
   lifetime_member = true
   balance = 100000000000
+  # Pays for the stress pane's (6) senders: the same dev key, its own account so the
+  # faucet's numbers count only the faucet's registrations.
+  [[network.account]]
+  name = "stress-funder"
+  owner_key = "TEST6MRyAjQq8ud7hVNYcfnVPJqcVpscN5So8BhtHuGYqET5GDW5CV"
+  lifetime_member = true
+  balance = 100000000000
   [[network.faucet]]
   name = "t-faucet"
   registrar = "faucet"
@@ -228,6 +235,40 @@ pub struct DemoFleet {
     /// The config text (TOML), as a `--config` file would hold it.
     pub config_text: String,
     pub config: Config,
+    /// The stress pane's keys file, plan, reports and sender store: the demo's own,
+    /// removed with it, never the operator's data dir.
+    pub files: tempfile::TempDir,
+}
+
+/// The key of the demo testnet's `stress-funder` (the oracle's well-known dev key).
+const DEMO_FUNDER_WIF: &str = "5KQwrPbwdL6PhXujxW37FSSQZ1JiwsST4cqQzDeyXtP79zkvFD3";
+
+/// Writes the stress keys file (owner-only, as `[stress] keys_file` must be) and a
+/// small transfer plan into `dir`; returns the config's `[stress]` section.
+fn stress_files(dir: &Path) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let keys = dir.join("stress-keys.toml");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&keys)?
+        .write_all(
+            format!("[[account]]\nname = \"stress-funder\"\nwif = \"{DEMO_FUNDER_WIF}\"\n")
+                .as_bytes(),
+        )?;
+    let plan = dir.join("stress-plan.toml");
+    std::fs::write(
+        &plan,
+        "kind = \"transfer\"\nrate = 50\nduration_s = 20\nsenders = 4\nfunder = \"stress-funder\"\n",
+    )?;
+    Ok(format!(
+        "\n[stress]\nnetwork = \"testnet\"\nkeys_file = \"{}\"\nplan = \"{}\"\n\
+         max_tps = 200\nmax_duration_s = 120\nmax_total = 20000\n",
+        keys.display(),
+        plan.display()
+    ))
 }
 
 impl DemoFleet {
@@ -266,7 +307,9 @@ impl DemoFleet {
                 lbs.push(endpoint);
             }
         }
-        let config_text = config_text(&fleet, &lbs);
+        let files = tempfile::Builder::new().prefix("btsops-demo-").tempdir()?;
+        let mut config_text = config_text(&fleet, &lbs);
+        config_text.push_str(&stress_files(files.path())?);
         let config = config::parse(Path::new("(demo fleet)"), &config_text)?;
         Ok(DemoFleet {
             fleet,
@@ -274,6 +317,7 @@ impl DemoFleet {
             lbs,
             config_text,
             config,
+            files,
         })
     }
 
@@ -285,12 +329,14 @@ impl DemoFleet {
 }
 
 /// Runs the demo until the operator quits.
-pub async fn run(app: App) -> color_eyre::Result<()> {
+pub async fn run(mut app: App) -> color_eyre::Result<()> {
     tui::terminal::require_tty()?;
     let choice = LbChoice::detect();
     let said = choice.describe();
     eprintln!("{said}");
     let demo = DemoFleet::start(&choice).await?;
+    // Stress reports and the simulated senders' keys stay in the demo's own directory.
+    app.stress.data_dir = Some(demo.files.path().join("data"));
     let fleet = &demo.fleet;
     let config = demo.config.clone();
     let opts = EngineOptions::from_config(&config.monitor);

@@ -501,6 +501,38 @@ async fn demo_lbs_answer(choice: LbChoice) {
     .expect("the demo's faucet numbers");
     assert!(stats.probe.reachable, "{:?}", stats.probe);
     assert_eq!(stats.registrar, "faucet (1.2.6)");
+    // The stress pane has a testnet, an owner-only keys file and a plan whose funder
+    // is in it and is a lifetime member on the demo's chain.
+    let st = demo.config.stress.as_ref().expect("[stress] in the demo");
+    assert_eq!(st.network, "testnet");
+    let plan = btsops::stress::plan::load(st.plan.as_ref().expect("a plan")).expect("plan loads");
+    let keys = btsops::stress::keys::load(st.keys_file.as_ref().expect("a keys file"))
+        .expect("keys file loads (owner-only)");
+    let funder = plan.funder.expect("the plan names its funder");
+    assert!(
+        keys.iter().any(|a| a.name == funder),
+        "{funder} not in the keys file"
+    );
+    let t = demo
+        .fleet
+        .endpoints()
+        .iter()
+        .find(|e| e.network == "testnet" && e.kind == btsops::simnet::EndpointKind::Node)
+        .expect("a testnet node")
+        .url
+        .clone();
+    let c = RpcClient::connect(&t, support::simnet::opts(Duration::from_secs(5)))
+        .await
+        .expect("connect to the demo testnet");
+    let acc = c
+        .call(
+            btsops::rpc::Api::Database,
+            "get_account_by_name",
+            serde_json::json!([funder]),
+        )
+        .await
+        .expect("funder read");
+    assert_eq!(acc["lifetime_referrer"], acc["id"], "{acc}");
     demo.shutdown().await;
 }
 
