@@ -121,15 +121,25 @@ fn main() {
     }
     let marginal = (big.rss_kb as f64 - small.rss_kb as f64) / (big.nodes - small.nodes) as f64;
     let node_ratio = big.nodes as f64 / small.nodes as f64;
-    let cpu_ratio = big.cpu_per_block / small.cpu_per_block.max(1e-9);
     println!("marginal RSS per node: {marginal:.1} kB (target ≤ 300 kB)");
+    let rss_ratio =
+        (big.rss_kb as f64 / big.nodes as f64) / (small.rss_kb as f64 / small.nodes as f64);
+    // /proc counts CPU in clock ticks (10 ms): an idle 10-node fleet can use less than
+    // one over its blocks, and a ratio to zero would say nothing.
+    if small.cpu_per_block == 0.0 {
+        println!(
+            "ratios 1000/10: nodes {node_ratio:.0}x, RSS per node {rss_ratio:.2}x; CPU per block: the 10-node run used less than one 10 ms clock tick in {blocks} blocks (no ratio); 1000 nodes {:.3} ms per node and block",
+            big.cpu_per_block * 1e3 / big.nodes as f64
+        );
+        return;
+    }
+    let cpu_ratio = big.cpu_per_block / small.cpu_per_block;
     println!(
-        "ratios 1000/10: nodes {node_ratio:.0}x, CPU per block {cpu_ratio:.1}x ({}linear), RSS per node {:.2}x",
+        "ratios 1000/10: nodes {node_ratio:.0}x, CPU per block {cpu_ratio:.1}x ({}linear), RSS per node {rss_ratio:.2}x",
         if cpu_ratio <= node_ratio * 1.1 {
             "≤ "
         } else {
             "ABOVE "
         },
-        (big.rss_kb as f64 / big.nodes as f64) / (small.rss_kb as f64 / small.nodes as f64)
     );
 }
