@@ -437,7 +437,15 @@ pub async fn run(
                 // own it would redraw to report the bytes of its own redraw.
                 if painter.changed(&app) {
                     update(&mut app, Msg::TermRate(rate));
-                    painter.draw(&app)?;
+                    if let Err(e) = painter.draw(&app) {
+                        // A terminal that hung up between frames fails the draw itself
+                        // (its size can no longer be read): the session's end, not an
+                        // error to exit 1 with.
+                        if is_hangup(&e) || !io::stdout().is_terminal() {
+                            break;
+                        }
+                        return Err(e.into());
+                    }
                 }
                 if hung_up.load(Ordering::SeqCst) {
                     break;
