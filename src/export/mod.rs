@@ -22,7 +22,8 @@ use crate::exposition::{self, Reply};
 use crate::lb::{Client, Endpoint};
 use crate::monitor::{Engine, FleetSnapshot};
 
-use metrics::{FaucetReading, LatencyFeed, LbReading, Sources};
+use metrics::{FaucetReading, LatencyFeed, LbReading, Lend, Sources};
+use prometheus_client::registry::Registry;
 
 /// How often the faucet's KPIs are read: each read walks the registrar's new history,
 /// and registrations move in minutes, not seconds.
@@ -99,9 +100,10 @@ impl Exporter {
         if config.faucet.is_some() {
             tasks.push(tokio::spawn(poll_faucet(Arc::clone(&shared))));
         }
+        let registry = metrics::registry(Arc::clone(&shared));
         let route_state = Arc::clone(&shared);
         let route: exposition::Route =
-            Arc::new(move |path, query| route(&route_state, path, query));
+            Arc::new(move |path, query| route(&route_state, &registry, path, query));
         tasks.push(tokio::spawn(exposition::serve(
             listener,
             route,
@@ -124,26 +126,33 @@ impl Drop for Exporter {
     }
 }
 
-fn route(s: &Shared, path: &str, query: Option<&str>) -> Reply {
+/// A scrape reads the live state in place. The locks are held for one encoding; the
+/// runtime has one thread, so nothing waits on them meanwhile.
+impl Lend for Shared {
+    fn lend(&self, scrape: &mut dyn FnMut(&Sources<'_>) -> std::fmt::Result) -> std::fmt::Result {
+        let snap = self.snapshots.borrow();
+        let latency = lock(&self.latency);
+        let lbs = lock(&self.lbs);
+        let faucet = lock(&self.faucet);
+        scrape(&Sources {
+            snap: &snap,
+            latency: &latency,
+            lbs: &lbs,
+            faucet: faucet.as_ref(),
+        })
+    }
+}
+
+fn route(s: &Shared, registry: &Registry, path: &str, query: Option<&str>) -> Reply {
     match path {
-        "/metrics" => {
-            let snap = s.snapshots.borrow().clone();
-            let latency = lock(&s.latency);
-            let lbs = lock(&s.lbs).clone();
-            let faucet = lock(&s.faucet).clone();
-            let body = metrics::render(&Sources {
-                snap: &snap,
-                latency: &latency,
-                lbs: &lbs,
-                faucet: faucet.as_ref(),
-            });
-            Reply::ok(exposition::METRICS_CONTENT_TYPE, body)
-        }
+        "/metrics" => Reply::ok(
+            exposition::METRICS_CONTENT_TYPE,
+            exposition::encode(registry),
+        ),
         "/nodes.json" => {
             let network =
                 query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("network=")));
-            let snap = s.snapshots.borrow().clone();
-            let list = nodes::public_nodes(&s.config, &snap, network);
+            let list = nodes::public_nodes(&s.config, &s.snapshots.borrow(), network);
             match serde_json::to_string_pretty(&list) {
                 Ok(body) => Reply::ok(exposition::JSON_CONTENT_TYPE, body + "\n"),
                 Err(e) => Reply {
