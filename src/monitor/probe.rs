@@ -828,6 +828,16 @@ mod tests {
         .unwrap()
     }
 
+    fn test_settings() -> ProbeSettings {
+        ProbeSettings {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            window_s: 60.0,
+            backoff_max: Duration::from_secs(10),
+            seed_interval: Duration::from_secs(1),
+        }
+    }
+
     /// Every endpoint's probe task lives as long as the monitor, so its state is most of
     /// the monitor's memory per endpoint. Unboxed, the connect and `learn` states made it
     /// 40 KB; the monitor's target is 64 KB per endpoint in all.
@@ -842,13 +852,7 @@ mod tests {
             ca_file: None,
             chain_id: String::new(),
         };
-        let settings = ProbeSettings {
-            interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(1),
-            window_s: 60.0,
-            backoff_max: Duration::from_secs(10),
-            seed_interval: Duration::from_secs(1),
-        };
+        let settings = test_settings();
         let shared: SharedObservation = Arc::new(Mutex::new(initial_observation(&target)));
         let notify = Arc::new(Notify::new());
         let task = run_node(
@@ -878,13 +882,7 @@ mod tests {
         let shared: SharedObservation = Arc::new(Mutex::new(Observation::new(
             EndpointSnapshot::new(EndpointKind::Node, "net", "n", "ws://x"),
         )));
-        let settings = ProbeSettings {
-            interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(1),
-            window_s: 60.0,
-            backoff_max: Duration::from_secs(10),
-            seed_interval: Duration::from_secs(1),
-        };
+        let settings = test_settings();
         let mut p = Probe::new(&settings, Arc::clone(&shared), Arc::new(Notify::new()));
         p.apply_dgp(&dgp(10, 3));
         p.apply_dgp(&dgp(10, 3));
