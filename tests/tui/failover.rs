@@ -23,7 +23,9 @@ use super::support::haproxy::{BACKEND, Haproxy, Options};
 const PASS_ENV: &str = "BTSOPS_TUI_FAILOVER_PASS";
 /// Messages and time any one wait may take before the test fails.
 const MAX_MSGS: usize = 500;
-const WAIT: Duration = Duration::from_secs(20);
+/// A deadline for failing, not a speed: a faucet registration on a loaded machine
+/// takes seconds.
+const WAIT: Duration = Duration::from_secs(30);
 
 fn write_config(dir: &Path, sock: &Path, nodes: &[(&str, String)]) -> std::path::PathBuf {
     let mut text = format!(
@@ -48,7 +50,20 @@ pub async fn pump(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     what: &str,
+    inspect: impl FnMut(&Msg),
+    done: impl Fn(&App) -> bool,
+) {
+    pump_effects(app, rx, what, inspect, |_| {}, done).await
+}
+
+/// [`pump`], with each effect `update` returns handed to `effect` (the console driver's
+/// part a test plays, such as waking a reader).
+pub async fn pump_effects(
+    app: &mut App,
+    rx: &mut mpsc::Receiver<Msg>,
+    what: &str,
     mut inspect: impl FnMut(&Msg),
+    mut effect: impl FnMut(Effect),
     done: impl Fn(&App) -> bool,
 ) {
     let deadline = Instant::now() + WAIT;
@@ -60,7 +75,7 @@ pub async fn pump(
         match tokio::time::timeout(left, rx.recv()).await {
             Ok(Some(m)) => {
                 inspect(&m);
-                update(app, m);
+                update(app, m).into_iter().for_each(&mut effect);
             }
             Ok(None) => panic!("{what}: the tasks stopped"),
             Err(_) => panic!("{what}: not within {WAIT:?}; screen:\n{}", render(app)),

@@ -5,7 +5,7 @@
 //! confirmation, audit line on disk before the result, the account's id from the chain.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use btsops::faucet::collect::{Progress, Stats};
 use btsops::faucet::history::{FeeReads, ReadStats};
@@ -28,8 +28,6 @@ use super::support::faucet::{self as f, ConfigOpts};
 
 /// Unmistakable in any file or screen it must never reach.
 const PASSWORD: &str = "Zq7-tui-faucet-password-never-shown";
-const MAX_MSGS: usize = 500;
-const WAIT: Duration = Duration::from_secs(30);
 
 fn conf() -> FaucetConf {
     FaucetConf {
@@ -308,36 +306,22 @@ fn audit_lines(dir: &Path) -> Vec<serde_json::Value> {
         .collect()
 }
 
-/// Feeds the tasks' messages into `app` until `done` holds; bounded in count and time.
+/// Feeds the tasks' messages into `app` until `done` holds, bounded in count and time;
 /// `Effect::FaucetRefresh` wakes the reader, as the console's driver does.
 async fn pump(
     app: &mut App,
     rx: &mut mpsc::Receiver<Msg>,
     wake: &tokio::sync::Notify,
     what: &str,
-    mut inspect: impl FnMut(&Msg),
+    inspect: impl FnMut(&Msg),
     done: impl Fn(&App) -> bool,
 ) {
-    let deadline = Instant::now() + WAIT;
-    for _ in 0..MAX_MSGS {
-        if done(app) {
-            return;
+    let effect = |e| {
+        if e == Effect::FaucetRefresh {
+            wake.notify_one();
         }
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, rx.recv()).await {
-            Ok(Some(m)) => {
-                inspect(&m);
-                for e in update(app, m) {
-                    if e == Effect::FaucetRefresh {
-                        wake.notify_one();
-                    }
-                }
-            }
-            Ok(None) => panic!("{what}: the tasks stopped"),
-            Err(_) => panic!("{what}: not within {WAIT:?}; screen:\n{}", render(app)),
-        }
-    }
-    assert!(done(app), "{what}: not within {MAX_MSGS} messages");
+    };
+    super::failover::pump_effects(app, rx, what, inspect, effect, done).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
