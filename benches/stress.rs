@@ -349,9 +349,6 @@ fn main() {
         "signed-and-sent per CPU second the runner used (the process less the sink's thread): {per_cpu_s:.0} tx; canonical signing {one:.0} tx per CPU second; ratio per core used {:.0}% (target >= 80%; median of 3 rounds)",
         100.0 * per_cpu_s / one
     );
-    if std::env::var_os("PROF_ONLY_SENT").is_some() {
-        return;
-    }
     for (rate, secs) in [(10, 3), (100, 2), (1_000, 2), (2_000, 2)] {
         let got = rt.block_on(held_rate(rate, secs));
         println!(

@@ -414,3 +414,55 @@ async fn lib_tapos(c: &RpcClient, num: u32) -> Option<Tapos> {
         .to_string();
     tapos_from_block_id(&block_id).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::PrivateKey;
+
+    #[test]
+    fn signers_hand_over_every_transaction_once_in_batches() {
+        let key = PrivateKey::from_bytes(&[1u8; 32]).expect("a valid test key");
+        let senders: Vec<Sender> = (0..3)
+            .map(|i| Sender {
+                name: format!("s{i}"),
+                id: AccountId(100 + i),
+                key: key.clone(),
+            })
+            .collect();
+        let tapos = Tapos {
+            block_num: 1,
+            ref_block_num: 1,
+            ref_block_prefix: 7,
+        };
+        let build: Builder = Arc::new(move |i| {
+            nth(i, &senders, 100, &tapos, TimePointSec(1_800_000_000))
+                .sign(&senders[0].key, &ChainId::TESTNET)
+        });
+        let (tx, mut rx) = mpsc::channel(4);
+        let signers = spawn_signers(2, 150, 64, build, tx);
+        let mut sizes = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        while let Some(batch) = rx.blocking_recv() {
+            sizes.push(batch.len());
+            for r in batch {
+                assert!(r.json.as_str().starts_with('{'));
+                assert!(ids.insert(r.id), "a transaction handed over twice");
+            }
+        }
+        for s in signers {
+            s.join().expect("a signer thread panicked");
+        }
+        sizes.sort_unstable();
+        assert_eq!(sizes, [22, 64, 64]);
+        assert_eq!(ids.len(), 150);
+    }
+
+    #[test]
+    fn batches_stay_small_against_the_queue() {
+        assert_eq!(signing_batch(16), 2);
+        assert_eq!(signing_batch(20), 2);
+        assert_eq!(signing_batch(4), 1);
+        assert_eq!(signing_batch(4_000), SIGN_BATCH);
+    }
+}
