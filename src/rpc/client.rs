@@ -156,6 +156,10 @@ struct Outgoing {
 
 /// Most frames the writer takes from its queue before it flushes.
 const WRITE_BATCH: usize = 256;
+/// Most frames queued for the writer. A node that stops reading stalls the writer;
+/// calls past this wait (within their timeout) holding their own frame, so a flood
+/// against a frozen node cannot queue without bound.
+const WRITE_QUEUE: usize = 4096;
 
 #[derive(Default)]
 struct State {
@@ -216,7 +220,7 @@ struct Inner {
     /// Shared with the writer task; `close` takes it too.
     sink: WsSink,
     /// Frames for the writer task.
-    outbox: mpsc::UnboundedSender<Outgoing>,
+    outbox: mpsc::Sender<Outgoing>,
     shared: Arc<Shared>,
     api_ids: Mutex<HashMap<String, Arc<OnceCell<u64>>>>,
     notices: Mutex<Option<NoticeReceiver>>,
@@ -362,7 +366,7 @@ impl RpcClient {
         let notice_stats = notice_tx.stats();
         let reader = tokio::spawn(read_loop(stream, Arc::clone(&shared), notice_tx));
         let sink = Arc::new(tokio::sync::Mutex::new(sink));
-        let (outbox, queued) = mpsc::unbounded_channel();
+        let (outbox, queued) = mpsc::channel(WRITE_QUEUE);
         let writer = tokio::spawn(write_loop(Arc::clone(&sink), queued, Arc::clone(&shared)));
         RpcClient {
             inner: Arc::new(Inner {
@@ -564,22 +568,20 @@ impl RpcClient {
             id,
         };
         let text = frame::encode(id, ApiRef::Id(api_id), method, params);
-        // The writer fails this call through its waiter if the frame cannot be written.
-        if inner.outbox.send(Outgoing { id, text }).is_err() {
-            return Err(
-                Failure::Transport(TransportKind::Closed, "connection closed".to_owned())
-                    .into_error(&inner.endpoint, call),
-            );
-        }
+        let closed = || Failure::Transport(TransportKind::Closed, "connection closed".to_owned());
         let exchange = async {
+            // The writer fails this call through its waiter if the frame cannot be
+            // written. A full queue is waited for, within the call's deadline.
+            inner
+                .outbox
+                .send(Outgoing { id, text })
+                .await
+                .map_err(|_| closed())?;
             match rx.await {
                 Ok(outcome) => outcome,
                 // The reader fails every waiter before it exits, so a dropped sender
                 // means the client itself is being torn down.
-                Err(_) => Err(Failure::Transport(
-                    TransportKind::Closed,
-                    "connection closed".to_owned(),
-                )),
+                Err(_) => Err(closed()),
             }
         };
         match timeout_at(deadline, exchange).await {
@@ -612,11 +614,7 @@ impl RpcClient {
 /// call already ended (timed out, cancelled) is not sent. A frame that cannot be
 /// written fails its own call with the reason, as a send in the call itself would; the
 /// reader notices a dead connection and fails the rest.
-async fn write_loop(
-    sink: WsSink,
-    mut queued: mpsc::UnboundedReceiver<Outgoing>,
-    shared: Arc<Shared>,
-) {
+async fn write_loop(sink: WsSink, mut queued: mpsc::Receiver<Outgoing>, shared: Arc<Shared>) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     let mut written = Vec::with_capacity(WRITE_BATCH);
     while queued.recv_many(&mut batch, WRITE_BATCH).await > 0 {
