@@ -2,8 +2,9 @@
 //! one timed pass, printed with its baseline):
 //!
 //! 1. signed-and-sent: the runner's signer threads plus its per-transaction broadcast
-//!    (a future each, driven by the sending task, as the runner does) into a discard sink (a loopback websocket that reads and drops), against canonical
-//!    signing of the same transfers on one core; target ≥ 80 % per core used.
+//!    (a future each, driven by the sending task, as the runner does) into a discard
+//!    sink (a loopback websocket that reads and drops), against canonical signing of
+//!    the same transfers on one core; target ≥ 80 % per core used.
 //! 2. offered rate: the runner's pacer sending pre-signed transactions into the sink at
 //!    10, 100, 1,000 and 2,000 tx/s; target within 2 % of the asked rate.
 //! 3. read flood: the runner's closed-loop read flood against a minimal loopback JSON-RPC
