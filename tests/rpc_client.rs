@@ -351,6 +351,47 @@ async fn unanswered_call_times_out_and_client_stays_usable() {
     assert!(!client.is_closed());
 }
 
+/// Frames queue for the connection's writer; one whose call timed out while it waited
+/// (behind a write the node is not reading) is dropped, not sent late.
+#[tokio::test]
+async fn a_call_that_timed_out_in_the_write_queue_is_not_sent() {
+    let url = ws_server(|mut ws| async move {
+        // Not reading: the big frame fills the socket buffers and the writer waits.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let (id, _, method, _) = next_call(&mut ws).await.unwrap();
+        assert_eq!(method, "big");
+        reply(&mut ws, id, json!(1)).await;
+        let (id, _, method, _) = next_call(&mut ws).await.unwrap();
+        assert_eq!(method, "after", "the timed-out call's frame was sent");
+        reply(&mut ws, id, json!(2)).await;
+        while next_call(&mut ws).await.is_some() {}
+    })
+    .await;
+    let client = RpcClient::connect(&url, opts(TIMEOUT)).await.unwrap();
+    let big = {
+        let c = client.clone();
+        let arg = "x".repeat(15 << 20);
+        tokio::spawn(async move { c.call(Api::Database, "big", json!([arg])).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = client
+        .call_with_timeout(
+            Api::Database,
+            "queued",
+            json!([]),
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    let after = client
+        .call(Api::Database, "after", json!([]))
+        .await
+        .unwrap();
+    assert_eq!(after, json!(2));
+    assert_eq!(big.await.unwrap().unwrap(), json!(1));
+}
+
 const DUPLICATE_REPLY: &str = r#"{"code":3030001,
  "message":"Execution error: duplicate transaction: Transaction '53b946e718f49afbadf81b7f31f65393fa3c3334' is already in the database",
  "data":{"code":3030001,"name":"duplicate_transaction","message":"duplicate transaction",

@@ -4,6 +4,11 @@
 //! and notices to a bounded channel. The reader never blocks on a consumer, so a slow
 //! UI or a hostile node cannot stall other calls; when the connection dies every pending
 //! call fails at once with the reason.
+//!
+//! A background writer task sends the requests: calls queue their frames and it writes
+//! every frame queued so far, then flushes once. Many concurrent calls (a stress run's
+//! broadcasts) then cost one socket write per batch instead of one each; a lone call
+//! still goes out at once.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,7 +23,7 @@ use futures_util::{SinkExt, StreamExt};
 use rustls_pki_types::ServerName;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::{OnceCell, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -140,7 +145,21 @@ impl Default for ConnectOptions {
 }
 
 type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+type WsSink = Arc<tokio::sync::Mutex<SplitSink<WsStream, Message>>>;
 type Waiter = oneshot::Sender<Result<Value, Failure>>;
+
+/// A request frame queued for the writer, with the id its waiter is pending under.
+struct Outgoing {
+    id: u64,
+    text: String,
+}
+
+/// Most frames the writer takes from its queue before it flushes.
+const WRITE_BATCH: usize = 256;
+/// Most frames queued for the writer. A node that stops reading stalls the writer;
+/// calls past this wait (within their timeout) holding their own frame, so a flood
+/// against a frozen node cannot queue without bound.
+const WRITE_QUEUE: usize = 4096;
 
 #[derive(Default)]
 struct State {
@@ -172,6 +191,14 @@ impl Shared {
             let _ = waiter.send(Err(failure.clone()));
         }
     }
+
+    /// Fails one call (its frame could not be written); the connection may live on.
+    fn fail_one(&self, id: u64, failure: Failure) {
+        let waiter = self.lock().pending.remove(&id);
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(Err(failure));
+        }
+    }
 }
 
 /// Removes a call's pending entry however the call ends (reply, timeout, cancellation).
@@ -190,12 +217,16 @@ struct Inner {
     endpoint: String,
     timeout: Duration,
     next_id: AtomicU64,
-    sink: tokio::sync::Mutex<SplitSink<WsStream, Message>>,
+    /// Shared with the writer task; `close` takes it too.
+    sink: WsSink,
+    /// Frames for the writer task.
+    outbox: mpsc::Sender<Outgoing>,
     shared: Arc<Shared>,
     api_ids: Mutex<HashMap<String, Arc<OnceCell<u64>>>>,
     notices: Mutex<Option<NoticeReceiver>>,
     notice_stats: NoticeStats,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
     /// The server's leaf certificate (DER) from this connection's own TLS session.
     peer_leaf: Option<Vec<u8>>,
 }
@@ -203,6 +234,7 @@ struct Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         self.reader.abort();
+        self.writer.abort();
     }
 }
 
@@ -333,17 +365,22 @@ impl RpcClient {
         let (notice_tx, notice_rx) = notices::queue(limits);
         let notice_stats = notice_tx.stats();
         let reader = tokio::spawn(read_loop(stream, Arc::clone(&shared), notice_tx));
+        let sink = Arc::new(tokio::sync::Mutex::new(sink));
+        let (outbox, queued) = mpsc::channel(WRITE_QUEUE);
+        let writer = tokio::spawn(write_loop(Arc::clone(&sink), queued, Arc::clone(&shared)));
         RpcClient {
             inner: Arc::new(Inner {
                 endpoint,
                 timeout,
                 next_id: AtomicU64::new(1),
-                sink: tokio::sync::Mutex::new(sink),
+                sink,
+                outbox,
                 shared,
                 api_ids: Mutex::new(HashMap::new()),
                 notices: Mutex::new(Some(notice_rx)),
                 notice_stats,
                 reader,
+                writer,
                 peer_leaf,
             }),
         }
@@ -531,21 +568,20 @@ impl RpcClient {
             id,
         };
         let text = frame::encode(id, ApiRef::Id(api_id), method, params);
+        let closed = || Failure::Transport(TransportKind::Closed, "connection closed".to_owned());
         let exchange = async {
-            {
-                let mut sink = inner.sink.lock().await;
-                sink.send(Message::text(text))
-                    .await
-                    .map_err(|e| classify_ws_error(&e))?;
-            }
+            // The writer fails this call through its waiter if the frame cannot be
+            // written. A full queue is waited for, within the call's deadline.
+            inner
+                .outbox
+                .send(Outgoing { id, text })
+                .await
+                .map_err(|_| closed())?;
             match rx.await {
                 Ok(outcome) => outcome,
                 // The reader fails every waiter before it exits, so a dropped sender
                 // means the client itself is being torn down.
-                Err(_) => Err(Failure::Transport(
-                    TransportKind::Closed,
-                    "connection closed".to_owned(),
-                )),
+                Err(_) => Err(closed()),
             }
         };
         match timeout_at(deadline, exchange).await {
@@ -571,6 +607,35 @@ impl RpcClient {
             "closed by client".to_owned(),
         ));
         inner.reader.abort();
+    }
+}
+
+/// Writes queued request frames: all that are queued, then one flush. A frame whose
+/// call already ended (timed out, cancelled) is not sent. A frame that cannot be
+/// written fails its own call with the reason, as a send in the call itself would; the
+/// reader notices a dead connection and fails the rest.
+async fn write_loop(sink: WsSink, mut queued: mpsc::Receiver<Outgoing>, shared: Arc<Shared>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    let mut written = Vec::with_capacity(WRITE_BATCH);
+    while queued.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        {
+            let state = shared.lock();
+            batch.retain(|o| state.pending.contains_key(&o.id));
+        }
+        let mut sink = sink.lock().await;
+        for o in batch.drain(..) {
+            match sink.feed(Message::text(o.text)).await {
+                Ok(()) => written.push(o.id),
+                Err(e) => shared.fail_one(o.id, classify_ws_error(&e)),
+            }
+        }
+        if let Err(e) = sink.flush().await {
+            let failure = classify_ws_error(&e);
+            for id in written.drain(..) {
+                shared.fail_one(id, failure.clone());
+            }
+        }
+        written.clear();
     }
 }
 

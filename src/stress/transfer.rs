@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
@@ -30,6 +32,16 @@ pub const EXPIRES_AFTER_SEND_S: u64 = 30;
 const BLOCK_CALLBACK: u64 = 7;
 /// Most seconds of pre-signed transactions queued ahead of the sender.
 const AHEAD_S: u64 = 2;
+/// Most transactions a signer thread hands over at once. Handing them over one by one
+/// woke the sender for each (a context switch that takes a core from the signers);
+/// batches cut the wake-ups and so the runner's CPU per transaction.
+const SIGN_BATCH: usize = 64;
+
+/// Transactions per hand-over when `ahead` are queued ahead of the sender: small
+/// against the queue, so it still holds several batches.
+pub fn signing_batch(ahead: usize) -> usize {
+    (ahead / 8).clamp(1, SIGN_BATCH)
+}
 
 /// Transaction `i` of the run: sender `i mod n` pays `1 + i / n` satoshi to the next
 /// sender. The amount rises for each sender, so no two transactions share an id.
@@ -66,41 +78,49 @@ pub fn need_each(total: u64, senders: u32, fee: i64) -> i64 {
 /// A transaction signed and ready: its JSON text (serialized on the signer thread, so
 /// the sender only frames it) and id.
 pub struct Ready {
-    pub id: String,
+    pub id: [u8; 20],
     pub json: Json,
 }
 
 /// Builds and signs transaction `i` of a run.
 pub type Builder = Arc<dyn Fn(u64) -> SignedTransaction + Send + Sync>;
 
-/// Signs transactions `0..total` on `threads` threads into `tx`, as fast as the channel
-/// takes them (it holds `AHEAD_S` seconds of load, so signing runs ahead of sending).
+/// Signs transactions `0..total` on `threads` threads into `tx`, `batch` consecutive
+/// ones at a time, as fast as the channel takes them (it holds `AHEAD_S` seconds of
+/// load, so signing runs ahead of sending). Batches from two threads may arrive out of
+/// order; each transaction's expiration is its own, so the order does not matter.
 pub fn spawn_signers(
     threads: usize,
     total: u64,
+    batch: usize,
     build: Builder,
-    tx: mpsc::Sender<Ready>,
+    tx: mpsc::Sender<Vec<Ready>>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let next = Arc::new(AtomicU64::new(0));
+    let batch = batch.max(1) as u64;
     (0..threads)
         .map(|_| {
             let (next, build, tx) = (Arc::clone(&next), Arc::clone(&build), tx.clone());
             std::thread::spawn(move || {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total {
+                    let first = next.fetch_add(batch, Ordering::Relaxed);
+                    if first >= total {
                         return;
                     }
-                    let signed = build(i);
-                    let Ok(json) = Json::of(&signed) else {
-                        return;
-                    };
-                    let ready = Ready {
-                        id: signed.id_hex(),
-                        json,
-                    };
+                    let end = first.saturating_add(batch).min(total);
+                    let mut out = Vec::with_capacity((end - first) as usize);
+                    for i in first..end {
+                        let signed = build(i);
+                        let Ok(json) = Json::of(&signed) else {
+                            return;
+                        };
+                        out.push(Ready {
+                            id: signed.id(),
+                            json,
+                        });
+                    }
                     // A closed channel: the run ended.
-                    if tx.blocking_send(ready).is_err() {
+                    if tx.blocking_send(out).is_err() {
                         return;
                     }
                 }
@@ -110,7 +130,7 @@ pub fn spawn_signers(
 }
 
 /// Intended send time of every transaction accepted or in flight, by id.
-type Pending = Arc<Mutex<HashMap<String, Instant>>>;
+type Pending = Arc<Mutex<HashMap<[u8; 20], Instant>>>;
 
 /// Follows block notices on `client` and counts the run's transactions in each block.
 async fn watch_blocks(
@@ -156,7 +176,7 @@ async fn watch_blocks(
                 let due = pending
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&tx.id_hex());
+                    .remove(&tx.id());
                 if let Some(due) = due {
                     let us = arrived.saturating_duration_since(due).as_micros() as u64;
                     shared.tally().included(shared.second_of(due), us);
@@ -271,10 +291,11 @@ pub(crate) async fn run(
     }
     let threads = env.cores.max(1);
     let ahead = (rate * AHEAD_S).max(16) as usize;
+    let batch = signing_batch(ahead);
     env.signer_threads = threads;
     env.pre_signed_ahead = ahead;
-    let (sign_tx, mut signed) = mpsc::channel(ahead);
-    let signers = spawn_signers(threads, e.total, build, sign_tx);
+    let (sign_tx, mut signed) = mpsc::channel(ahead.div_ceil(batch));
+    let signers = spawn_signers(threads, e.total, batch, build, sign_tx);
 
     let pending: Pending = Arc::default();
     let mut background = JoinSet::new();
@@ -291,32 +312,49 @@ pub(crate) async fn run(
         background.spawn(run::probe(Arc::clone(shared), name.clone(), c.clone()));
     }
     // Let the queue fill before the clock starts.
-    while signed.len() < ahead.min(e.total as usize) && !shared.abort.is_set() {
+    let full = ahead
+        .div_ceil(batch)
+        .min(e.total.div_ceil(batch as u64) as usize);
+    while signed.len() < full && !shared.abort.is_set() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
     shared.phase("running");
     let start = run::start_clock(shared);
     let mut pacer = Pacer::new(start, e.rate, e.total, Duration::from_secs(e.duration_s));
-    let mut inflight = JoinSet::new();
-    while let Some((i, due)) = pacer.next(&shared.abort).await {
-        let ready = tokio::select! {
-            r = signed.recv() => r,
-            _ = shared.abort.wait() => None,
+    // Broadcasts in flight are futures of this task, not a task each: no spawn and no
+    // wake-up of another worker per transaction, and each connection's writer sends
+    // what this loop queued in one write.
+    let mut inflight = FuturesUnordered::new();
+    let mut queued = Vec::new().into_iter();
+    loop {
+        let slot = tokio::select! {
+            biased;
+            Some(()) = inflight.next(), if !inflight.is_empty() => continue,
+            slot = pacer.next(&shared.abort) => slot,
         };
-        let Some(ready) = ready else { break };
+        let Some((i, due)) = slot else { break };
+        let ready = match queued.next() {
+            Some(r) => r,
+            None => {
+                let batch = tokio::select! {
+                    r = signed.recv() => r,
+                    _ = shared.abort.wait() => None,
+                };
+                let Some(batch) = batch else { break };
+                queued = batch.into_iter();
+                let Some(r) = queued.next() else { break };
+                r
+            }
+        };
         let (name, client) = &conns[i as usize % conns.len()];
-        let (client, name, sh, p) = (
-            client.clone(),
-            name.clone(),
-            Arc::clone(shared),
-            Arc::clone(&pending),
-        );
-        p.lock()
+        pending
+            .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(ready.id.clone(), due);
-        shared.tally().sent(shared.second_of(due), &name);
-        inflight.spawn(async move {
+            .insert(ready.id, due);
+        shared.tally().sent(shared.second_of(due), name);
+        let (p, sh) = (&pending, &**shared);
+        inflight.push(async move {
             // The call's own deadline is the plan's timeout (a timeout classifies as one).
             let outcome = client
                 .broadcast_prepared(&ready.json, sh.timeout())
@@ -329,15 +367,16 @@ pub(crate) async fn run(
             }
             let latency = Instant::now().saturating_duration_since(due).as_micros() as u64;
             sh.tally()
-                .replied(sh.second_of(due), &name, latency, outcome);
+                .replied(sh.second_of(due), name, latency, outcome);
         });
-        while inflight.try_join_next().is_some() {}
     }
     drop(signed);
     tokio::select! {
-        _ = async { while inflight.join_next().await.is_some() {} } => {}
-        _ = shared.abort.wait() => inflight.abort_all(),
+        _ = async { while inflight.next().await.is_some() {} } => {}
+        _ = shared.abort.wait() => {}
     }
+    // Whatever is still in flight after a stop is dropped: its calls end here.
+    drop(inflight);
     // Accepted transactions are included within a few blocks, or expire.
     if !shared.abort.is_set() {
         shared.phase("waiting for inclusion");
@@ -374,4 +413,56 @@ async fn lib_tapos(c: &RpcClient, num: u32) -> Option<Tapos> {
         .as_str()?
         .to_string();
     tapos_from_block_id(&block_id).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::PrivateKey;
+
+    #[test]
+    fn signers_hand_over_every_transaction_once_in_batches() {
+        let key = PrivateKey::from_bytes(&[1u8; 32]).expect("a valid test key");
+        let senders: Vec<Sender> = (0..3)
+            .map(|i| Sender {
+                name: format!("s{i}"),
+                id: AccountId(100 + i),
+                key: key.clone(),
+            })
+            .collect();
+        let tapos = Tapos {
+            block_num: 1,
+            ref_block_num: 1,
+            ref_block_prefix: 7,
+        };
+        let build: Builder = Arc::new(move |i| {
+            nth(i, &senders, 100, &tapos, TimePointSec(1_800_000_000))
+                .sign(&senders[0].key, &ChainId::TESTNET)
+        });
+        let (tx, mut rx) = mpsc::channel(4);
+        let signers = spawn_signers(2, 150, 64, build, tx);
+        let mut sizes = Vec::new();
+        let mut ids = std::collections::HashSet::new();
+        while let Some(batch) = rx.blocking_recv() {
+            sizes.push(batch.len());
+            for r in batch {
+                assert!(r.json.as_str().starts_with('{'));
+                assert!(ids.insert(r.id), "a transaction handed over twice");
+            }
+        }
+        for s in signers {
+            s.join().expect("a signer thread panicked");
+        }
+        sizes.sort_unstable();
+        assert_eq!(sizes, [22, 64, 64]);
+        assert_eq!(ids.len(), 150);
+    }
+
+    #[test]
+    fn batches_stay_small_against_the_queue() {
+        assert_eq!(signing_batch(16), 2);
+        assert_eq!(signing_batch(20), 2);
+        assert_eq!(signing_batch(4), 1);
+        assert_eq!(signing_batch(4_000), SIGN_BATCH);
+    }
 }
