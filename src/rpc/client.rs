@@ -615,8 +615,10 @@ impl RpcClient {
 /// written fails its own call with the reason, as a send in the call itself would; the
 /// reader notices a dead connection and fails the rest.
 async fn write_loop(sink: WsSink, mut queued: mpsc::Receiver<Outgoing>, shared: Arc<Shared>) {
-    let mut batch = Vec::with_capacity(WRITE_BATCH);
-    let mut written = Vec::with_capacity(WRITE_BATCH);
+    // Grown as batches need (`recv_many` reserves): a monitor connection sends one frame
+    // at a time, and a thousand of them must not hold room for 256 each.
+    let mut batch = Vec::new();
+    let mut written = Vec::new();
     while queued.recv_many(&mut batch, WRITE_BATCH).await > 0 {
         {
             let state = shared.lock();
