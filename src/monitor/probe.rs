@@ -679,9 +679,9 @@ fn since_6_1<T>(r: Result<T, RpcError>) -> Result<Option<T>, RpcError> {
 fn expect_node_error(r: Result<Value, RpcError>) -> Result<Option<crate::rpc::NodeError>, Failure> {
     match r {
         Ok(_) => Ok(None),
-        Err(e) => match e.node_error() {
-            Some(ne) => Ok(Some(ne.clone())),
-            None => Err(rpc_fail(e)),
+        Err(e) => match e.into_node_error() {
+            Ok(ne) => Ok(Some(*ne)),
+            Err(e) => Err(rpc_fail(e)),
         },
     }
 }

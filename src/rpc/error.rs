@@ -242,6 +242,15 @@ impl RpcError {
         }
     }
 
+    /// The node's error by value (no copy of its data), or the error itself when the
+    /// node did not answer with one.
+    pub fn into_node_error(self) -> Result<Box<NodeError>, RpcError> {
+        match self {
+            RpcError::Node { error, .. } => Ok(error),
+            other => Err(other),
+        }
+    }
+
     pub fn transport_kind(&self) -> Option<TransportKind> {
         match self {
             RpcError::Transport { kind, .. } => Some(*kind),

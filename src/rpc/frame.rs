@@ -196,7 +196,7 @@ pub fn classify(value: Value) -> Result<Incoming, String> {
             return Err(format!("reply id {id} is not one the client sent"));
         };
         let outcome = match obj.remove("error").filter(|e| !e.is_null()) {
-            Some(err) => Err(parse_node_error(&err)),
+            Some(err) => Err(take_node_error(err)),
             None => Ok(obj.remove("result").unwrap_or(Value::Null)),
         };
         return Ok(Incoming::Reply { id, outcome });
@@ -238,6 +238,30 @@ fn parse_notice(params: Option<Value>) -> Result<Notice, String> {
 
 /// Extract a [`NodeError`] from an `error` object, tolerating any shape.
 pub fn parse_node_error(err: &Value) -> NodeError {
+    let format_data = err
+        .get("data")
+        .and_then(|d| d.get("stack"))
+        .and_then(|s| s.get(0))
+        .and_then(|s| s.get("data"))
+        .cloned();
+    node_error(err, format_data)
+}
+
+/// [`parse_node_error`] of an error the caller owns: the first stack frame's data moves
+/// into the result instead of being copied. It can be large: an unknown method's error
+/// lists the whole API (PROTOCOL.md §22), and a monitor starting on a thousand nodes
+/// asks each for two of them at once.
+pub fn take_node_error(mut err: Value) -> NodeError {
+    let format_data = err
+        .get_mut("data")
+        .and_then(|d| d.get_mut("stack"))
+        .and_then(|s| s.get_mut(0))
+        .and_then(|s| s.get_mut("data"))
+        .map(Value::take);
+    node_error(&err, format_data)
+}
+
+fn node_error(err: &Value, format_data: Option<Value>) -> NodeError {
     let data = err.get("data");
     let stack0 = data.and_then(|d| d.get("stack")).and_then(|s| s.get(0));
     let string = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
@@ -255,7 +279,7 @@ pub fn parse_node_error(err: &Value) -> NodeError {
         name: string(data.and_then(|d| d.get("name"))),
         data_message: string(data.and_then(|d| d.get("message"))),
         format: string(stack0.and_then(|s| s.get("format"))),
-        format_data: stack0.and_then(|s| s.get("data")).cloned(),
+        format_data,
     }
 }
 
@@ -274,7 +298,7 @@ pub fn parse_http_reply(body: &[u8]) -> Result<Result<Value, NodeError>, String>
         ));
     };
     if let Some(err) = obj.remove("error").filter(|e| !e.is_null()) {
-        return Ok(Err(parse_node_error(&err)));
+        return Ok(Err(take_node_error(err)));
     }
     match obj.remove("result") {
         Some(v) => Ok(Ok(v)),
