@@ -476,6 +476,22 @@ mod tests {
     }
 
     #[test]
+    fn an_owned_node_error_reads_the_same_as_a_borrowed_one() {
+        let shapes = [
+            json!({"code":1,"message":"Assert Exception","data":{"code":10,"name":"assert_exception",
+                "message":"Assert Exception","stack":[{"format":"no method with name '${name}'",
+                "data":{"name":"x_probe","api":{"get_chain_id":3,"get_objects":0}}}]}}),
+            json!({"code":"1","message":5}),
+            json!("boom"),
+            json!({"data":{"stack":"x"}}),
+            json!({"data":{"stack":{"0":{"data":1}}}}),
+        ];
+        for v in shapes {
+            assert_eq!(take_node_error(v.clone()), parse_node_error(&v), "{v}");
+        }
+    }
+
+    #[test]
     fn http_body() {
         assert_eq!(
             parse_http_reply(br#"{"id":1,"result":"abc"}"#).unwrap(),
