@@ -168,22 +168,41 @@ fn probe_settings(opts: &EngineOptions) -> ProbeSettings {
     }
 }
 
-/// Starts probing `t`, reporting into a fresh observation that starts as `obs`.
+/// Longest gap between two endpoints' first connections at start.
+const START_STAGGER: Duration = Duration::from_millis(1);
+
+/// When the `i`th of `n` endpoints first connects: one after another, at most
+/// [`START_STAGGER`] apart and all within one probe interval. A thousand connects and
+/// handshakes at one instant spike the CPU and hold every endpoint's setup replies in
+/// memory at once (the allocator keeps that peak); ten endpoints start within 10 ms.
+fn start_delay(i: usize, n: usize, interval: Duration) -> Duration {
+    let step = START_STAGGER.min(interval / (n.max(1) as u32));
+    step * (i as u32)
+}
+
+/// Starts probing `t` after `delay`, reporting into a fresh observation that starts as
+/// `obs`.
 fn spawn_probe(
     t: Target,
     obs: Observation,
     settings: &ProbeSettings,
     notify: &Arc<Notify>,
+    delay: Duration,
 ) -> ProbeTask {
     let observation: SharedObservation = Arc::new(std::sync::Mutex::new(obs));
     let shared = Arc::clone(&observation);
     let n = Arc::clone(notify);
     let s = settings.clone();
     let target = t.clone();
-    let task = match t.kind {
-        EndpointKind::Seed => tokio::spawn(probe::run_seed(t, s, shared, n)),
-        EndpointKind::Node | EndpointKind::Lb => tokio::spawn(probe::run_node(t, s, shared, n)),
-    };
+    let task = tokio::spawn(async move {
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match t.kind {
+            EndpointKind::Seed => probe::run_seed(t, s, shared, n).await,
+            EndpointKind::Node | EndpointKind::Lb => probe::run_node(t, s, shared, n).await,
+        }
+    });
     ProbeTask {
         target,
         task,
@@ -293,10 +312,15 @@ impl Engine {
         // a probe that finished early must still produce its unknown → status event.
         let initial: Vec<Observation> = targets.iter().map(probe::initial_observation).collect();
         let first = rules::aggregate(unix_now(), &initial, &rules);
+        let n = targets.len();
         let probes: Vec<ProbeTask> = targets
             .into_iter()
             .zip(initial)
-            .map(|(t, obs)| spawn_probe(t, obs, &settings, &notify))
+            .enumerate()
+            .map(|(i, (t, obs))| {
+                let delay = start_delay(i, n, settings.interval);
+                spawn_probe(t, obs, &settings, &notify, delay)
+            })
             .collect();
         let observations = probes.iter().map(|p| Arc::clone(&p.observation)).collect();
         let (snap_tx, snap_rx) = watch::channel(first);
@@ -408,7 +432,7 @@ impl Engine {
                 None => {
                     let obs = probe::initial_observation(&t);
                     self.probes
-                        .push(spawn_probe(t, obs, &settings, &self.notify));
+                        .push(spawn_probe(t, obs, &settings, &self.notify, Duration::ZERO));
                 }
             }
         }
@@ -664,6 +688,18 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_connections_are_staggered_within_one_interval() {
+        let second = Duration::from_secs(1);
+        assert_eq!(start_delay(0, 10, second), Duration::ZERO);
+        assert_eq!(start_delay(9, 10, second), Duration::from_millis(9));
+        assert_eq!(start_delay(999, 1000, second), Duration::from_millis(999));
+        // More endpoints than milliseconds in the interval: closer together, still within it.
+        let last = start_delay(99_999, 100_000, second);
+        assert!(last < second && last > second / 2, "{last:?}");
+        assert!(start_delay(3, 4, Duration::from_millis(2)) < Duration::from_millis(2));
+    }
 
     #[test]
     fn targets_in_config_order_with_ws_urls() {
