@@ -368,6 +368,18 @@ impl StressPane {
         match n {
             StressNews::Progress(p) => run.progress(p),
             StressNews::Done(d) => {
+                // The live counters stop at the last whole second; transactions seen in
+                // a block after it count in the report, and the pane must not show two
+                // different "included" figures for one run.
+                if let Some(t) = &d.totals {
+                    run.totals = Totals {
+                        sent: t.sent,
+                        accepted: t.accepted,
+                        rejected: t.rejected_total,
+                        errors: t.errors.values().sum(),
+                        included: t.included,
+                    };
+                }
                 run.phase = match &d.aborted {
                     None => "completed".into(),
                     Some(why) => format!("aborted: {why}"),
@@ -606,6 +618,35 @@ mod tests {
         assert_eq!(r.remaining_s(), 2);
         assert!(p.stop("stopped from the console"));
         assert!(p.running(), "running until the engine ends it");
+        // The end's totals replace the last second's counters.
+        p.news(StressNews::Done(Box::new(StressDone {
+            aborted: Some("stopped from the console".into()),
+            elapsed_s: 3.5,
+            totals: Some(crate::stress::report::Totals {
+                sent: 31,
+                accepted: 30,
+                rejected: [("fee", 1)].into(),
+                rejected_total: 1,
+                errors: [("timeout", 2)].into(),
+                included: 0,
+                latency: None,
+                inclusion: None,
+                sent_per_s: 8.9,
+            }),
+            report: Err("-".into()),
+            audit: Err("-".into()),
+        })));
+        let r = p.run.as_ref().unwrap();
+        assert_eq!(
+            r.totals,
+            Totals {
+                sent: 31,
+                accepted: 30,
+                rejected: 1,
+                errors: 2,
+                included: 0
+            }
+        );
         // Runs started in the same second get reports of their own.
         let mut names = Vec::new();
         for _ in 0..3 {
