@@ -193,30 +193,6 @@ pub fn registry<L: Lend>(lender: Arc<L>) -> Registry {
     r
 }
 
-/// Sources owned by value, for a one-off rendering.
-pub struct Owned {
-    pub snap: FleetSnapshot,
-    pub latency: LatencyFeed,
-    pub lbs: Vec<LbReading>,
-    pub faucet: Option<FaucetReading>,
-}
-
-impl Lend for Owned {
-    fn lend(&self, scrape: &mut dyn FnMut(&Sources<'_>) -> fmt::Result) -> fmt::Result {
-        scrape(&Sources {
-            snap: &self.snap,
-            latency: &self.latency,
-            lbs: &self.lbs,
-            faucet: self.faucet.as_ref(),
-        })
-    }
-}
-
-/// The exposition text of owned sources.
-pub fn render(sources: Owned) -> String {
-    crate::exposition::encode(&registry(Arc::new(sources)))
-}
-
 /// Every metric family of one scrape, in a fixed order.
 fn encode(s: &Sources<'_>, mut enc: DescriptorEncoder) -> fmt::Result {
     endpoint_metrics(&mut enc, s)?;
@@ -672,6 +648,30 @@ fn faucet_metrics(enc: &mut DescriptorEncoder<'_>, f: &FaucetReading) -> fmt::Re
 mod tests {
     use super::*;
     use crate::monitor::EndpointSnapshot;
+
+    /// Sources owned by value, lent to one rendering.
+    struct Owned {
+        snap: FleetSnapshot,
+        latency: LatencyFeed,
+        lbs: Vec<LbReading>,
+        faucet: Option<FaucetReading>,
+    }
+
+    impl Lend for Owned {
+        fn lend(&self, scrape: &mut dyn FnMut(&Sources<'_>) -> fmt::Result) -> fmt::Result {
+            scrape(&Sources {
+                snap: &self.snap,
+                latency: &self.latency,
+                lbs: &self.lbs,
+                faucet: self.faucet.as_ref(),
+            })
+        }
+    }
+
+    /// The exposition text of owned sources.
+    fn render(sources: Owned) -> String {
+        crate::exposition::encode(&registry(Arc::new(sources)))
+    }
 
     fn snap(probes: u64, history: &[Option<f64>]) -> FleetSnapshot {
         let mut s = FleetSnapshot::empty();

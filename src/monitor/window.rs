@@ -107,7 +107,7 @@ impl Window {
     /// `weight` probe intervals of availability: a seed probed every ten intervals
     /// stands for ten, so one failed seed probe among thirty is not 3 % of the window.
     pub fn record_ok(&mut self, now: f64, ms: f64, weight: u32) {
-        let us = (ms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64;
+        let us = micros(ms);
         let slot = self.slot(now);
         slot.hist.saturating_record(us);
         slot.ok = slot.ok.saturating_add(weight.max(1));
@@ -191,6 +191,12 @@ impl Window {
 /// A slot of `period` still holds samples of the window ending in period `current`.
 fn is_live(period: i64, current: i64) -> bool {
     period <= current && period > current - SLOTS as i64
+}
+
+/// A latency in milliseconds as the histograms record it: whole microseconds within
+/// their bounds.
+fn micros(ms: f64) -> u64 {
+    (ms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64
 }
 
 fn new_hist<T: hdrhistogram::Counter>() -> Histogram<T> {
@@ -286,7 +292,7 @@ mod tests {
                 let mut fresh: Histogram<u32> = new_hist();
                 for (st, sms) in &samples {
                     if is_live((st / w.slot_len_s).floor() as i64, current) {
-                        fresh.saturating_record((sms * 1000.0).round().clamp(LOW_US as f64, HIGH_US as f64) as u64);
+                        fresh.saturating_record(micros(*sms));
                     }
                 }
                 let l = w.latency(t);
